@@ -1,0 +1,99 @@
+"""Self-describing checkpoints: weights plus a plain description, sealed with a SHA-256.
+
+A checkpoint is ``{"format", "state_dict", "meta", "sha256"}``. It loads with
+``torch.load(weights_only=True)``, so opening one never runs code. The digest covers every
+tensor's bytes and the JSON of ``meta``, so a tampered file is rejected, and a truncated one
+fails to unpickle; both give one clear message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from hpo.errors import HpoError
+
+FORMAT = "hpo-checkpoint/1"
+
+
+def versions() -> dict[str, str]:
+    """Library versions recorded with every trial and checkpoint, for reproducibility."""
+    import optuna
+    import torchvision
+
+    from hpo import __version__
+
+    return {
+        "hpo": __version__,
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "optuna": optuna.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def digest(state_dict: dict[str, torch.Tensor], meta: dict[str, Any]) -> str:
+    h = hashlib.sha256()
+    for key in sorted(state_dict):
+        tensor = state_dict[key].detach().cpu().contiguous().reshape(-1)
+        h.update(f"{key}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        h.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+    h.update(json.dumps(meta, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def atomic_save(obj: Any, path: str | os.PathLike[str]) -> None:
+    """``torch.save`` to a temporary file beside ``path``, then rename: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_checkpoint(path: str | os.PathLike[str], state_dict: dict[str, torch.Tensor], meta: dict[str, Any]) -> str:
+    """Write a sealed checkpoint; returns its SHA-256."""
+    state_dict = {k: v.detach().cpu() for k, v in state_dict.items()}
+    meta = json.loads(json.dumps(meta, default=str))  # plain JSON only: weights_only must load it
+    sha = digest(state_dict, meta)
+    atomic_save({"format": FORMAT, "state_dict": state_dict, "meta": meta, "sha256": sha}, path)
+    return sha
+
+
+def safe_load(path: str | os.PathLike[str], what: str = "checkpoint") -> Any:
+    """``torch.load(weights_only=True)`` with one-line errors for missing or damaged files."""
+    path = Path(path)
+    if not path.is_file():
+        raise HpoError(f"{what} {str(path)!r} does not exist")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated zips, garbage, pickles with code: all mean "damaged"
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise HpoError(
+            f"{what} {str(path)!r} is damaged or not a PyTorch file ({reason[:160]}); re-export it"
+        ) from None
+
+
+def load_checkpoint(path: str | os.PathLike[str], verify: bool = True) -> dict[str, Any]:
+    """Load and verify a checkpoint written by :func:`save_checkpoint`."""
+    data = safe_load(path)
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise HpoError(f"{str(path)!r} is not an hpo checkpoint (no {FORMAT!r} marker); export one with `hpo export`")
+    if verify and digest(data["state_dict"], data["meta"]) != data.get("sha256"):
+        raise HpoError(
+            f"checkpoint {str(path)!r} failed its SHA-256 check: its weights or description were "
+            "changed after export; re-export it"
+        )
+    return data

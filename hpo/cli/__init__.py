@@ -1,0 +1,60 @@
+"""The ``hpo`` command line. Each command group lives in its own module here."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+import click
+
+from hpo import __version__
+from hpo.errors import HpoError
+
+
+class HpoGroup(click.Group):
+    """Turns every expected failure into one line on stderr and its exit code; no traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HpoError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=HpoGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="hpo")
+def main() -> None:
+    """Hyperparameter optimization for image classifiers.
+
+    Create a study, start any number of workers on any number of machines, watch it in the
+    dashboard, and export the best model. Storage: --storage, else HPO_STORAGE, else an
+    embedded SQLite file ./hpo.db.
+    """
+    logging.basicConfig(
+        level=os.environ.get("HPO_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    # Optuna logs every finished trial itself; ours are more useful and say which worker.
+    import warnings
+
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # Heartbeats and retry callbacks are marked experimental; the warning says nothing actionable.
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+
+def _register() -> None:
+    from hpo.cli import catalog, export, study, worker
+
+    for module in (study, worker, export, catalog):
+        for command in module.COMMANDS:
+            main.add_command(command)
+
+
+_register()

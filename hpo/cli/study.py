@@ -1,0 +1,180 @@
+"""`hpo study create | list | show | delete | recover`."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import click
+import optuna
+
+from hpo.cli.format import fmt, table
+from hpo.cli.options import artifacts_option, storage_option
+from hpo.config import OBJECTIVES, StudyConfig
+from hpo.errors import HpoError, UsageError
+from hpo.spaces import canonical_spec, get_space
+from hpo.storage import load_study, mask_url, open_storage, resolve_url
+from hpo.studies.create import IF_EXISTS, create
+from hpo.studies.samplers import PRUNERS, SAMPLERS
+from hpo.studies.summary import stale_trials, summarize
+
+
+@click.group("study")
+def study_group() -> None:
+    """Create, inspect and remove studies."""
+
+
+def _objectives(value: str) -> tuple[str, ...]:
+    names = tuple(v.strip() for v in value.split(",") if v.strip())
+    for name in names:
+        if name not in OBJECTIVES:
+            raise click.BadParameter(f"unknown objective {name!r}; choose from {', '.join(OBJECTIVES)}")
+    if not names:
+        raise click.BadParameter("give at least one objective")
+    return names
+
+
+@study_group.command("create")
+@click.argument("name")
+@click.option("--space", required=True, help="Search space: a name from `hpo spaces`, a .py file, or a module.")
+@click.option("--dataset", required=True, help="Data set: a name from `hpo datasets`, or imagefolder:PATH.")
+@click.option("--trials", type=click.IntRange(min=1), required=True, help="Budget: the exact number of trials.")
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Epochs per trial. Default: the space's.")
+@click.option("--sampler", type=click.Choice(list(SAMPLERS)), default="tpe", show_default=True)
+@click.option("--pruner", type=click.Choice(list(PRUNERS)), default="asha", show_default=True)
+@click.option("--objectives", default="accuracy", show_default=True, help=f"Comma-separated, from: {', '.join(OBJECTIVES)}.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Fixes the validation split and each trial's training seed.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Override the space's batch size.")
+@click.option("--train-subset", type=click.IntRange(min=1), default=None, help="Search on this many training images.")
+@click.option("--val-subset", type=click.IntRange(min=1), default=None, help="Validate on this many images.")
+@click.option("--val-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.1, show_default=True)
+@click.option("--heartbeat-interval", type=click.IntRange(min=1), default=10, show_default=True, help="Seconds between trial heartbeats.")
+@click.option("--grace-period", type=click.IntRange(min=1), default=60, show_default=True, help="Seconds without a heartbeat before a trial is retried.")
+@click.option("--if-exists", type=click.Choice(IF_EXISTS), default="fail", show_default=True)
+@storage_option
+@artifacts_option
+def create_cmd(name: str, space: str, dataset: str, trials: int, epochs: int | None, sampler: str, pruner: str,
+               objectives: str, seed: int, batch_size: int | None, train_subset: int | None, val_subset: int | None,
+               val_fraction: float, heartbeat_interval: int, grace_period: int, if_exists: str,
+               storage: str | None, artifacts: str | None) -> None:
+    """Create study NAME: a plain Optuna study holding everything workers need."""
+    objective_names = _objectives(objectives)
+    resolved = get_space(space)
+    extra: dict[str, Any] = {}
+    if artifacts:
+        import os
+
+        extra["artifacts"] = os.path.abspath(artifacts)
+    config = StudyConfig(
+        space=canonical_spec(space), dataset=dataset, budget=trials, epochs=epochs or resolved.default_epochs,
+        objectives=objective_names, sampler=sampler, pruner=pruner, seed=seed, batch_size=batch_size, train_subset=train_subset,
+        val_subset=val_subset, val_fraction=val_fraction, heartbeat_interval=heartbeat_interval,
+        grace_period=grace_period, extra=extra,
+    )
+    url = resolve_url(storage)
+    study, created = create(name, config, open_storage(url), if_exists=if_exists)
+    if created:
+        click.echo(f"created study {name!r} in {mask_url(url)}: {resolved.name} on {dataset}, {trials} trials x {config.epochs} epochs")
+        click.echo(f"start workers with: hpo worker {name}" + (f" --storage '{mask_url(url)}'" if storage else ""))
+    else:
+        click.echo(f"study {name!r} already exists in {mask_url(url)}; left as it is")
+
+
+@study_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@storage_option
+def list_cmd(as_json: bool, storage: str | None) -> None:
+    """List the studies in the storage."""
+    summaries = optuna.get_all_study_summaries(storage=open_storage(storage))
+    rows = []
+    for s in summaries:
+        attrs = s.user_attrs
+        best = s.best_trial.values if s.best_trial is not None and s._directions is not None and len(s.directions) == 1 else None
+        rows.append({"study": s.study_name, "space": attrs.get("space"), "dataset": attrs.get("dataset"),
+                     "budget": attrs.get("budget"), "trials": s.n_trials, "best": best[0] if best else None})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    elif not rows:
+        click.echo("no studies yet; create one with `hpo study create`")
+    else:
+        click.echo(table(["study", "space", "dataset", "budget", "best"], [[r["study"], r["space"], r["dataset"], r["budget"], r["best"]] for r in rows]))
+
+
+def _print_summary(info: dict[str, Any]) -> None:
+    cfg, p = info["config"], info["progress"]
+    click.echo(f"study {info['study']}  ({info['storage']})")
+    click.echo(f"  space {cfg['space']} on {cfg['dataset']}, {cfg['epochs']} epochs/trial, sampler {cfg['sampler']}, "
+               f"pruner {cfg['pruner']}, objectives {', '.join(cfg['objectives'])}")
+    click.echo(f"  budget {p['budget']}: {p['finished']} finished ({p['complete']} complete, {p['pruned']} pruned, "
+               f"{p['failed']} failed), {p['running']} running, {p['waiting']} waiting; {p['retried']} attempts retried")
+    if info["stale_running"]:
+        click.echo(f"  stale: trials {', '.join(map(str, info['stale_running']))} have no recent heartbeat; "
+                   f"`hpo study recover {info['study']}` re-queues them")
+    if not info["best"]:
+        click.echo("  no completed trial yet")
+        return
+    title = "best trial" if len(info["best"]) == 1 else f"Pareto set ({len(info['best'])} trials)"
+    click.echo(f"\n{title}:")
+    for trial in info["best"]:
+        click.echo(f"  trial {trial['number']}  values {', '.join(fmt(v) for v in trial['values'])}")
+        rows = [[k, v] for k, v in trial["params"].items()] + [[k, v] for k, v in trial["metrics"].items()]
+        click.echo("\n".join("    " + line for line in table(["name", "value"], rows).splitlines()))
+
+
+@study_group.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--watch", type=float, default=None, metavar="SECONDS", help="Refresh every SECONDS until the study is done.")
+@storage_option
+def show_cmd(name: str, as_json: bool, watch: float | None, storage: str | None) -> None:
+    """Show a study's progress against its budget and its best trial with all metrics."""
+    url = resolve_url(storage)
+    study = load_study(name, open_storage(url))
+    config = StudyConfig.of(study)
+    beat_storage = open_storage(url, heartbeat_interval=config.heartbeat_interval, grace_period=config.grace_period)
+    while True:
+        info = summarize(study, mask_url(url), stale_trials(study, beat_storage))
+        if as_json:
+            click.echo(json.dumps(info, indent=2, default=str))
+        else:
+            if watch:
+                click.clear()
+            _print_summary(info)
+        if not watch or (info["progress"]["running"] == 0 and info["progress"]["waiting"] == 0):
+            return
+        time.sleep(watch)
+
+
+@study_group.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Confirm: the study and its trials are deleted.")
+@storage_option
+def delete_cmd(name: str, yes: bool, storage: str | None) -> None:
+    """Delete a study and all its trials (artifacts on disk are kept)."""
+    if not yes:
+        raise UsageError(f"deleting study {name!r} cannot be undone; pass --yes to confirm")
+    url = resolve_url(storage)
+    load_study(name, open_storage(url))  # a clear error when it does not exist
+    optuna.delete_study(study_name=name, storage=open_storage(url))
+    click.echo(f"deleted study {name!r}")
+
+
+@study_group.command("recover")
+@click.argument("name")
+@storage_option
+def recover_cmd(name: str, storage: str | None) -> None:
+    """Fail and re-queue trials whose worker stopped sending heartbeats."""
+    url = resolve_url(storage)
+    config = StudyConfig.of(load_study(name, open_storage(url)))
+    beat_storage = open_storage(url, heartbeat_interval=config.heartbeat_interval, grace_period=config.grace_period)
+    study = optuna.load_study(study_name=name, storage=beat_storage)
+    stale = stale_trials(study, beat_storage)
+    optuna.storages.fail_stale_trials(study)
+    if stale:
+        click.echo(f"re-queued stale trials {', '.join(map(str, stale))}; start a worker to resume them")
+    else:
+        click.echo("no stale trials")
+
+
+COMMANDS = [study_group]

@@ -1,0 +1,82 @@
+"""The study configuration: everything a worker needs, kept in the study's user attrs.
+
+A worker is started with only a study name. It reads this configuration back from the storage,
+so all workers of a study, on any machine, train under the same rules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import optuna
+
+from hpo.errors import HpoError
+
+# The user attr that marks a study as made by hpo; its value is the config schema version.
+MARKER = "hpo_config_version"
+CONFIG_VERSION = 1
+
+# Objective name -> (direction, the per-epoch metric it is read from).
+OBJECTIVES: dict[str, tuple[str, str]] = {
+    "accuracy": ("maximize", "val_accuracy"),
+    "loss": ("minimize", "val_loss"),
+    "f1": ("maximize", "val_f1"),
+    "latency": ("minimize", "latency_ms"),
+    "params": ("minimize", "n_params"),
+}
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """What a study trains and how; stored flat in the study's user attrs."""
+
+    space: str
+    dataset: str
+    budget: int  # logical trials: each ends exactly once as complete, pruned or failed
+    epochs: int
+    objectives: tuple[str, ...] = ("accuracy",)
+    sampler: str = "tpe"
+    pruner: str = "asha"
+    seed: int = 0
+    batch_size: int | None = None  # overrides the space's batch size when set
+    train_subset: int | None = None  # number of training images used by the search; None = all
+    val_fraction: float = 0.1  # share of the training split held out for validation
+    val_subset: int | None = None
+    heartbeat_interval: int = 10  # seconds between a running trial's heartbeats
+    grace_period: int = 60  # seconds without a heartbeat before a trial counts as stale
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def directions(self) -> list[str]:
+        return [OBJECTIVES[name][0] for name in self.objectives]
+
+    @property
+    def metric(self) -> str:
+        """The per-epoch metric reported for pruning (the first objective's)."""
+        return OBJECTIVES[self.objectives[0]][1]
+
+    def to_user_attrs(self) -> dict[str, Any]:
+        attrs = dataclasses.asdict(self)
+        attrs["objectives"] = list(self.objectives)
+        attrs["directions"] = self.directions
+        attrs["metric"] = self.metric
+        attrs[MARKER] = CONFIG_VERSION
+        return attrs
+
+    @classmethod
+    def from_user_attrs(cls, attrs: dict[str, Any], study_name: str) -> StudyConfig:
+        if MARKER not in attrs:
+            raise HpoError(
+                f"study {study_name!r} was not created by hpo (no {MARKER} user attr); "
+                "create it with `hpo study create`"
+            )
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in attrs.items() if k in names}
+        values["objectives"] = tuple(values.get("objectives", ("accuracy",)))
+        return cls(**values)
+
+    @classmethod
+    def of(cls, study: optuna.Study) -> StudyConfig:
+        return cls.from_user_attrs(study.user_attrs, study.study_name)

@@ -1,0 +1,60 @@
+"""Export: the chosen trial's stored weights -> a sealed, self-describing checkpoint."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from hpo import artifacts
+from hpo.checkpoint import load_checkpoint, save_checkpoint
+from hpo.config import StudyConfig
+from hpo.errors import HpoError, UsageError
+from hpo.worker.objective import MODEL_ATTR
+
+
+def pick_trial(study: optuna.Study, number: int | None = None) -> FrozenTrial:
+    """Trial ``number``, or the best completed trial (single objective)."""
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if number is not None:
+        for trial in complete:
+            if trial.number == number:
+                return trial
+        numbers = ", ".join(str(t.number) for t in complete) or "none"
+        raise UsageError(f"trial {number} of study {study.study_name!r} is not a completed trial (completed: {numbers})")
+    if not complete:
+        raise HpoError(
+            f"study {study.study_name!r} has no completed trial yet; run `hpo worker {study.study_name}` first"
+        )
+    if len(study.directions) > 1:
+        pareto = ", ".join(str(t.number) for t in study.best_trials)
+        raise UsageError(f"study {study.study_name!r} is multi-objective; pick one Pareto trial with --trial N ({pareto})")
+    return study.best_trial
+
+
+def export_trial(
+    study: optuna.Study, trial: FrozenTrial, out: str | Path, artifact_location: str | None = None
+) -> dict[str, Any]:
+    """Write ``trial``'s model to ``out``; returns the checkpoint's meta with its sha256."""
+    artifact_id = trial.user_attrs.get(MODEL_ATTR)
+    if not artifact_id:
+        raise HpoError(f"trial {trial.number} has no stored model ({MODEL_ATTR} user attr missing)")
+    config = StudyConfig.of(study)
+    store = artifacts.open_store(artifacts.resolve_location(artifact_location, config.extra.get("artifacts")))
+    path = artifacts.download_to_temp(store, artifact_id)
+    try:
+        checkpoint = load_checkpoint(path)
+    finally:
+        path.unlink(missing_ok=True)
+    meta = dict(checkpoint["meta"])
+    meta.update(
+        study=study.study_name,
+        trial=trial.number,
+        values=trial.values,
+        exported_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    )
+    sha = save_checkpoint(out, checkpoint["state_dict"], meta)
+    return {**meta, "sha256": sha}

@@ -1,0 +1,51 @@
+"""Evaluating an exported model on a split of its data set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hpo import data
+from hpo.data.splits import Normalization, Split, test_split, validation_indices
+from hpo.errors import UsageError
+from hpo.export.model_io import load_model
+from hpo.training.loop import predict_logits
+from hpo.training.metrics import classification_metrics, confusion_matrix
+
+SPLITS = ("test", "val")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    dataset: str
+    split: str
+    n: int
+    metrics: dict[str, float | None]
+    confusion: np.ndarray
+    classes: list[str]
+
+
+def split_for(meta: dict[str, Any], dataset: str | None, split: str) -> tuple[str, Split]:
+    if split not in SPLITS:
+        raise UsageError(f"--split is {split!r}; choose one of: {', '.join(SPLITS)}")
+    name = dataset or meta["dataset"]
+    loaded = data.load(name)
+    norm = Normalization(tuple(meta["normalization"]["mean"]), tuple(meta["normalization"]["std"]))
+    if tuple(loaded.input_shape) != tuple(meta["input_shape"]):
+        raise UsageError(f"data set {name!r} has images of shape {loaded.input_shape}, the model expects {tuple(meta['input_shape'])}")
+    if split == "test":
+        return name, test_split(loaded, norm)
+    # The validation split the search used: same fraction and seed as the study.
+    cfg = meta.get("study_config", {})
+    _train_idx, val_idx = validation_indices(len(loaded.train_y), cfg.get("val_fraction", 0.1), cfg.get("seed", 0))
+    return name, Split(norm.apply(loaded.train_x[val_idx]), loaded.train_y[val_idx])
+
+
+def evaluate_checkpoint(path: str, dataset: str | None = None, split: str = "test") -> Evaluation:
+    model = load_model(path)
+    meta = model.hpo_meta  # type: ignore[attr-defined]
+    name, part = split_for(meta, dataset, split)
+    logits = predict_logits(model, part.x)
+    return Evaluation(name, split, len(part), classification_metrics(logits, part.y), confusion_matrix(logits, part.y), list(meta["classes"]))

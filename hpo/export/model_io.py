@@ -1,0 +1,28 @@
+"""Rebuilding a model from a checkpoint, with no study or storage needed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from hpo.checkpoint import load_checkpoint
+from hpo.errors import HpoError
+from hpo.models import build_model
+
+
+def model_from_checkpoint(checkpoint: dict[str, Any]) -> nn.Module:
+    meta = checkpoint["meta"]
+    model = build_model(meta["model"], meta["input_shape"], meta["num_classes"])
+    try:
+        model.load_state_dict(checkpoint["state_dict"])
+    except RuntimeError as exc:
+        raise HpoError(f"checkpoint weights do not fit its model description: {str(exc).splitlines()[0]}") from None
+    model.eval()
+    model.hpo_meta = meta  # type: ignore[assignment]
+    return model
+
+
+def load_model(path: str) -> nn.Module:
+    """Verify the checkpoint at ``path`` and rebuild its model in eval mode."""
+    return model_from_checkpoint(load_checkpoint(path))

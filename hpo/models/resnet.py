@@ -1,0 +1,132 @@
+"""ResNets with the residual block type as a parameter (torchvision's resnet.py shape).
+
+``BasicBlock``, ``Bottleneck`` and ``WideBlock`` share one constructor signature and differ in
+``expansion``, so :func:`resnet` takes the block by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from hpo.errors import UsageError, unknown_name
+from hpo.models.activations import get_activation
+
+
+class BasicBlock(nn.Module):
+    """Two 3x3 convs (He et al. 2016, fig. 2 left)."""
+
+    expansion = 1
+
+    def __init__(self, in_ch: int, planes: int, stride: int, act: type[nn.Module]) -> None:
+        super().__init__()
+        out_ch = planes * self.expansion
+        self.body = nn.Sequential(
+            nn.Conv2d(in_ch, planes, 3, stride, 1, bias=False),
+            nn.BatchNorm2d(planes),
+            act(),
+            nn.Conv2d(planes, out_ch, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(out_ch),
+        )
+        self.shortcut = _shortcut(in_ch, out_ch, stride)
+        self.act = act()
+        # Zero-init the last BN so each block starts as the identity (Goyal et al. 2017).
+        nn.init.zeros_(self.body[-1].weight)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.body(x) + self.shortcut(x))
+
+
+class Bottleneck(nn.Module):
+    """1x1 reduce, 3x3, 1x1 expand by 4 (the ResNet-50 block)."""
+
+    expansion = 4
+
+    def __init__(self, in_ch: int, planes: int, stride: int, act: type[nn.Module]) -> None:
+        super().__init__()
+        out_ch = planes * self.expansion
+        self.body = nn.Sequential(
+            nn.Conv2d(in_ch, planes, 1, bias=False),
+            nn.BatchNorm2d(planes),
+            act(),
+            nn.Conv2d(planes, planes, 3, stride, 1, bias=False),
+            nn.BatchNorm2d(planes),
+            act(),
+            nn.Conv2d(planes, out_ch, 1, bias=False),
+            nn.BatchNorm2d(out_ch),
+        )
+        self.shortcut = _shortcut(in_ch, out_ch, stride)
+        self.act = act()
+        nn.init.zeros_(self.body[-1].weight)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.body(x) + self.shortcut(x))
+
+
+class WideBlock(BasicBlock):
+    """A basic block twice as wide (Zagoruyko & Komodakis 2016, widening factor 2)."""
+
+    expansion = 2
+
+    def __init__(self, in_ch: int, planes: int, stride: int, act: type[nn.Module]) -> None:
+        nn.Module.__init__(self)
+        width = planes * self.expansion
+        self.body = nn.Sequential(
+            nn.Conv2d(in_ch, width, 3, stride, 1, bias=False),
+            nn.BatchNorm2d(width),
+            act(),
+            nn.Conv2d(width, width, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(width),
+        )
+        self.shortcut = _shortcut(in_ch, width, stride)
+        self.act = act()
+        nn.init.zeros_(self.body[-1].weight)
+
+
+def _shortcut(in_ch: int, out_ch: int, stride: int) -> nn.Module:
+    if stride == 1 and in_ch == out_ch:
+        return nn.Identity()
+    return nn.Sequential(nn.Conv2d(in_ch, out_ch, 1, stride, bias=False), nn.BatchNorm2d(out_ch))
+
+
+BLOCKS: dict[str, type[nn.Module]] = {"basic": BasicBlock, "bottleneck": Bottleneck, "wide": WideBlock}
+
+
+def resnet(
+    input_shape: Sequence[int],
+    num_classes: int,
+    *,
+    block: str = "basic",
+    stages: Sequence[int] = (1, 1, 1),
+    width: int = 16,
+    activation: str = "relu",
+) -> nn.Module:
+    """A small-image ResNet: a 3x3 stem, then one stage per entry of ``stages``.
+
+    Args:
+        block: "basic", "bottleneck" or "wide".
+        stages: blocks per stage; (3, 4, 6, 3) with "bottleneck" is ResNet-50's layout.
+        width: planes of the first stage; each later stage doubles them and halves the map.
+    """
+    if block not in BLOCKS:
+        raise unknown_name("residual block", block, BLOCKS)
+    if not stages or any(int(n) < 1 for n in stages):
+        raise UsageError(f"stages is {list(stages)}, but every stage needs at least one block")
+    block_cls = BLOCKS[block]
+    act = get_activation(activation)
+    layers: list[nn.Module] = [
+        nn.Conv2d(int(input_shape[0]), width, 3, 1, 1, bias=False),
+        nn.BatchNorm2d(width),
+        act(),
+    ]
+    in_ch = width
+    for i, n_blocks in enumerate(stages):
+        planes = width * 2**i
+        for j in range(int(n_blocks)):
+            stride = 2 if (i > 0 and j == 0) else 1
+            layers.append(block_cls(in_ch, planes, stride, act))  # type: ignore[call-arg]
+            in_ch = planes * block_cls.expansion  # type: ignore[attr-defined]
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(in_ch, num_classes)]
+    return nn.Sequential(*layers)

@@ -1,0 +1,25 @@
+"""Optimizers by name, from torch and pytorch-optimizer, and their sequential combinations."""
+
+from hpo.optim.registry import (
+    OPTIMIZERS,
+    OptimizerEntry,
+    make_optimizer,
+    needs_create_graph,
+    optimizer_names,
+    parts,
+    phase_at,
+    phases,
+    register_optimizer,
+)
+
+__all__ = [
+    "OPTIMIZERS",
+    "OptimizerEntry",
+    "make_optimizer",
+    "needs_create_graph",
+    "optimizer_names",
+    "parts",
+    "phase_at",
+    "phases",
+    "register_optimizer",
+]

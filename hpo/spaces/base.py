@@ -1,0 +1,113 @@
+"""What a search space is: declared parameters plus a function from parameters to a run.
+
+Parameters are declared with Optuna distributions, so ``hpo spaces`` can list them with
+their ranges, ``--sampler grid`` can enumerate them, and conditional parameters (the block
+type only for ResNet) are explicit.
+
+Example, a whole space in a few lines::
+
+    from optuna.distributions import CategoricalDistribution as C, FloatDistribution as F
+    from hpo.spaces import Param, SearchSpace
+    from hpo.training import TrainConfig
+
+    SPACE = SearchSpace(
+        name="tiny",
+        description="How wide should an MLP be?",
+        params=(Param("width", C([64, 256])), Param("lr", F(1e-4, 1e-1, log=True))),
+        build=lambda p, epochs: TrainConfig(model={"arch": "mlp", "hidden": [p["width"]]},
+                                            lr=p["lr"], epochs=epochs),
+    )
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+
+from hpo.training.config import TrainConfig
+
+
+@dataclass(frozen=True)
+class Param:
+    """One searched parameter. ``when`` makes it conditional on the parameters before it."""
+
+    name: str
+    distribution: BaseDistribution
+    when: Callable[[dict[str, Any]], bool] | None = None
+    condition: str = ""  # how ``when`` reads, for listings: "arch == resnet"
+
+    def describe(self) -> str:
+        d = self.distribution
+        if isinstance(d, CategoricalDistribution):
+            text = "{" + ", ".join(str(c) for c in d.choices) + "}"
+        elif isinstance(d, (IntDistribution, FloatDistribution)):
+            scale = " log" if d.log else ""
+            step = f" step {d.step}" if d.step not in (None, 1) else ""
+            text = f"[{d.low}, {d.high}]{scale}{step}"
+        else:
+            text = repr(d)
+        return text + (f"  if {self.condition}" if self.condition else "")
+
+    def grid_values(self) -> list[Any]:
+        d = self.distribution
+        if isinstance(d, CategoricalDistribution):
+            return list(d.choices)
+        if isinstance(d, IntDistribution) and not d.log:
+            return list(range(d.low, d.high + 1, d.step))
+        raise ValueError(
+            f"parameter {self.name!r} is {self.describe()}, which a grid cannot enumerate; "
+            "use categorical or linear int parameters for --sampler grid"
+        )
+
+
+def suggest(trial: optuna.Trial, param: Param) -> Any:
+    d = param.distribution
+    if isinstance(d, CategoricalDistribution):
+        return trial.suggest_categorical(param.name, d.choices)
+    if isinstance(d, IntDistribution):
+        return trial.suggest_int(param.name, d.low, d.high, step=d.step, log=d.log)
+    if isinstance(d, FloatDistribution):
+        return trial.suggest_float(param.name, d.low, d.high, step=d.step, log=d.log)
+    raise TypeError(f"parameter {param.name!r} has an unsupported distribution {d!r}")
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """A named question, answered by searching ``params``.
+
+    Args:
+        build: ``(params, epochs) -> TrainConfig``. It must be pure: export and retrain call
+            it again with a trial's recorded params to rebuild the same run.
+        default_epochs: epochs per trial when the study does not say.
+    """
+
+    name: str
+    description: str
+    params: tuple[Param, ...]
+    build: Callable[[dict[str, Any], int], TrainConfig]
+    default_epochs: int = 5
+    source: str = field(default="", compare=False)
+
+    def suggest(self, trial: optuna.Trial) -> dict[str, Any]:
+        """Ask the trial for every parameter whose condition holds, in declaration order."""
+        values: dict[str, Any] = {}
+        for param in self.params:
+            if param.when is None or param.when(values):
+                values[param.name] = suggest(trial, param)
+        return values
+
+    def grid(self) -> dict[str, list[Any]]:
+        """The full grid, for ``optuna.samplers.GridSampler``; conditions are ignored."""
+        return {p.name: p.grid_values() for p in self.params}
+
+    def summary(self) -> str:
+        return self.description.strip().splitlines()[0] if self.description.strip() else ""

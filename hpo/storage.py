@@ -1,0 +1,168 @@
+"""Where studies live: resolving, opening and masking storage URLs.
+
+The URL comes from ``--storage``, else ``HPO_STORAGE``, else an embedded SQLite file in the
+current folder. SQLite is tuned so that several local workers can share one file; PostgreSQL
+gets ``pool_pre_ping`` so that a restarted server does not hand out dead connections.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import weakref
+from typing import Any
+
+import optuna
+import sqlalchemy
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+
+from hpo.errors import HpoError, UsageError
+
+DEFAULT_SQLITE_FILE = "hpo.db"
+SQLITE_BUSY_TIMEOUT_S = 120
+
+_PASSWORD_IN_URL = re.compile(r"(?P<head>://[^:/@]+:)(?P<password>[^@]*)(?P<tail>@)")
+
+
+def resolve_url(url: str | None) -> str:
+    """The storage URL to use: the given one, ``HPO_STORAGE``, or ``sqlite:///hpo.db``."""
+    return url or os.environ.get("HPO_STORAGE") or f"sqlite:///{DEFAULT_SQLITE_FILE}"
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced by ``***``, safe for logs and tables."""
+    return _PASSWORD_IN_URL.sub(r"\g<head>***\g<tail>", url)
+
+
+def _check_url(url: str) -> sqlalchemy.engine.URL:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise UsageError(
+            f"storage URL {mask_url(url)!r} is not a database URL; use e.g. "
+            "sqlite:///hpo.db or postgresql+psycopg2://user@host:5432/db"
+        ) from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql", "mysql"):
+        raise UsageError(
+            f"storage URL {mask_url(url)!r} uses {parsed.get_backend_name()!r}; "
+            "hpo supports sqlite and postgresql"
+        )
+    return parsed
+
+
+def _engine_kwargs(parsed: sqlalchemy.engine.URL) -> dict[str, Any]:
+    if parsed.get_backend_name() == "sqlite":
+        # A long busy timeout lets several workers queue for the single writer lock.
+        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}}
+    if parsed.get_backend_name() == "postgresql":
+        # Optuna enables pre-ping only for MySQL; without it a restarted PostgreSQL server
+        # leaves dead connections in the pool. The connect timeout keeps an unreachable host
+        # from hanging the CLI.
+        return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}}
+    return {"pool_pre_ping": True}
+
+
+# SQLite engines whose transactions take the write lock at BEGIN; see _sqlite_on_begin.
+_SERIALIZED_ENGINES: weakref.WeakSet[sqlalchemy.engine.Engine] = weakref.WeakSet()
+
+
+@event.listens_for(sqlalchemy.engine.Engine, "connect")
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Put SQLite files in WAL mode with a long busy timeout, and let us emit BEGIN ourselves.
+
+    Registered on the Engine class because Optuna builds its engine internally.
+    """
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+    cursor.close()
+
+
+@event.listens_for(sqlalchemy.engine.Engine, "begin")
+def _sqlite_on_begin(conn: sqlalchemy.engine.Connection) -> None:
+    """Make SQLite transactions serializable: BEGIN IMMEDIATE takes the write lock up front.
+
+    Optuna's read-check-write updates (WAITING -> RUNNING when claiming a trial, RUNNING ->
+    FAIL for stale trials) rely on row locks that SQLite does not have; pysqlite even runs
+    the SELECT outside any transaction. Without this, two workers can claim the same trial.
+    Only engines registered after Optuna's schema set-up get it, because that set-up nests a
+    second connection inside an open one and would wait on itself.
+    """
+    if conn.dialect.name == "sqlite" and conn.engine in _SERIALIZED_ENGINES:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def open_storage(
+    url: str | None = None,
+    *,
+    heartbeat_interval: int | None = None,
+    grace_period: int | None = None,
+) -> optuna.storages.RDBStorage:
+    """Open (and if needed create the schema of) the storage at ``url``.
+
+    Raises:
+        UsageError: the URL is malformed or names an unsupported database.
+        HpoError: the database cannot be reached.
+    """
+    url = resolve_url(url)
+    parsed = _check_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        _check_sqlite_folder(url, parsed)
+    callback = None
+    if heartbeat_interval is not None:
+        callback = optuna.storages.RetryHeartbeatStaleTrialCallback()
+    try:
+        storage = optuna.storages.RDBStorage(
+            url,
+            engine_kwargs=_engine_kwargs(parsed),
+            heartbeat_interval=heartbeat_interval,
+            grace_period=grace_period,
+            heartbeat_stale_trial_callback=callback,
+        )
+        if parsed.get_backend_name() == "sqlite":
+            _SERIALIZED_ENGINES.add(storage.engine)
+    except (OperationalError, DBAPIError) as exc:
+        raise HpoError(
+            f"cannot reach storage {mask_url(url)}: {first_line(exc.orig or exc)}; "
+            "check that the database server is running and the URL is right "
+            "(--storage or HPO_STORAGE)"
+        ) from None
+    except (NoSuchModuleError, ModuleNotFoundError) as exc:
+        raise UsageError(f"storage URL {mask_url(url)!r} needs a driver: {exc}") from None
+    return storage
+
+
+def _check_sqlite_folder(url: str, parsed: sqlalchemy.engine.URL) -> None:
+    database = parsed.database
+    if database and database != ":memory:":
+        folder = os.path.dirname(os.path.abspath(database))
+        if not os.path.isdir(folder):
+            raise HpoError(
+                f"cannot open storage {url}: folder {folder} does not exist; create it or "
+                "choose another path"
+            )
+
+
+def first_line(exc: BaseException | str) -> str:
+    """The first non-empty line of an exception message, for one-line errors."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def load_study(name: str, storage: optuna.storages.BaseStorage) -> optuna.Study:
+    """Load an existing study, or fail with a message that lists the studies there are."""
+    try:
+        return optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        names = [s.study_name for s in optuna.get_all_study_summaries(storage=storage)]
+        listed = ", ".join(names) if names else "none yet"
+        raise HpoError(
+            f"study {name!r} does not exist in this storage (studies: {listed}); "
+            "create it with `hpo study create` or pass the right --storage"
+        ) from None

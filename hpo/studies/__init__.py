@@ -1,0 +1,1 @@
+"""Study-level flows: create, account for the budget, choose samplers and pruners."""

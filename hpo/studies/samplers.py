@@ -1,0 +1,56 @@
+"""Samplers and pruners by name.
+
+Optuna does not store the sampler or pruner in the study, so each worker rebuilds them from the
+study config. Sampler seeds differ per worker (study seed + worker id): with one shared seed,
+every worker's random start-up trials would be identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import optuna
+
+from hpo.config import StudyConfig
+from hpo.errors import UsageError
+from hpo.spaces import SearchSpace
+
+SamplerFactory = Callable[[StudyConfig, SearchSpace, int | None], optuna.samplers.BaseSampler]
+
+
+def _grid(config: StudyConfig, space: SearchSpace, seed: int | None) -> optuna.samplers.BaseSampler:
+    try:
+        grid = space.grid()
+    except ValueError as exc:
+        raise UsageError(f"--sampler grid does not fit space {space.name!r}: {exc}") from None
+    return optuna.samplers.GridSampler(grid, seed=seed)
+
+
+SAMPLERS: dict[str, SamplerFactory] = {
+    # TPE is multivariate with constant_liar by default in Optuna 5: running trials count as
+    # pessimistic observations, so parallel workers do not all sample the same region.
+    "tpe": lambda c, s, seed: optuna.samplers.TPESampler(seed=seed),
+    "random": lambda c, s, seed: optuna.samplers.RandomSampler(seed=seed),
+    "cmaes": lambda c, s, seed: optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False),
+    "gp": lambda c, s, seed: optuna.samplers.GPSampler(seed=seed),
+    "grid": _grid,
+}
+
+PRUNERS: dict[str, Callable[[StudyConfig], optuna.pruners.BasePruner]] = {
+    "asha": lambda c: optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3),
+    "hyperband": lambda c: optuna.pruners.HyperbandPruner(min_resource=1, max_resource=c.epochs, reduction_factor=3),
+    "median": lambda c: optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1),
+    "none": lambda c: optuna.pruners.NopPruner(),
+}
+
+
+def make_sampler(config: StudyConfig, space: SearchSpace, worker_index: int = 0) -> optuna.samplers.BaseSampler:
+    seed: Any = None if config.seed is None else config.seed * 1000 + worker_index
+    return SAMPLERS[config.sampler](config, space, seed)
+
+
+def make_pruner(config: StudyConfig) -> optuna.pruners.BasePruner:
+    if len(config.objectives) > 1:
+        return optuna.pruners.NopPruner()  # Optuna prunes single-objective studies only
+    return PRUNERS[config.pruner](config)

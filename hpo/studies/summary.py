@@ -1,0 +1,53 @@
+"""A study's state as plain data: what `hpo study show` prints and `--json` emits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from hpo.config import StudyConfig
+from hpo.studies.progress import progress
+
+METRIC_ATTRS = ("val_accuracy", "val_loss", "val_precision", "val_recall", "val_f1", "val_mcc", "val_roc_auc", "n_params", "train_seconds", "epochs_trained")
+
+
+def trial_summary(trial: FrozenTrial) -> dict[str, Any]:
+    return {
+        "number": trial.number,
+        "state": trial.state.name,
+        "values": trial.values,
+        "params": trial.params,
+        "metrics": {k: trial.user_attrs[k] for k in METRIC_ATTRS if k in trial.user_attrs},
+        "duration_s": trial.duration.total_seconds() if trial.duration else None,
+    }
+
+
+def stale_trials(study: optuna.Study, storage: optuna.storages.RDBStorage) -> list[int]:
+    """Numbers of RUNNING trials whose heartbeat is older than the grace period.
+
+    ``storage`` must have been opened with the study's heartbeat settings.
+    """
+    ids = set(storage._get_stale_trial_ids(study._study_id))
+    return [t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)) if t._trial_id in ids]
+
+
+def summarize(study: optuna.Study, storage_url: str, stale: list[int]) -> dict[str, Any]:
+    config = StudyConfig.of(study)
+    state = progress(study, config.budget)
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if not complete:
+        best: list[dict[str, Any]] = []
+    elif len(config.objectives) == 1:
+        best = [trial_summary(study.best_trial)]
+    else:
+        best = [trial_summary(t) for t in study.best_trials]
+    return {
+        "study": study.study_name,
+        "storage": storage_url,
+        "config": {k: v for k, v in config.to_user_attrs().items() if k != "extra"},
+        "progress": state.to_dict(),
+        "stale_running": stale,
+        "best": best,
+    }

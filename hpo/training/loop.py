@@ -1,0 +1,173 @@
+"""The training loop: (config, data, device, callbacks) -> per-epoch metrics.
+
+Plain PyTorch. It does not import Optuna, so it is testable alone and reused by the worker,
+export and retrain. Callbacks see each finished epoch; they stop training by raising (the
+worker's pruning callback raises ``optuna.TrialPruned``, which passes through untouched).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from hpo import optim
+from hpo.data.splits import Split, Splits
+from hpo.models import build_model
+from hpo.training.augment import get_augment
+from hpo.training.config import TrainConfig
+from hpo.training.metrics import classification_metrics
+from hpo.training.schedules import make_schedule
+
+EVAL_BATCH = 2048  # inference needs no activations for backward, so batches can be large
+
+
+class NonFiniteLoss(Exception):
+    """The training loss became NaN or infinite; the run cannot recover."""
+
+
+@dataclass
+class TrainState:
+    """Everything needed to continue a run after its last finished epoch."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    phase: int  # index of the optimizer phase (combinations switch optimizers)
+    epoch: int = 0  # number of finished epochs
+    history: list[dict[str, float | None]] = field(default_factory=list)
+    generator: torch.Generator = field(default_factory=torch.Generator)
+
+    def state_dict(self) -> dict[str, Any]:
+        """A ``torch.load(weights_only=True)``-safe snapshot: tensors, numbers, strings."""
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "phase": self.phase,
+            "epoch": self.epoch,
+            "history": self.history,
+            "rng": self.generator.get_state(),
+            "torch_rng": torch.get_rng_state(),
+        }
+
+
+class Callback(Protocol):
+    def on_epoch_end(self, state: TrainState, metrics: dict[str, float | None]) -> None: ...
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model: nn.Module
+    history: list[dict[str, float | None]]  # one dict per epoch
+    metrics: dict[str, float | None]  # the final validation metrics, val_ prefixed
+
+
+def _build_phase(config: TrainConfig, model: nn.Module, phase: int, steps_per_epoch: int) -> tuple[torch.optim.Optimizer, Any]:
+    plan = optim.phases(config.optimizer, config.epochs)
+    name, start = plan[phase]
+    end = plan[phase + 1][1] if phase + 1 < len(plan) else config.epochs
+    optimizer = optim.make_optimizer(name, model.parameters(), config.lr, config.weight_decay)
+    scheduler = make_schedule(config.schedule, optimizer, (end - start) * steps_per_epoch)
+    return optimizer, scheduler
+
+
+def _steps_per_epoch(n: int, batch_size: int) -> int:
+    return max(1, n // batch_size)  # the last partial batch is dropped (stable BatchNorm)
+
+
+def init_state(config: TrainConfig, splits: Splits, device: torch.device, resume: dict[str, Any] | None = None) -> TrainState:
+    """A fresh state for ``config``, or the one saved in ``resume`` (see TrainState.state_dict)."""
+    torch.manual_seed(config.seed)
+    model = build_model(config.model, splits.input_shape, splits.num_classes).to(device)
+    steps = _steps_per_epoch(len(splits.train), config.batch_size)
+    phase = resume["phase"] if resume else 0
+    optimizer, scheduler = _build_phase(config, model, phase, steps)
+    generator = torch.Generator().manual_seed(config.seed)
+    state = TrainState(model, optimizer, scheduler, phase, generator=generator)
+    if resume:
+        model.load_state_dict(resume["model"])
+        optimizer.load_state_dict(resume["optimizer"])
+        if scheduler is not None and resume["scheduler"] is not None:
+            scheduler.load_state_dict(resume["scheduler"])
+        state.epoch = int(resume["epoch"])
+        state.history = list(resume["history"])
+        generator.set_state(resume["rng"])
+        torch.set_rng_state(resume["torch_rng"])
+    return state
+
+
+@torch.inference_mode()
+def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = EVAL_BATCH) -> torch.Tensor:
+    model.eval()
+    return torch.cat([model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+
+
+def evaluate(model: nn.Module, split: Split) -> dict[str, float | None]:
+    """Loss plus classification metrics of ``model`` on ``split``."""
+    logits = predict_logits(model, split.x)
+    metrics = classification_metrics(logits, split.y)
+    metrics["loss"] = float(F.cross_entropy(logits.float(), split.y))
+    return metrics
+
+
+def _train_epoch(state: TrainState, config: TrainConfig, train: Split, create_graph: bool) -> float:
+    model, optimizer, scheduler = state.model, state.optimizer, state.scheduler
+    augment = get_augment(config.augment)
+    model.train()
+    n = len(train)
+    steps = _steps_per_epoch(n, config.batch_size)
+    order = torch.randperm(n, generator=state.generator).to(train.x.device)
+    total = torch.zeros((), device=train.x.device)
+    for step in range(steps):
+        idx = order[step * config.batch_size : (step + 1) * config.batch_size]
+        x = augment(train.x[idx], None)
+        loss = F.cross_entropy(model(x), train.y[idx], label_smoothing=config.label_smoothing)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward(create_graph=create_graph)
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        total += loss.detach()
+    mean = float(total) / steps  # one device sync per epoch, not per batch
+    if not math.isfinite(mean):
+        raise NonFiniteLoss(f"training loss became {mean} in epoch {state.epoch + 1}")
+    return mean
+
+
+def train(
+    config: TrainConfig,
+    splits: Splits,
+    device: torch.device | str = "cpu",
+    callbacks: Sequence[Callback] = (),
+    resume: dict[str, Any] | None = None,
+) -> TrainResult:
+    """Train ``config`` on ``splits.train``, evaluating on ``splits.val`` after every epoch.
+
+    Args:
+        resume: a ``TrainState.state_dict()`` from an interrupted run; training continues at
+            the epoch after the one it recorded.
+    """
+    device = torch.device(device)
+    state = init_state(config, splits, device, resume)
+    create_graph = optim.needs_create_graph(config.optimizer)
+    steps = _steps_per_epoch(len(splits.train), config.batch_size)
+    while state.epoch < config.epochs:
+        phase, _name = optim.phase_at(config.optimizer, config.epochs, state.epoch)
+        if phase != state.phase:  # a combination moves on to its next optimizer
+            state.optimizer, state.scheduler = _build_phase(config, state.model, phase, steps)
+            state.phase = phase
+        train_loss = _train_epoch(state, config, splits.train, create_graph)
+        val = evaluate(state.model, splits.val)
+        state.epoch += 1
+        metrics = {"epoch": state.epoch, "train_loss": train_loss, **{f"val_{k}": v for k, v in val.items()}}
+        state.history.append(metrics)
+        for callback in callbacks:
+            callback.on_epoch_end(state, metrics)
+    final = state.history[-1] if state.history else {}
+    return TrainResult(state.model, state.history, {k: v for k, v in final.items() if k.startswith("val_")})

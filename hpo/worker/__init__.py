@@ -1,0 +1,1 @@
+"""The worker flow: claim -> suggest -> train (report, prune, checkpoint) -> tell."""

@@ -1,0 +1,161 @@
+"""One trial: params -> training run -> reported metrics, checkpoints and stored weights.
+
+It adapts the Optuna-free training loop: each epoch it reports the validation metric, may be
+pruned, and checkpoints its state to the artifact store so that a retry of this trial (after a
+crash or a hand-back) resumes at the next epoch instead of starting over.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import optuna
+import torch
+
+from hpo import artifacts
+from hpo.checkpoint import atomic_save, safe_load, save_checkpoint, versions
+from hpo.studies.progress import original_number
+from hpo.training import TrainConfig, TrainResult, TrainState, train
+from hpo.worker import retry
+from hpo.worker.context import WorkerContext
+from hpo.worker.signals import StopRequested
+
+log = logging.getLogger("hpo.worker")
+
+RESUME_ATTR = "resume_artifact_id"
+MODEL_ATTR = "model_artifact_id"
+
+
+class EpochReporter:
+    """Reports each epoch, records it, checkpoints, and raises to prune or stop."""
+
+    def __init__(self, ctx: WorkerContext, trial: optuna.Trial, prune: bool) -> None:
+        self.ctx, self.trial, self.prune = ctx, trial, prune
+        self.started = time.monotonic()
+
+    def on_epoch_end(self, state: TrainState, metrics: dict[str, float | None]) -> None:
+        trial, ctx = self.trial, self.ctx
+        value = metrics.get(ctx.config.metric)
+        epoch = state.epoch
+        self._checkpoint(state)
+        if value is not None and len(ctx.config.objectives) == 1:
+            retry.call(lambda: trial.report(float(value), epoch), "report an epoch")
+        log.info(
+            "[%s] trial %d epoch %d/%d train_loss %.4f %s %.4f (%.0fs)",
+            ctx.worker_id, trial.number, epoch, ctx.config.epochs, metrics["train_loss"],
+            ctx.config.metric, value if value is not None else float("nan"), time.monotonic() - self.started,
+        )
+        if ctx.stop.is_set and epoch < ctx.config.epochs:
+            raise StopRequested()
+        if self.prune and retry.call(trial.should_prune, "ask the pruner"):
+            raise optuna.TrialPruned(f"pruned at epoch {epoch}")
+
+    def _checkpoint(self, state: TrainState) -> None:
+        """Store the resumable state, then drop the previous epoch's copy."""
+        trial, ctx = self.trial, self.ctx
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"trial{trial.number}-epoch{state.epoch}.pt"
+            atomic_save(state.state_dict(), path)
+            new_id = retry.call(lambda: artifacts.upload_file(ctx.artifact_store, str(path), trial), "store a checkpoint")
+        old_id = trial.user_attrs.get(RESUME_ATTR)
+        retry.call(lambda: trial.set_user_attr(RESUME_ATTR, new_id), "link a checkpoint")
+        retry.call(lambda: trial.set_user_attr("resume_epoch", state.epoch), "link a checkpoint")
+        if old_id:
+            artifacts.remove_quietly(ctx.artifact_store, old_id)
+
+
+def load_resume_state(ctx: WorkerContext, trial: optuna.Trial) -> dict[str, Any] | None:
+    """The checkpoint a previous attempt of this trial left, if any (retries copy user attrs)."""
+    artifact_id = trial.user_attrs.get(RESUME_ATTR)
+    if not artifact_id:
+        return None
+    try:
+        path = artifacts.download_to_temp(ctx.artifact_store, artifact_id)
+    except Exception as exc:
+        log.warning("[%s] trial %d: cannot fetch its checkpoint (%s); starting over", ctx.worker_id, trial.number, exc)
+        return None
+    try:
+        return safe_load(path, "resume checkpoint")
+    except Exception as exc:
+        log.warning("[%s] trial %d: checkpoint unusable (%s); starting over", ctx.worker_id, trial.number, exc)
+        return None
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def trial_config(ctx: WorkerContext, trial: optuna.Trial) -> tuple[dict[str, Any], TrainConfig]:
+    params = ctx.space.suggest(trial)
+    # The seed follows the logical trial, so a retry trains exactly what the first attempt did.
+    frozen = retry.call(lambda: ctx.storage.get_trial(trial._trial_id), "read the trial")
+    seed = ctx.config.seed * 100_003 + original_number(frozen)
+    config = ctx.space.build(params, ctx.config.epochs).replace(seed=seed, epochs=ctx.config.epochs)
+    if ctx.config.batch_size is not None:
+        config = config.replace(batch_size=ctx.config.batch_size)
+    return params, config
+
+
+def store_model(ctx: WorkerContext, trial: optuna.Trial, config: TrainConfig, params: dict[str, Any], result: TrainResult) -> None:
+    """Upload the final weights as a self-describing checkpoint, linked from the trial."""
+    meta = {
+        "model": config.model,
+        "train_config": config.to_dict(),
+        "params": params,
+        "dataset": ctx.splits.dataset,
+        "input_shape": list(ctx.splits.input_shape),
+        "num_classes": ctx.splits.num_classes,
+        "classes": list(ctx.splits.classes),
+        "normalization": ctx.splits.normalization.to_dict(),
+        "metrics": result.metrics,
+        "history": result.history,
+        "versions": versions(),
+        "study": ctx.study.study_name,
+        "trial": trial.number,
+        "study_config": ctx.config.to_user_attrs(),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"trial{trial.number}-model.pt"
+        save_checkpoint(path, result.model.state_dict(), meta)
+        artifact_id = retry.call(lambda: artifacts.upload_file(ctx.artifact_store, str(path), trial), "store the model")
+    retry.call(lambda: trial.set_user_attr(MODEL_ATTR, artifact_id), "link the model")
+
+
+def objective_values(ctx: WorkerContext, result: TrainResult, n_params: int) -> list[float]:
+    from hpo.config import OBJECTIVES
+
+    values = []
+    for name in ctx.config.objectives:
+        metric = OBJECTIVES[name][1]
+        if metric == "n_params":
+            values.append(float(n_params))
+        else:
+            value = result.metrics.get(metric)
+            if value is None:
+                raise ValueError(f"objective {name!r} needs metric {metric!r}, which this run did not produce")
+            values.append(float(value))
+    return values
+
+
+def run(ctx: WorkerContext, trial: optuna.Trial) -> list[float]:
+    """Train the trial to the end; raises TrialPruned, StopRequested or the training error."""
+    params, config = trial_config(ctx, trial)
+    for key, value in {"seed": config.seed, "device": str(ctx.device), "worker": ctx.worker_id, "versions": versions(), "train_config": config.to_dict()}.items():
+        retry.call(lambda k=key, v=value: trial.set_user_attr(k, v), "record the trial setup")
+    resume = load_resume_state(ctx, trial)
+    if resume is not None:
+        log.info("[%s] trial %d resumes after epoch %d", ctx.worker_id, trial.number, resume["epoch"])
+        retry.call(lambda: trial.set_user_attr("resumed_from_epoch", int(resume["epoch"])), "record the resume")
+    started = time.monotonic()
+    reporter = EpochReporter(ctx, trial, prune=ctx.config.pruner != "none")
+    result = train(config, ctx.splits, ctx.device, callbacks=[reporter], resume=resume)
+    n_params = sum(p.numel() for p in result.model.parameters())
+    final = {k: v for k, v in result.metrics.items()}
+    for key, value in {**final, "n_params": n_params, "train_seconds": round(time.monotonic() - started, 3), "epochs_trained": len(result.history)}.items():
+        retry.call(lambda k=key, v=value: trial.set_user_attr(k, v), "record final metrics")
+    store_model(ctx, trial, config, params, result)
+    if ctx.device.type == "cuda":
+        torch.cuda.empty_cache()
+    return objective_values(ctx, result, n_params)

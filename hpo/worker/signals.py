@@ -1,0 +1,39 @@
+"""Graceful stop: the first SIGTERM/SIGINT asks the worker to stop at the next epoch boundary.
+
+A second signal restores the default behaviour, so a second Ctrl-C stops at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+log = logging.getLogger("hpo.worker")
+
+
+class StopRequested(Exception):
+    """Raised at an epoch boundary after a stop signal; the trial is handed back."""
+
+
+class StopFlag:
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    @property
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def install(self) -> None:
+        """Route SIGTERM and SIGINT to this flag (main thread only)."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        log.warning("received %s: finishing the current epoch, then handing the trial back", signal.Signals(signum).name)
+        self._event.set()
+        signal.signal(signum, signal.SIG_DFL)

@@ -1,0 +1,1 @@
+"""The built-in search spaces; each module defines ``SPACE``. See hpo.spaces."""

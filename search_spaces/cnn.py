@@ -1,0 +1,38 @@
+"""Which plain CNN depth, kernel size, optimizer and learning rate work best? (report 004)
+
+Report 004 searched n_layers 1-5, kernel 3-7, Adam / RMSprop / SGD and lr 1e-5...1e-1 on a log
+scale with 100 trials of plain TPE and no pruning. The same space, with pruning.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+from hpo.spaces import Param, SearchSpace
+from hpo.training import TrainConfig
+
+
+def build(p: dict[str, Any], epochs: int) -> TrainConfig:
+    return TrainConfig(
+        model={"arch": "cnn", "n_layers": p["n_layers"], "kernel": p["kernel"], "channels": 16},
+        optimizer=p["optimizer"],
+        lr=p["lr"],
+        batch_size=128,
+        epochs=epochs,
+    )
+
+
+SPACE = SearchSpace(
+    name="cnn",
+    description=__doc__ or "",
+    params=(
+        Param("n_layers", IntDistribution(1, 5)),
+        Param("kernel", CategoricalDistribution([3, 5, 7])),
+        Param("optimizer", CategoricalDistribution(["adam", "rmsprop", "sgd"])),
+        Param("lr", FloatDistribution(1e-5, 1e-1, log=True)),
+    ),
+    build=build,
+    default_epochs=3,
+)
