@@ -50,10 +50,13 @@ def main() -> None:
 
 
 def _register() -> None:
-    from hpo.cli import catalog, export, study, worker
+    """Add the COMMANDS of every module in this package, so a new command is one new file."""
+    import importlib
+    import pkgutil
 
-    for module in (study, worker, export, catalog):
-        for command in module.COMMANDS:
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for command in getattr(module, "COMMANDS", ()):
             main.add_command(command)
 
 

@@ -1,0 +1,60 @@
+"""Serving optuna-dashboard over the configured storage and artifact store.
+
+optuna-dashboard has no authentication and does have write endpoints, so the default host is
+127.0.0.1. gunicorn serves it when installed (``pip install hpo[serve]``); otherwise the
+dashboard's own wsgiref server, which is fine for one user.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from hpo import artifacts
+from hpo.storage import mask_url, open_storage, resolve_url
+
+log = logging.getLogger("hpo.dashboard")
+
+
+def make_app(storage_url: str | None, artifact_location: str | None) -> Any:
+    """The dashboard's WSGI app; opening the storage first also creates its schema."""
+    from optuna_dashboard import wsgi
+
+    storage = open_storage(storage_url)
+    store = artifacts.open_store(artifacts.resolve_location(artifact_location))
+    return wsgi(storage, artifact_store=store)
+
+
+def _gunicorn_available() -> bool:
+    try:
+        import gunicorn  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def serve(storage_url: str | None, artifact_location: str | None, host: str, port: int, workers: int = 1) -> None:
+    url = resolve_url(storage_url)
+    app = make_app(url, artifact_location)
+    log.info("dashboard for %s at http://%s:%d/", mask_url(url), host, port)
+    if _gunicorn_available():
+        from gunicorn.app.base import BaseApplication
+
+        class _Server(BaseApplication):  # type: ignore[misc]
+            def load_config(self) -> None:
+                self.cfg.set("bind", f"{host}:{port}")
+                self.cfg.set("workers", workers)
+                self.cfg.set("threads", int(os.environ.get("HPO_DASHBOARD_THREADS", "4")))
+                self.cfg.set("worker_class", "gthread")
+                self.cfg.set("accesslog", None)
+
+            def load(self) -> Any:
+                return app
+
+        _Server().run()
+    else:
+        from wsgiref.simple_server import make_server
+
+        with make_server(host, port, app) as server:
+            server.serve_forever()

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Set up, then run a demo study end to end on the embedded SQLite default:
+# create -> 2 workers -> show -> export -> evaluate on the test split.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+HPO_EXTRAS=${HPO_EXTRAS:-onnx} bash scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+mkdir -p demo && cd demo
+
+DATASET=fashion-mnist
+if ! hpo datasets | grep -q "^fashion-mnist *available"; then
+  echo "demo: Fashion-MNIST is not on this machine (apt-get install dataset-fashion-mnist); using scikit-learn's digits instead"
+  DATASET=digits
+fi
+STUDY=${HPO_DEMO_STUDY:-demo-$DATASET}
+hpo study create "$STUDY" --space cnn --dataset "$DATASET" --trials 12 --epochs 3 \
+  --train-subset 12000 --val-subset 3000 --if-exists skip
+export HPO_WORKERS_PER_HOST=2   # two workers share this host's cores
+hpo worker "$STUDY" & w1=$!
+hpo worker "$STUDY" & w2=$!
+wait $w1 $w2
+hpo study show "$STUDY"
+hpo export "$STUDY" --out best.pt
+hpo evaluate best.pt --split test
+echo "demo: best model written to $PWD/best.pt"

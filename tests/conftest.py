@@ -1,0 +1,187 @@
+"""Shared fixtures: real SQLite files, real PostgreSQL databases, real `hpo` processes.
+
+PostgreSQL comes from HPO_TEST_PG_URL, else the server at 127.0.0.1:5432 (user postgres).
+Each test gets a database of its own, dropped afterwards. Tests that stop or restart a
+server use :class:`PgCluster`, a throwaway cluster of their own. Without PostgreSQL these
+tests skip locally and fail under CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_BASE_URL = os.environ.get("HPO_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+PG_BIN = Path(os.environ.get("HPO_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def missing(reason: str) -> None:
+    """Skip locally; under CI a missing dependency is a failure, not a skip."""
+    if IN_CI:
+        pytest.fail(f"{reason} (required under CI=true)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One HPO_DATA_DIR for the session, so Fashion-MNIST is unpacked once."""
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(autouse=True)
+def hpo_env(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test runs in its own folder with its own default SQLite file and artifacts."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HPO_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("HPO_STORAGE", raising=False)
+    monkeypatch.delenv("HPO_ARTIFACTS", raising=False)
+    monkeypatch.setenv("HPO_NUM_THREADS", "1")
+    return tmp_path
+
+
+def _psycopg_connect(url: str):  # noqa: ANN202
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    return psycopg2.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
+                            dbname=u.database or "postgres", connect_timeout=5)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """The base URL of a reachable PostgreSQL server."""
+    try:
+        _psycopg_connect(PG_BASE_URL).close()
+    except Exception as exc:  # any failure means: no server to test against
+        missing(f"no PostgreSQL at {PG_BASE_URL}: {str(exc).strip().splitlines()[0]}")
+    return PG_BASE_URL
+
+
+def _create_database(base_url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    name = f"hpo_test_{uuid.uuid4().hex[:12]}"
+    conn = _psycopg_connect(base_url)
+    conn.autocommit = True
+    conn.cursor().execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(base_url: str, url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    conn = _psycopg_connect(base_url)
+    conn.autocommit = True
+    conn.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test."""
+    url = _create_database(pg_server)
+    yield url
+    _drop_database(pg_server, url)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every storage mode the service supports, each real."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'hpo.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PgCluster:
+    """A throwaway PostgreSQL cluster (initdb + pg_ctl) that a test may stop and start."""
+
+    def __init__(self, root: Path) -> None:
+        self.root, self.port = root, free_port()
+        self.data = root / "data"
+        subprocess.run([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+                       check=True, capture_output=True, **self._as_postgres())
+        self.start()
+        self.url = _create_database(f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres")
+
+    def _as_postgres(self) -> dict:
+        # initdb and postgres refuse to run as root: run them as the postgres user.
+        if os.geteuid() != 0:
+            return {}
+        import pwd
+
+        pw = pwd.getpwnam("postgres")
+        shutil.chown(self.root, pw.pw_uid, pw.pw_gid)
+        for path in self.root.rglob("*"):
+            shutil.chown(path, pw.pw_uid, pw.pw_gid)
+        return {"user": pw.pw_uid, "group": pw.pw_gid}
+
+    def _ctl(self, *args: str) -> None:
+        subprocess.run([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60", *args],
+                       check=True, capture_output=True, **self._as_postgres())
+
+    def start(self) -> None:
+        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._ctl("-o", opts, "-l", str(self.root / "log"), "start")
+
+    def stop(self) -> None:
+        self._ctl("-m", "fast", "stop")
+
+
+@pytest.fixture
+def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgCluster]:
+    if not (PG_BIN / "initdb").exists():
+        missing(f"no PostgreSQL binaries in {PG_BIN}")
+    cluster = PgCluster(tmp_path_factory.mktemp("pg"))
+    yield cluster
+    try:
+        cluster.stop()
+    except subprocess.CalledProcessError:
+        pass
+
+
+def hpo_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "hpo", *args]
+
+
+def run_hpo(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run the real `hpo` command line in a subprocess."""
+    return subprocess.run(hpo_cmd(*args), capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+def start_hpo(*args: str, env: dict[str, str] | None = None, log: Path | None = None) -> subprocess.Popen[str]:
+    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
+    return subprocess.Popen(hpo_cmd(*args), stdout=out, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, **(env or {})}, start_new_session=True)
+
+
+def wait_all(procs: list[subprocess.Popen[str]], timeout: float = 600) -> list[int]:
+    deadline = time.monotonic() + timeout
+    codes = []
+    for proc in procs:
+        try:
+            codes.append(proc.wait(timeout=max(1, deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            codes.append(-9)
+    return codes
