@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import socket
+import zlib
+from pathlib import Path
 
 import torch
 
@@ -10,11 +14,19 @@ from hpo.errors import UsageError
 
 
 def resolve_device(spec: str) -> torch.device:
-    """``auto`` (CUDA when present), ``cpu``, ``cuda`` or ``cuda:N``."""
+    """``auto`` (CUDA when present), ``cpu``, ``cuda``, ``cuda:N`` or ``cuda:auto``.
+
+    ``cuda:auto`` deals a host's GPUs out to its workers round-robin (see :func:`worker_ordinal`),
+    so ``docker compose up --scale worker=4`` on a 4-GPU host puts one worker on each GPU.
+    """
     if spec == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if spec == "cpu":
         return torch.device("cpu")
+    if spec == "cuda:auto":
+        if not torch.cuda.is_available():
+            raise UsageError("device 'cuda:auto' requested but no CUDA GPU is visible; use --device cpu or auto")
+        return torch.device("cuda", worker_ordinal() % torch.cuda.device_count())
     if spec == "cuda" or spec.startswith("cuda:"):
         if not torch.cuda.is_available():
             raise UsageError(f"device {spec!r} requested but no CUDA GPU is visible; use --device cpu or auto")
@@ -38,3 +50,30 @@ def configure_threads(device: torch.device) -> int:
         threads = max(1, cores // per_host)
     torch.set_num_threads(threads)
     return threads
+
+
+def worker_ordinal() -> int:
+    """This worker's place among the workers of its host, for spreading them over GPUs.
+
+    HPO_WORKER_INDEX when set; else the next ticket from the counter file HPO_GPU_COUNTER,
+    shared by the workers of one host (compose replicas have no index of their own, so they
+    count themselves in start order); else a number derived from the host name and process id.
+    """
+    if os.environ.get("HPO_WORKER_INDEX"):
+        return int(os.environ["HPO_WORKER_INDEX"])
+    if os.environ.get("HPO_GPU_COUNTER"):
+        return take_ticket(Path(os.environ["HPO_GPU_COUNTER"]))
+    return zlib.crc32(socket.gethostname().encode()) + os.getpid()
+
+
+def take_ticket(path: Path) -> int:
+    """Return the number stored in ``path`` (0 when new) and store the next one, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="ascii") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)  # released on close; serializes workers starting together
+        f.seek(0)
+        ticket = int(f.read().strip() or 0)
+        f.seek(0)
+        f.truncate()
+        f.write(str(ticket + 1))
+    return ticket

@@ -1,0 +1,52 @@
+# One image for every part of the service: `hpo study create`, `hpo worker`, `hpo dashboard`.
+#
+#   docker build -t hpo .
+#   docker run --rm hpo --help
+#
+# torch from PyPI is the CUDA build on Linux x86_64: it uses the GPUs the container is given
+# (docker run --gpus all, or compose's device reservation) and falls back to the CPU without them.
+FROM python:3.11-slim-bookworm
+
+ENV TZ=UTC \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    HPO_DATA_DIR=/var/lib/hpo/data \
+    HPO_ARTIFACTS=/var/lib/hpo/artifacts
+
+# Fashion-MNIST from Debian, so the `fashion-mnist` data set works without internet access.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends dataset-fashion-mnist \
+    && rm -rf /var/lib/apt/lists/*
+
+# The biggest layer (several GB) changes least: install it first, on its own.
+ARG TORCH_VERSION=2.14.1
+ARG TORCHVISION_VERSION=0.29.1
+RUN pip install "torch==${TORCH_VERSION}" "torchvision==${TORCHVISION_VERSION}"
+
+# The rest of the dependencies, read from pyproject.toml alone, so editing the source does not
+# invalidate this layer. `serve` brings gunicorn for the dashboard; `s3` brings boto3.
+WORKDIR /opt/hpo
+COPY pyproject.toml ./
+RUN python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+x = p.get("optional-dependencies", {}); print("\n".join(p["dependencies"] + x.get("serve", []) + x.get("s3", [])))' \
+      > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+# The source last; --no-deps because everything is already installed above.
+COPY hpo ./hpo
+COPY search_spaces ./search_spaces
+RUN pip install --no-deps . && rm -rf build
+
+# A non-root user owning the folders that compose and Kubernetes mount volumes on (a new named
+# volume takes over the ownership of the folder it is mounted on).
+RUN useradd --create-home --uid 10001 --user-group hpo \
+    && mkdir -p /var/lib/hpo/data /var/lib/hpo/artifacts \
+    && chown -R hpo:hpo /var/lib/hpo
+USER hpo
+WORKDIR /var/lib/hpo
+
+ENTRYPOINT ["hpo"]
+CMD ["--help"]

@@ -1,0 +1,62 @@
+"""The Dockerfile, checked without a Docker engine: its layer order, user, entry point, and
+the dependency list its cached layer installs from pyproject.toml."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from tests.deploy import compose
+
+
+def instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, with line continuations joined and comments dropped."""
+    logical, current = [], ""
+    for line in compose.DOCKERFILE.read_text().splitlines():
+        if not current and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        current += line[:-1] if line.endswith("\\") else line
+        if not line.endswith("\\"):
+            logical.append(current)
+            current = ""
+    return [(text.split(None, 1)[0].upper(), text.split(None, 1)[1]) for text in logical]
+
+
+def test_dependencies_are_installed_before_the_source_is_copied() -> None:
+    steps = instructions()
+    copies = [args for kind, args in steps if kind == "COPY"]
+    assert copies[0] == "pyproject.toml ./"
+    first_source = next(i for i, (kind, args) in enumerate(steps) if kind == "COPY" and args.startswith("hpo "))
+    assert any(kind == "RUN" and "torch==" in args for kind, args in steps[:first_source])
+    assert any(kind == "RUN" and "requirements.txt" in args for kind, args in steps[:first_source])
+    assert all("pip install" not in args or "--no-deps" in args for kind, args in steps[first_source:] if kind == "RUN")
+
+
+def test_the_dependency_layer_installs_what_pyproject_lists(tmp_path: Path) -> None:
+    run = next(args for kind, args in instructions() if kind == "RUN" and "tomllib" in args)
+    python_command = shlex.split(run.split(">", 1)[0])
+    assert python_command[:2] == ["python", "-c"]
+    pyproject = (compose.ROOT / "pyproject.toml").read_bytes()
+    (tmp_path / "pyproject.toml").write_bytes(pyproject)
+    listed = subprocess.run([sys.executable, "-c", python_command[2]], cwd=tmp_path, capture_output=True,
+                            text=True, check=True).stdout.split()
+    project = tomllib.loads(pyproject.decode())["project"]
+    assert set(project["dependencies"]) <= set(listed)
+    assert any(name.startswith("gunicorn") for name in listed)  # the dashboard's WSGI server
+
+
+def test_runs_hpo_as_a_non_root_user_in_utc() -> None:
+    steps = instructions()
+    users = [args for kind, args in steps if kind == "USER"]
+    assert users and users[-1] not in ("root", "0")
+    assert json.loads(dict(steps)["ENTRYPOINT"]) == ["hpo"]
+    assert any(kind == "ENV" and "TZ=UTC" in args for kind, args in steps)
+
+
+def test_build_context_leaves_out_secrets_and_local_state() -> None:
+    ignored = (compose.ROOT / ".dockerignore").read_text().split()
+    assert {".env", ".git", "artifacts", "data", "*.db"} <= set(ignored)
