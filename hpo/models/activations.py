@@ -1,22 +1,28 @@
 """The activation registry: name -> nn.Module factory.
 
-``get_activation`` also passes a module class or factory through untouched, so users can hand
-in their own activation (the timm ``create_act`` idea).
+A factory is a module class (or any callable returning a module). If it takes a
+``num_channels`` argument, :func:`make_activation` passes the width of the layer before it,
+so learnable activations get one parameter per channel (see :mod:`hpo.models.learnable`);
+otherwise it is called with no arguments. ``get_activation`` also passes a callable through
+untouched, so users can hand in their own activation (the timm ``create_act`` idea).
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 
 from torch import nn
 
 from hpo.errors import unknown_name
+from hpo.models.learnable import AdaptiveGELUMish, DynamicSwish, PAReLU
 
-ActivationFactory = Callable[[], nn.Module]
+ActivationFactory = Callable[..., nn.Module]
 
 ACTIVATIONS: dict[str, ActivationFactory] = {
     "relu": nn.ReLU,
-    "leaky_relu": lambda: nn.LeakyReLU(0.01),
+    "leaky_relu": functools.partial(nn.LeakyReLU, 0.01),
     "elu": nn.ELU,
     "selu": nn.SELU,
     "gelu": nn.GELU,
@@ -24,6 +30,10 @@ ACTIVATIONS: dict[str, ActivationFactory] = {
     "mish": nn.Mish,
     "tanh": nn.Tanh,
     "sigmoid": nn.Sigmoid,
+    # Learnable (report 000).
+    "parelu": PAReLU,
+    "dynamic_swish": DynamicSwish,
+    "adaptive_gelu_mish": AdaptiveGELUMish,
 }
 # Aliases map to the canonical name; they are accepted but not listed as separate choices.
 ALIASES: dict[str, str] = {"swish": "silu"}
@@ -47,3 +57,25 @@ def get_activation(name: str | ActivationFactory) -> ActivationFactory:
     if key not in ACTIVATIONS:
         raise unknown_name("activation", name, [*ACTIVATIONS, *ALIASES])
     return ACTIVATIONS[key]
+
+
+@functools.cache
+def _takes_num_channels(factory: ActivationFactory) -> bool:
+    try:
+        return "num_channels" in inspect.signature(factory).parameters
+    except (TypeError, ValueError):  # builtins without a signature take no channel count
+        return False
+
+
+def make_activation(name: str | ActivationFactory, num_channels: int = 1) -> nn.Module:
+    """A new activation module for a layer with ``num_channels`` output channels (or features)."""
+    factory = get_activation(name)
+    if _takes_num_channels(factory):
+        return factory(num_channels=num_channels)
+    return factory()
+
+
+def activation_maker(name: str | ActivationFactory) -> Callable[[int], nn.Module]:
+    """``num_channels -> module`` for ``name``, validated now so builders fail before building."""
+    get_activation(name)
+    return functools.partial(make_activation, name)

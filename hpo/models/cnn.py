@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from torch import nn
 
 from hpo.errors import UsageError, unknown_name
-from hpo.models.activations import get_activation
+from hpo.models.activations import activation_maker
+from hpo.models.attention import SelfAttention2d
 
 KERNELS = ("3", "5", "7", "1x1-3x3")
 POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
 
 
-def _conv(in_ch: int, out_ch: int, kernel: str, batch_norm: bool, act: type[nn.Module] | object) -> list[nn.Module]:
+def _conv(in_ch: int, out_ch: int, kernel: str, batch_norm: bool, act: Callable[[int], nn.Module]) -> list[nn.Module]:
     if kernel == "1x1-3x3":
         # A 1x1 bottleneck then a 3x3 conv: cheaper than a 5x5 with a similar receptive field.
         convs = [nn.Conv2d(in_ch, out_ch, 1, bias=not batch_norm), nn.Conv2d(out_ch, out_ch, 3, padding=1, bias=not batch_norm)]
@@ -25,7 +26,7 @@ def _conv(in_ch: int, out_ch: int, kernel: str, batch_norm: bool, act: type[nn.M
         layers.append(conv)
         if batch_norm:
             layers.append(nn.BatchNorm2d(conv.out_channels))
-        layers.append(act())  # type: ignore[operator]
+        layers.append(act(conv.out_channels))
     return layers
 
 
@@ -40,14 +41,18 @@ def cnn(
     pool: str = "max",
     batch_norm: bool = True,
     dropout: float = 0.0,
+    attention: bool = False,
 ) -> nn.Module:
     """``n_layers`` conv blocks, each doubling the channels, pooling while the map is > 1 px.
 
     Args:
         n_layers: 1 to 5 conv blocks.
         kernel: 3, 5, 7, or "1x1-3x3" for a 1x1 then 3x3 pair.
-        channels: width of the first block.
+        channels: width of the first block (later blocks double it, up to 8x).
+        activation: a name from the activation registry, or a module factory.
         pool: "max" or "avg".
+        dropout: dropout before the classifier.
+        attention: add a self-attention block after the last conv block.
     """
     kernel = str(kernel)
     if kernel not in KERNELS:
@@ -56,7 +61,7 @@ def cnn(
         raise unknown_name("pool", pool, POOLS)
     if not 1 <= n_layers <= 5:
         raise UsageError(f"n_layers is {n_layers}, but must be between 1 and 5")
-    act = get_activation(activation)
+    act = activation_maker(activation)
     in_ch, size = int(input_shape[0]), min(int(input_shape[1]), int(input_shape[2]))
     layers: list[nn.Module] = []
     for i in range(n_layers):
@@ -66,6 +71,8 @@ def cnn(
             layers.append(POOLS[pool](2))
             size //= 2
         in_ch = out_ch
+    if attention:
+        layers.append(SelfAttention2d(in_ch))
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
     if dropout > 0:
         layers.append(nn.Dropout(dropout))

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from torch import nn
 
-from hpo.models.activations import get_activation
+from hpo.models.activations import activation_maker
 from hpo.models.init import init_weights
 
 
@@ -23,15 +23,17 @@ def mlp(
 
     Args:
         hidden: the width of each hidden layer; report 000 used one layer of 512.
+        activation: a name from the activation registry, or a module factory; learnable
+            activations get one parameter per hidden unit.
         init: "xavier" (Glorot uniform, as report 000) or "kaiming".
     """
-    act = get_activation(activation)
+    act = activation_maker(activation)
     layers: list[nn.Module] = [nn.Flatten()]
     width = 1
     for dim in input_shape:
         width *= int(dim)
     for size in hidden:
-        layers += [nn.Linear(width, int(size)), act()]
+        layers += [nn.Linear(width, int(size)), act(int(size))]
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
         width = int(size)

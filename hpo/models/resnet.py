@@ -6,13 +6,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
 
 from hpo.errors import UsageError, unknown_name
-from hpo.models.activations import get_activation
+from hpo.models.activations import activation_maker
+from hpo.models.attention import SelfAttention2d
+
+Act = Callable[[int], nn.Module]  # num_channels -> activation module
 
 
 class BasicBlock(nn.Module):
@@ -20,18 +23,18 @@ class BasicBlock(nn.Module):
 
     expansion = 1
 
-    def __init__(self, in_ch: int, planes: int, stride: int, act: type[nn.Module]) -> None:
+    def __init__(self, in_ch: int, planes: int, stride: int, act: Act) -> None:
         super().__init__()
         out_ch = planes * self.expansion
         self.body = nn.Sequential(
             nn.Conv2d(in_ch, planes, 3, stride, 1, bias=False),
             nn.BatchNorm2d(planes),
-            act(),
+            act(planes),
             nn.Conv2d(planes, out_ch, 3, 1, 1, bias=False),
             nn.BatchNorm2d(out_ch),
         )
         self.shortcut = _shortcut(in_ch, out_ch, stride)
-        self.act = act()
+        self.act = act(out_ch)
         # Zero-init the last BN so each block starts as the identity (Goyal et al. 2017).
         nn.init.zeros_(self.body[-1].weight)
 
@@ -44,21 +47,21 @@ class Bottleneck(nn.Module):
 
     expansion = 4
 
-    def __init__(self, in_ch: int, planes: int, stride: int, act: type[nn.Module]) -> None:
+    def __init__(self, in_ch: int, planes: int, stride: int, act: Act) -> None:
         super().__init__()
         out_ch = planes * self.expansion
         self.body = nn.Sequential(
             nn.Conv2d(in_ch, planes, 1, bias=False),
             nn.BatchNorm2d(planes),
-            act(),
+            act(planes),
             nn.Conv2d(planes, planes, 3, stride, 1, bias=False),
             nn.BatchNorm2d(planes),
-            act(),
+            act(planes),
             nn.Conv2d(planes, out_ch, 1, bias=False),
             nn.BatchNorm2d(out_ch),
         )
         self.shortcut = _shortcut(in_ch, out_ch, stride)
-        self.act = act()
+        self.act = act(out_ch)
         nn.init.zeros_(self.body[-1].weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -70,18 +73,18 @@ class WideBlock(BasicBlock):
 
     expansion = 2
 
-    def __init__(self, in_ch: int, planes: int, stride: int, act: type[nn.Module]) -> None:
+    def __init__(self, in_ch: int, planes: int, stride: int, act: Act) -> None:
         nn.Module.__init__(self)
         width = planes * self.expansion
         self.body = nn.Sequential(
             nn.Conv2d(in_ch, width, 3, stride, 1, bias=False),
             nn.BatchNorm2d(width),
-            act(),
+            act(width),
             nn.Conv2d(width, width, 3, 1, 1, bias=False),
             nn.BatchNorm2d(width),
         )
         self.shortcut = _shortcut(in_ch, width, stride)
-        self.act = act()
+        self.act = act(width)
         nn.init.zeros_(self.body[-1].weight)
 
 
@@ -102,6 +105,7 @@ def resnet(
     stages: Sequence[int] = (1, 1, 1),
     width: int = 16,
     activation: str = "relu",
+    attention: bool = False,
 ) -> nn.Module:
     """A small-image ResNet: a 3x3 stem, then one stage per entry of ``stages``.
 
@@ -109,17 +113,19 @@ def resnet(
         block: "basic", "bottleneck" or "wide".
         stages: blocks per stage; (3, 4, 6, 3) with "bottleneck" is ResNet-50's layout.
         width: planes of the first stage; each later stage doubles them and halves the map.
+        activation: a name from the activation registry, or a module factory.
+        attention: add a self-attention block after the last stage.
     """
     if block not in BLOCKS:
         raise unknown_name("residual block", block, BLOCKS)
     if not stages or any(int(n) < 1 for n in stages):
         raise UsageError(f"stages is {list(stages)}, but every stage needs at least one block")
     block_cls = BLOCKS[block]
-    act = get_activation(activation)
+    act = activation_maker(activation)
     layers: list[nn.Module] = [
         nn.Conv2d(int(input_shape[0]), width, 3, 1, 1, bias=False),
         nn.BatchNorm2d(width),
-        act(),
+        act(width),
     ]
     in_ch = width
     for i, n_blocks in enumerate(stages):
@@ -128,5 +134,7 @@ def resnet(
             stride = 2 if (i > 0 and j == 0) else 1
             layers.append(block_cls(in_ch, planes, stride, act))  # type: ignore[call-arg]
             in_ch = planes * block_cls.expansion  # type: ignore[attr-defined]
+    if attention:
+        layers.append(SelfAttention2d(in_ch))
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(in_ch, num_classes)]
     return nn.Sequential(*layers)

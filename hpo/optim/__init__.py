@@ -1,8 +1,10 @@
 """Optimizers by name, from torch and pytorch-optimizer, and their sequential combinations."""
 
 from hpo.optim.registry import (
+    COMBINATIONS,
     OPTIMIZERS,
     OptimizerEntry,
+    default_lr,
     make_optimizer,
     needs_create_graph,
     optimizer_names,
@@ -13,8 +15,10 @@ from hpo.optim.registry import (
 )
 
 __all__ = [
+    "COMBINATIONS",
     "OPTIMIZERS",
     "OptimizerEntry",
+    "default_lr",
     "make_optimizer",
     "needs_create_graph",
     "optimizer_names",

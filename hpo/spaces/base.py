@@ -21,6 +21,7 @@ Example, a whole space in a few lines::
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ from optuna.distributions import (
     IntDistribution,
 )
 
+from hpo.errors import UsageError
 from hpo.training.config import TrainConfig
 
 
@@ -57,6 +59,15 @@ class Param:
             text = repr(d)
         return text + (f"  if {self.condition}" if self.condition else "")
 
+    def only_if(self, name: str, *values: Any) -> Param:
+        """This parameter, searched only when the earlier parameter ``name`` is one of ``values``.
+
+        Example: ``Param("block", CategoricalDistribution(["basic", "wide"])).only_if("arch", "resnet")``.
+        """
+        allowed = tuple(values)
+        shown = " or ".join(f"{name} == {v}" for v in allowed)
+        return dataclasses.replace(self, when=lambda p: p.get(name) in allowed, condition=shown)
+
     def grid_values(self) -> list[Any]:
         d = self.distribution
         if isinstance(d, CategoricalDistribution):
@@ -78,6 +89,13 @@ def suggest(trial: optuna.Trial, param: Param) -> Any:
     if isinstance(d, FloatDistribution):
         return trial.suggest_float(param.name, d.low, d.high, step=d.step, log=d.log)
     raise TypeError(f"parameter {param.name!r} has an unsupported distribution {d!r}")
+
+
+def _contains(distribution: BaseDistribution, value: Any) -> bool:
+    try:
+        return bool(distribution._contains(distribution.to_internal_repr(value)))
+    except (ValueError, TypeError):  # e.g. a choice that is not in a categorical's list
+        return False
 
 
 @dataclass(frozen=True)
@@ -104,6 +122,31 @@ class SearchSpace:
             if param.when is None or param.when(values):
                 values[param.name] = suggest(trial, param)
         return values
+
+    def validate(self, values: dict[str, Any]) -> dict[str, Any]:
+        """``values`` checked as a trial's params: every active parameter present and in range.
+
+        Raises:
+            UsageError: a missing, unknown or out-of-range parameter (the message lists them).
+        """
+        active: dict[str, Any] = {}
+        for param in self.params:
+            if param.when is not None and not param.when(active):
+                continue
+            if param.name not in values:
+                raise UsageError(f"space {self.name!r} needs parameter {param.name!r}: {param.describe()}")
+            if not _contains(param.distribution, values[param.name]):
+                raise UsageError(
+                    f"parameter {param.name!r} is {values[param.name]!r}, outside {param.describe()}"
+                )
+            active[param.name] = values[param.name]
+        unknown = sorted(set(values) - set(active))
+        if unknown:
+            raise UsageError(
+                f"space {self.name!r} does not use parameter(s) {', '.join(unknown)} with these values; "
+                f"it takes: {', '.join(p.name for p in self.params)}"
+            )
+        return active
 
     def grid(self) -> dict[str, list[Any]]:
         """The full grid, for ``optuna.samplers.GridSampler``; conditions are ignored."""
