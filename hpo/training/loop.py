@@ -21,7 +21,10 @@ from hpo.data.splits import Split, Splits
 from hpo.models import build_model
 from hpo.training.augment import get_augment
 from hpo.training.config import TrainConfig
+from hpo.training import precision as precisions
+from hpo.training import simulate
 from hpo.training.metrics import classification_metrics
+from hpo.training.precision import Precision
 from hpo.training.schedules import make_schedule
 
 EVAL_BATCH = 2048  # inference needs no activations for backward, so batches can be large
@@ -42,6 +45,8 @@ class TrainState:
     epoch: int = 0  # number of finished epochs
     history: list[dict[str, float | None]] = field(default_factory=list)
     generator: torch.Generator = field(default_factory=torch.Generator)
+    precision: Precision | None = None  # autocast dtype and memory layout; None = fp32
+    scaler: torch.amp.GradScaler | None = None  # only for fp16
 
     def state_dict(self) -> dict[str, Any]:
         """A ``torch.load(weights_only=True)``-safe snapshot: tensors, numbers, strings."""
@@ -84,12 +89,13 @@ def _steps_per_epoch(n: int, batch_size: int) -> int:
 def init_state(config: TrainConfig, splits: Splits, device: torch.device, resume: dict[str, Any] | None = None) -> TrainState:
     """A fresh state for ``config``, or the one saved in ``resume`` (see TrainState.state_dict)."""
     torch.manual_seed(config.seed)
-    model = build_model(config.model, splits.input_shape, splits.num_classes).to(device)
+    precision = precisions.choose(device)
+    model = precision.prepare_model(build_model(config.model, splits.input_shape, splits.num_classes).to(device))
     steps = _steps_per_epoch(len(splits.train), config.batch_size)
     phase = resume["phase"] if resume else 0
     optimizer, scheduler = _build_phase(config, model, phase, steps)
     generator = torch.Generator().manual_seed(config.seed)
-    state = TrainState(model, optimizer, scheduler, phase, generator=generator)
+    state = TrainState(model, optimizer, scheduler, phase, generator=generator, precision=precision, scaler=precision.scaler())
     if resume:
         model.load_state_dict(resume["model"])
         optimizer.load_state_dict(resume["optimizer"])
@@ -103,21 +109,28 @@ def init_state(config: TrainConfig, splits: Splits, device: torch.device, resume
 
 
 @torch.inference_mode()
-def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = EVAL_BATCH) -> torch.Tensor:
+def predict_logits(
+    model: nn.Module, x: torch.Tensor, batch_size: int = EVAL_BATCH, precision: Precision | None = None
+) -> torch.Tensor:
+    """Logits for ``x`` in large batches; fp32 unless a training ``precision`` is given."""
     model.eval()
-    return torch.cat([model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+    if precision is None:
+        return torch.cat([model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+    with precision.autocast():
+        return torch.cat([model(precision.prepare_input(x[i : i + batch_size])).float() for i in range(0, len(x), batch_size)])
 
 
-def evaluate(model: nn.Module, split: Split) -> dict[str, float | None]:
+def evaluate(model: nn.Module, split: Split, precision: Precision | None = None) -> dict[str, float | None]:
     """Loss plus classification metrics of ``model`` on ``split``."""
-    logits = predict_logits(model, split.x)
+    logits = predict_logits(model, split.x, precision=precision)
     metrics = classification_metrics(logits, split.y)
     metrics["loss"] = float(F.cross_entropy(logits.float(), split.y))
     return metrics
 
 
 def _train_epoch(state: TrainState, config: TrainConfig, train: Split, create_graph: bool) -> float:
-    model, optimizer, scheduler = state.model, state.optimizer, state.scheduler
+    model, optimizer, scheduler, scaler = state.model, state.optimizer, state.scheduler, state.scaler
+    precision = state.precision or precisions.choose(train.x.device)
     augment = get_augment(config.augment)
     model.train()
     n = len(train)
@@ -126,11 +139,17 @@ def _train_epoch(state: TrainState, config: TrainConfig, train: Split, create_gr
     total = torch.zeros((), device=train.x.device)
     for step in range(steps):
         idx = order[step * config.batch_size : (step + 1) * config.batch_size]
-        x = augment(train.x[idx], None)
-        loss = F.cross_entropy(model(x), train.y[idx], label_smoothing=config.label_smoothing)
+        x = precision.prepare_input(augment(train.x[idx], None))
+        with precision.autocast():
+            loss = F.cross_entropy(model(x), train.y[idx], label_smoothing=config.label_smoothing)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward(create_graph=create_graph)
-        optimizer.step()
+        if scaler is None:
+            loss.backward(create_graph=create_graph)
+            optimizer.step()
+        else:  # fp16: scale the loss so small gradients do not flush to zero
+            scaler.scale(loss).backward(create_graph=create_graph)
+            scaler.step(optimizer)
+            scaler.update()
         if scheduler is not None:
             scheduler.step()
         total += loss.detach()
@@ -162,8 +181,11 @@ def train(
         if phase != state.phase:  # a combination moves on to its next optimizer
             state.optimizer, state.scheduler = _build_phase(config, state.model, phase, steps)
             state.phase = phase
-        train_loss = _train_epoch(state, config, splits.train, create_graph)
-        val = evaluate(state.model, splits.val)
+        if simulate.settings(config) is not None:  # the sleep space: no compute, same flow
+            train_loss, val = simulate.epoch(config, state.epoch + 1)
+        else:
+            train_loss = _train_epoch(state, config, splits.train, create_graph)
+            val = evaluate(state.model, splits.val, state.precision)
         state.epoch += 1
         metrics = {"epoch": state.epoch, "train_loss": train_loss, **{f"val_{k}": v for k, v in val.items()}}
         state.history.append(metrics)

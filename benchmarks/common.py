@@ -1,0 +1,133 @@
+"""Shared by the benchmark scripts: interleaved repeats, medians, and the ratio lines they print.
+
+The machine is shared, so absolute times are noise. Each benchmark runs its baseline and its
+candidates in the same process, alternating them repeat by repeat, takes medians, and prints
+RATIOS. A ratio line reads::
+
+    RATIO throughput hpo/bare = 0.97 (goal >= 0.95: met)
+
+and each script also writes its numbers as JSON (--json PATH) for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python benchmarks/NAME.py` from anywhere
+    sys.path.insert(0, str(ROOT))
+
+PG_URL = os.environ.get("HPO_BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--quick", action="store_true", help="a smoke run of a few seconds to a minute")
+    p.add_argument("--json", type=Path, default=None, help="also write the results here")
+    return p
+
+
+def interleaved(candidates: dict[str, Callable[[], float]], repeats: int) -> dict[str, float]:
+    """Run each candidate ``repeats`` times in alternation; the median of what each returns.
+
+    Alternating (a, b, a, b, ...) rather than (a, a, ..., b, b, ...) spreads the other users'
+    load evenly over all candidates. The order is rotated every repeat so no candidate always
+    runs first (warm caches, turbo boost).
+    """
+    names = list(candidates)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(repeats):
+        shift = r % len(names)
+        for name in names[shift:] + names[:shift]:
+            samples[name].append(candidates[name]())
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def ratio_line(name: str, value: float, goal: str | None = None) -> str:
+    """``RATIO name = value (goal ...: met|missed)``; goal like ">= 0.95" or "<= 1.2"."""
+    text = f"RATIO {name} = {value:.3f}"
+    if goal:
+        op, bound = goal.split()
+        met = value >= float(bound) if op == ">=" else value <= float(bound)
+        text += f" (goal {goal}: {'met' if met else 'missed'})"
+    return text
+
+
+def report(results: dict[str, Any], ratios: list[tuple[str, float, str | None]], json_path: Path | None) -> None:
+    """Print the ratio lines (and the raw medians, for context) and optionally save JSON."""
+    for key, value in results.items():
+        print(f"  {key}: {value:.6g}" if isinstance(value, float) else f"  {key}: {value}")
+    for name, value, goal in ratios:
+        print(ratio_line(name, value, goal))
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"results": results, "ratios": {n: v for n, v, _g in ratios}, "argv": sys.argv}
+        json_path.write_text(json.dumps(payload, indent=2, default=str))
+    sys.stdout.flush()
+
+
+def environment() -> dict[str, Any]:
+    import torch
+
+    return {
+        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
+def _pg_admin(base_url: str):  # noqa: ANN202
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    u = make_url(base_url)
+    conn = psycopg2.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
+                            dbname=u.database or "postgres", connect_timeout=5)
+    conn.autocommit = True
+    return conn
+
+
+class TempDatabase:
+    """``with TempDatabase(kind) as url:`` a fresh PostgreSQL database (or SQLite file), dropped after."""
+
+    def __init__(self, kind: str = "postgresql", base_url: str = PG_URL) -> None:
+        import uuid
+
+        self.kind, self.base_url = kind, base_url
+        self.name = f"hpo_bench_{uuid.uuid4().hex[:10]}"
+        self._tmp: Any = None
+
+    def __enter__(self) -> str:
+        if self.kind == "sqlite":
+            import tempfile
+
+            self._tmp = tempfile.TemporaryDirectory(prefix="hpo-bench-")
+            return f"sqlite:///{self._tmp.name}/{self.name}.db"
+        from sqlalchemy.engine import make_url
+
+        conn = _pg_admin(self.base_url)
+        conn.cursor().execute(f'CREATE DATABASE "{self.name}"')
+        conn.close()
+        return make_url(self.base_url).set(database=self.name).render_as_string(hide_password=False)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            return
+        conn = _pg_admin(self.base_url)
+        conn.cursor().execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        conn.close()

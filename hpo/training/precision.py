@@ -1,0 +1,61 @@
+"""Numeric precision and memory layout of a training run: fast on CUDA, exact on CPU.
+
+On CUDA, matmuls and convolutions run in bf16 under autocast (fp16 with a GradScaler on GPUs
+without bf16), and conv nets use channels_last, the layout tensor cores want. On CPU the
+default stays fp32: CPU autocast is slower than fp32 for these small models. HPO_PRECISION
+(fp32 | bf16 | fp16) overrides the choice, which is how tests run the CUDA code paths on CPU.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from hpo.errors import UsageError
+
+CHOICES = ("fp32", "bf16", "fp16")
+
+
+@dataclass(frozen=True)
+class Precision:
+    dtype: torch.dtype | None  # autocast dtype; None = plain fp32
+    device_type: str
+    channels_last: bool
+
+    def autocast(self) -> contextlib.AbstractContextManager[Any]:
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device_type, dtype=self.dtype)
+
+    def scaler(self) -> torch.amp.GradScaler | None:
+        """fp16 gradients underflow without loss scaling; bf16 has fp32's range and needs none."""
+        if self.dtype is torch.float16:
+            return torch.amp.GradScaler(self.device_type)
+        return None
+
+    def prepare_model(self, model: nn.Module) -> nn.Module:
+        return model.to(memory_format=torch.channels_last) if self.channels_last else model
+
+    def prepare_input(self, x: torch.Tensor) -> torch.Tensor:
+        if self.channels_last and x.dim() == 4:
+            return x.contiguous(memory_format=torch.channels_last)
+        return x
+
+
+def choose(device: torch.device) -> Precision:
+    """The fastest safe precision on ``device`` (see the module docstring)."""
+    name = os.environ.get("HPO_PRECISION", "").strip().lower()
+    if name and name not in CHOICES:
+        raise UsageError(f"HPO_PRECISION is {name!r}, but must be one of {', '.join(CHOICES)}")
+    if not name:
+        if device.type == "cuda":
+            name = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        else:
+            name = "fp32"
+    dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[name]
+    return Precision(dtype, device.type, channels_last=device.type == "cuda" or name != "fp32")
