@@ -1,0 +1,96 @@
+"""The data-set registry: name -> loader, plus the ``imagefolder:PATH`` form."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hpo.data import imagefolder, small_sets, torchvision_sets
+from hpo.data.base import DatasetUnavailable, ImageData
+from hpo.errors import HpoError, UsageError, unknown_name
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    name: str
+    description: str
+    load: Callable[[bool], ImageData]  # download -> data
+    available: Callable[[], bool]
+
+
+_REGISTRY: dict[str, DatasetEntry] = {}
+
+
+def register(entry: DatasetEntry) -> None:
+    if entry.name in _REGISTRY:
+        raise ValueError(f"data set {entry.name!r} is already registered")
+    _REGISTRY[entry.name] = entry
+
+
+_TORCHVISION_DESCRIPTIONS = {
+    "fashion-mnist": "Fashion-MNIST, 70k 28x28 grayscale clothing images, 10 classes",
+    "mnist": "MNIST, 70k 28x28 grayscale digits, 10 classes",
+    "cifar10": "CIFAR-10, 60k 32x32 colour images, 10 classes",
+    "cifar100": "CIFAR-100, 60k 32x32 colour images, 100 classes",
+}
+for _name, _description in _TORCHVISION_DESCRIPTIONS.items():
+    register(
+        DatasetEntry(
+            _name,
+            _description,
+            functools.partial(torchvision_sets.load_torchvision, _name),
+            functools.partial(torchvision_sets.is_available, _name),
+        )
+    )
+register(
+    DatasetEntry(
+        "digits",
+        "scikit-learn's bundled 8x8 digits, 1,797 images, 10 classes (offline)",
+        lambda _download: small_sets.load_digits(),
+        lambda: True,
+    )
+)
+register(
+    DatasetEntry(
+        "synthetic",
+        "a small generated 4-class 8x8 set, for tests and smoke runs",
+        lambda _download: small_sets.load_synthetic(),
+        lambda: True,
+    )
+)
+
+
+def dataset_names() -> list[str]:
+    return list(_REGISTRY)
+
+
+def entries() -> list[DatasetEntry]:
+    return list(_REGISTRY.values())
+
+
+def validate_name(name: str) -> None:
+    """Raise a usage error unless ``name`` is registered or an ``imagefolder:PATH``."""
+    if name.startswith(imagefolder.PREFIX):
+        if not Path(name[len(imagefolder.PREFIX) :]).expanduser().is_dir():
+            raise UsageError(f"data set {name!r}: folder does not exist; pass imagefolder:PATH with one sub-folder per class")
+        return
+    if name not in _REGISTRY:
+        raise unknown_name("data set", name, [*_REGISTRY, "imagefolder:PATH"])
+
+
+def load(name: str, download: bool = False) -> ImageData:
+    """Decode a data set into memory.
+
+    Raises:
+        UsageError: unknown name.
+        HpoError: the files are not on this machine (the message says where we looked).
+    """
+    validate_name(name)
+    try:
+        if name.startswith(imagefolder.PREFIX):
+            return imagefolder.load_imagefolder(name)
+        return _REGISTRY[name].load(download)
+    except DatasetUnavailable as exc:
+        raise HpoError(str(exc)) from None

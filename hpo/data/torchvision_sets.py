@@ -1,0 +1,101 @@
+"""Data sets that torchvision knows: Fashion-MNIST, MNIST, CIFAR-10 and CIFAR-100."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torchvision import datasets as tv
+
+from hpo.data.base import DatasetUnavailable, ImageData
+from hpo.data.locations import DEBIAN_FASHION_MNIST, data_dirs, writable_data_dir
+
+# Name -> (torchvision class, the folder torchvision expects under its root).
+TORCHVISION_SETS: dict[str, tuple[Any, str]] = {
+    "fashion-mnist": (tv.FashionMNIST, "FashionMNIST"),
+    "mnist": (tv.MNIST, "MNIST"),
+    "cifar10": (tv.CIFAR10, "cifar-10-batches-py"),
+    "cifar100": (tv.CIFAR100, "cifar-100-python"),
+}
+
+_HOW_TO_GET = {
+    "fashion-mnist": "install Debian's dataset-fashion-mnist package, or pass --download",
+}
+
+
+def _link_debian_fashion_mnist(root: Path) -> bool:
+    """Unpack Debian's Fashion-MNIST .gz files into ROOT/FashionMNIST/raw/ for torchvision."""
+    if not DEBIAN_FASHION_MNIST.is_dir():
+        return False
+    raw = root / "FashionMNIST" / "raw"
+    try:
+        raw.mkdir(parents=True, exist_ok=True)
+        for gz in DEBIAN_FASHION_MNIST.glob("*-ubyte.gz"):
+            target = raw / gz.name[: -len(".gz")]
+            if not target.exists():
+                # A private temporary name, then an atomic rename: workers starting together
+                # may unpack at once, and none may ever read half a file.
+                fd, partial = tempfile.mkstemp(dir=raw, prefix=f".{target.name}.")
+                with gzip.open(gz, "rb") as src, os.fdopen(fd, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+                os.replace(partial, target)
+    except OSError:
+        return False
+    return True
+
+
+def _open(name: str, train: bool, download: bool) -> Any:
+    cls, _folder = TORCHVISION_SETS[name]
+    roots = data_dirs()
+    for root in roots:
+        try:
+            return cls(root=str(root), train=train, download=False)
+        except RuntimeError:
+            continue
+    if name == "fashion-mnist" and _link_debian_fashion_mnist(writable_data_dir()):
+        return cls(root=str(writable_data_dir()), train=train, download=False)
+    if download:
+        return cls(root=str(writable_data_dir()), train=train, download=True)
+    looked = ", ".join(str(r) for r in roots)
+    if name == "fashion-mnist":
+        looked += f", {DEBIAN_FASHION_MNIST}"
+    how = _HOW_TO_GET.get(name, "pass --download on a machine with internet access")
+    raise DatasetUnavailable(
+        f"data set {name!r} not found (looked in {looked}); {how}, or set HPO_DATA_DIR"
+    )
+
+
+def _to_uint8_nchw(data: Any) -> torch.Tensor:
+    array = data.numpy() if isinstance(data, torch.Tensor) else np.asarray(data)
+    tensor = torch.from_numpy(np.ascontiguousarray(array))
+    if tensor.ndim == 3:  # (N, H, W) grayscale
+        return tensor.unsqueeze(1).contiguous()
+    return tensor.permute(0, 3, 1, 2).contiguous()  # (N, H, W, C) colour
+
+
+def load_torchvision(name: str, download: bool = False) -> ImageData:
+    parts = {}
+    for split, train in (("train", True), ("test", False)):
+        ds = _open(name, train, download)
+        parts[split] = (_to_uint8_nchw(ds.data), torch.as_tensor(np.asarray(ds.targets)).long())
+    return ImageData(
+        name=name,
+        train_x=parts["train"][0],
+        train_y=parts["train"][1],
+        test_x=parts["test"][0],
+        test_y=parts["test"][1],
+        classes=tuple(ds.classes),
+    )
+
+
+def is_available(name: str) -> bool:
+    _cls, folder = TORCHVISION_SETS[name]
+    if any((root / folder).is_dir() for root in data_dirs()):
+        return True
+    return name == "fashion-mnist" and DEBIAN_FASHION_MNIST.is_dir()

@@ -1,0 +1,87 @@
+"""create -> 2 worker processes -> exact budget -> show -> export -> load_model -> evaluate.
+
+Runs on both storages, with real Fashion-MNIST (small subsets) and real `hpo` processes.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import hpo
+from tests.helpers import run_hpo, start_hpo, wait_all
+
+
+@pytest.fixture
+def fashion_mnist_available() -> None:
+    from hpo.data.registry import entries
+
+    if not next(e for e in entries() if e.name == "fashion-mnist").available():
+        from tests.conftest import missing
+
+        missing("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+
+
+def test_create_work_show_export_evaluate(storage_url: str, tmp_path: Path, fashion_mnist_available: None) -> None:
+    env = {"HPO_STORAGE": storage_url, "HPO_ARTIFACTS": str(tmp_path / "artifacts")}
+    created = run_hpo("study", "create", "e2e", "--space", "cnn", "--dataset", "fashion-mnist", "--trials", "5",
+                      "--epochs", "2", "--train-subset", "1500", "--val-subset", "500", env=env)
+    assert created.returncode == 0, created.stderr
+
+    workers = [start_hpo("worker", "e2e", env=env, log=tmp_path / f"worker{i}.log") for i in range(2)]
+    assert wait_all(workers, timeout=600) == [0, 0], [(tmp_path / f"worker{i}.log").read_text()[-2000:] for i in range(2)]
+
+    shown = run_hpo("study", "show", "e2e", "--json", env=env)
+    assert shown.returncode == 0, shown.stderr
+    info = json.loads(shown.stdout)
+    progress = info["progress"]
+    assert progress["finished"] == 5 and progress["running"] == 0 and progress["waiting"] == 0
+    assert progress["complete"] >= 1
+    best = info["best"][0]
+    assert 0.0 <= best["metrics"]["val_accuracy"] <= 1.0
+    assert {"val_f1", "val_mcc", "val_roc_auc", "val_precision", "val_recall"} <= set(best["metrics"])
+    # Both workers took part: neither sat idle while the other did everything.
+    import optuna
+
+    study = optuna.load_study(study_name="e2e", storage=storage_url)
+    assert len(study.trials) == 5  # exact: no overshoot, no duplicate
+    assert len({t.user_attrs["worker"] for t in study.trials if "worker" in t.user_attrs}) == 2
+
+    table = run_hpo("study", "show", "e2e", env=env)
+    assert "best trial" in table.stdout and "val_accuracy" in table.stdout
+
+    exported = run_hpo("export", "e2e", "--out", str(tmp_path / "best.pt"), env=env)
+    assert exported.returncode == 0, exported.stderr
+
+    model = hpo.load_model(str(tmp_path / "best.pt"))
+    assert model.hpo_meta["dataset"] == "fashion-mnist"
+    assert model.hpo_meta["classes"][0] == "T-shirt/top"
+    assert model(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
+    raw = torch.load(tmp_path / "best.pt", weights_only=True)
+    assert raw["meta"]["trial"] == best["number"] and len(raw["sha256"]) == 64
+
+    evaluated = run_hpo("evaluate", str(tmp_path / "best.pt"), "--split", "test", "--json", env=env)
+    assert evaluated.returncode == 0, evaluated.stderr
+    result = json.loads(evaluated.stdout)
+    assert result["n"] == 10_000 and 0.0 <= result["metrics"]["accuracy"] <= 1.0
+    assert sum(map(sum, result["confusion_matrix"])) == 10_000
+
+
+def test_optuna_cli_reads_hpo_studies(storage_url: str, tmp_path: Path) -> None:
+    env = {"HPO_STORAGE": storage_url, "HPO_ARTIFACTS": str(tmp_path / "artifacts")}
+    assert run_hpo("study", "create", "plain", "--space", "cnn", "--dataset", "synthetic", "--trials", "2",
+                   "--epochs", "1", "--pruner", "none", env=env).returncode == 0
+    assert run_hpo("worker", "plain", env=env).returncode == 0
+    optuna_cli = [str(Path(sys.executable).with_name("optuna"))]  # the console script pip installs
+    studies = subprocess.run([*optuna_cli, "studies", "--storage", storage_url, "-f", "json"], capture_output=True, text=True)
+    assert studies.returncode == 0, studies.stderr
+    assert json.loads(studies.stdout)[0]["name"] == "plain"
+    best = subprocess.run([*optuna_cli, "best-trial", "--study-name", "plain", "--storage", storage_url, "-f", "json"],
+                          capture_output=True, text=True)
+    assert best.returncode == 0, best.stderr
+    assert json.loads(best.stdout)["state"] == "COMPLETE"
