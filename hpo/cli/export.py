@@ -3,53 +3,116 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
+import torch
 
+from hpo.checkpoint import load_checkpoint, save_checkpoint
 from hpo.cli.format import fmt, table
 from hpo.cli.options import artifacts_option, storage_option
+from hpo.devices import configure_threads, resolve_device
 from hpo.export.best import export_trial, pick_trial
 from hpo.export.evaluate import SPLITS, evaluate_checkpoint
+from hpo.export.model_io import model_from_checkpoint
 from hpo.storage import load_study, open_storage
+
+METRICS = ("accuracy", "precision", "recall", "f1", "mcc", "roc_auc")
+
+
+def _export_search_weights(study: Any, trial: Any, out: str, artifacts: str | None) -> None:
+    meta = export_trial(study, trial, out, artifacts)
+    click.echo(f"exported trial {trial.number} of {study.study_name!r} to {out}")
+    click.echo(f"  validation accuracy {fmt(meta['metrics'].get('val_accuracy'))}; model {meta['model']['arch']}; "
+               f"sha256 {meta['sha256'][:16]}...")
+
+
+def _export_retrained(study: Any, trial: Any, out: str, device_spec: str) -> None:
+    from hpo.export.retrain import retrain, retrained_meta, test_metrics
+
+    device = resolve_device(device_spec)
+    configure_threads(device)
+    click.echo(f"retraining trial {trial.number} of {study.study_name!r} on train+val ...")
+    retrained = retrain(study, trial, include_val=True, device=device)
+    test = test_metrics(retrained)
+    meta = retrained_meta(study, trial, retrained, test, device)
+    sha = save_checkpoint(out, retrained.result.model.state_dict(), meta)
+    click.echo(f"exported trial {trial.number}, retrained on train+val ({len(retrained.splits.train)} images, "
+               f"{retrained.config.epochs} epochs), to {out}; sha256 {sha[:16]}...")
+    rows = [[m, meta["metrics"].get(f"val_{m}"), test.get(m)] for m in METRICS]
+    click.echo(table(["metric", "validation (search)", "test (retrained, evaluated once)"], rows))
+
+
+def _export_onnx(out: str, onnx_path: str, repeats: int) -> None:
+    from hpo.export.latency import compare_latency
+    from hpo.export.onnx_export import export_verified_onnx
+    from hpo.export.onnx_io import OPSET
+
+    configure_threads(torch.device("cpu"))  # HPO_NUM_THREADS: latency depends on the thread count
+    checkpoint = load_checkpoint(out)
+    model = model_from_checkpoint(checkpoint)
+    meta = {**checkpoint["meta"], "sha256": checkpoint["sha256"]}
+    parity, session = export_verified_onnx(model, meta, onnx_path)
+    click.echo(f"wrote {onnx_path} (ONNX opset {OPSET}, dynamic batch dimension; classes and normalization inside)")
+    click.echo(f"  parity with PyTorch: {parity.describe()}")
+    rows = compare_latency(model, session, meta["input_shape"], repeats=repeats)
+    click.echo(f"\nlatency on the CPU, median of {repeats} runs, {torch.get_num_threads()} thread(s)")
+    click.echo(table(["batch", "pytorch eager ms", "onnxruntime ms", "speedup"],
+                     [[r.batch, round(r.eager_ms, 4), round(r.onnx_ms, 4), f"{r.speedup:.2f}x"] for r in rows]))
 
 
 @click.command("export")
 @click.argument("study")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Where to write the checkpoint (.pt).")
-@click.option("--trial", "trial_number", type=int, default=None, help="Export this trial instead of the best.")
+@click.option("--onnx", "onnx_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write an ONNX file, verified against onnxruntime on the test split.")
+@click.option("--trial", "trial_number", type=int, default=None, help="Export this trial instead of the best (any Pareto trial).")
+@click.option("--retrain", is_flag=True, help="Retrain the trial's configuration on train+val, test it once, export that model.")
+@click.option("--device", envvar="HPO_DEVICE", default="cpu", show_default=True, help="Device for --retrain.")
+@click.option("--latency-repeats", type=click.IntRange(min=1), default=50, show_default=True, help="Timed runs per latency cell.")
 @storage_option
 @artifacts_option
-def export_cmd(study: str, out: str, trial_number: int | None, storage: str | None, artifacts: str | None) -> None:
-    """Write the best trial of STUDY as a self-describing checkpoint.
+def export_cmd(study: str, out: str, onnx_path: str | None, trial_number: int | None, retrain: bool, device: str,
+               latency_repeats: int, storage: str | None, artifacts: str | None) -> None:
+    """Write the best trial of STUDY as a self-describing checkpoint (and ONNX file).
 
     Load it anywhere with `hpo.load_model(PATH)`, or `torch.load(PATH, weights_only=True)`.
     """
     loaded = load_study(study, open_storage(storage))
     trial = pick_trial(loaded, trial_number)
-    meta = export_trial(loaded, trial, out, artifacts)
-    val = meta["metrics"].get("val_accuracy")
-    click.echo(f"exported trial {trial.number} of {study!r} to {out}")
-    click.echo(f"  validation accuracy {fmt(val)}; model {meta['model']['arch']}; sha256 {meta['sha256'][:16]}...")
-    click.echo(f"  test it once with: hpo evaluate {out} --split test")
+    if retrain:
+        _export_retrained(loaded, trial, out, device)
+    else:
+        _export_search_weights(loaded, trial, out, artifacts)
+    if onnx_path:
+        _export_onnx(out, onnx_path, latency_repeats)
+    click.echo(f"\ntest it once with: hpo evaluate {onnx_path or out} --split test")
 
 
 @click.command("evaluate")
-@click.argument("checkpoint", type=click.Path(dir_okay=False))
+@click.argument("model_file", metavar="MODEL", type=click.Path(dir_okay=False))
 @click.option("--split", type=click.Choice(SPLITS), default="test", show_default=True)
 @click.option("--dataset", default=None, help="Evaluate on another data set with the same image shape.")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Save the confusion matrix as a PNG here.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def evaluate_cmd(checkpoint: str, split: str, dataset: str | None, as_json: bool) -> None:
-    """Evaluate an exported CHECKPOINT on its data set's test (or validation) split."""
-    result = evaluate_checkpoint(checkpoint, dataset, split)
+def evaluate_cmd(model_file: str, split: str, dataset: str | None, plot: str | None, as_json: bool) -> None:
+    """Evaluate an exported MODEL (.pt checkpoint or .onnx file) on its data set's test (or validation) split."""
+    result = evaluate_checkpoint(model_file, dataset, split)
+    if plot:
+        from hpo.export.plots import save_confusion_png
+
+        save_confusion_png(result.confusion, result.classes, plot, f"{result.dataset} {split}: accuracy {fmt(result.metrics['accuracy'])}")
     if as_json:
         click.echo(json.dumps({"dataset": result.dataset, "split": split, "n": result.n, "metrics": result.metrics,
-                               "confusion_matrix": result.confusion.tolist(), "classes": result.classes}, indent=2))
+                               "confusion_matrix": result.confusion.tolist(), "classes": result.classes, "plot": plot}, indent=2))
         return
     click.echo(f"{result.dataset} {split} split, {result.n} images")
     click.echo(table(["metric", "value"], [[k, v] for k, v in result.metrics.items()]))
     click.echo("\nconfusion matrix (rows: true class, columns: predicted)")
     short = [c[:10] for c in result.classes]
     click.echo(table(["", *short], [[short[i], *row] for i, row in enumerate(result.confusion.tolist())]))
+    if plot:
+        click.echo(f"\nsaved the confusion matrix to {plot}")
 
 
 COMMANDS = [export_cmd, evaluate_cmd]

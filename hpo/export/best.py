@@ -13,6 +13,7 @@ from hpo import artifacts
 from hpo.checkpoint import load_checkpoint, save_checkpoint
 from hpo.config import StudyConfig
 from hpo.errors import HpoError, UsageError
+from hpo.export.model_io import SEARCH_WEIGHTS
 from hpo.worker.objective import MODEL_ATTR
 
 
@@ -54,6 +55,7 @@ def export_trial(
         study=study.study_name,
         trial=trial.number,
         values=trial.values,
+        weights=SEARCH_WEIGHTS,
         exported_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     )
     sha = save_checkpoint(out, checkpoint["state_dict"], meta)

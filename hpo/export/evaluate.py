@@ -1,4 +1,4 @@
-"""Evaluating an exported model on a split of its data set."""
+"""Evaluating an exported model (.pt or .onnx) on a split of its data set."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import numpy as np
 from hpo import data
 from hpo.data.splits import Normalization, Split, test_split, validation_indices
 from hpo.errors import UsageError
-from hpo.export.model_io import load_model
-from hpo.training.loop import predict_logits
+from hpo.export.model_io import RETRAINED
 from hpo.training.metrics import classification_metrics, confusion_matrix
 
 SPLITS = ("test", "val")
@@ -27,16 +26,23 @@ class Evaluation:
     classes: list[str]
 
 
+def normalization_of(meta: dict[str, Any]) -> Normalization:
+    return Normalization(tuple(meta["normalization"]["mean"]), tuple(meta["normalization"]["std"]))
+
+
 def split_for(meta: dict[str, Any], dataset: str | None, split: str) -> tuple[str, Split]:
+    """The normalized images and labels of ``split`` of the model's (or the given) data set."""
     if split not in SPLITS:
         raise UsageError(f"--split is {split!r}; choose one of: {', '.join(SPLITS)}")
     name = dataset or meta["dataset"]
     loaded = data.load(name)
-    norm = Normalization(tuple(meta["normalization"]["mean"]), tuple(meta["normalization"]["std"]))
+    norm = normalization_of(meta)
     if tuple(loaded.input_shape) != tuple(meta["input_shape"]):
         raise UsageError(f"data set {name!r} has images of shape {loaded.input_shape}, the model expects {tuple(meta['input_shape'])}")
     if split == "test":
         return name, test_split(loaded, norm)
+    if meta.get("weights") == RETRAINED:
+        raise UsageError("this model was retrained on train+val, so its validation split is not held out; use --split test")
     # The validation split the search used: same fraction and seed as the study.
     cfg = meta.get("study_config", {})
     _train_idx, val_idx = validation_indices(len(loaded.train_y), cfg.get("val_fraction", 0.1), cfg.get("seed", 0))
@@ -44,8 +50,10 @@ def split_for(meta: dict[str, Any], dataset: str | None, split: str) -> tuple[st
 
 
 def evaluate_checkpoint(path: str, dataset: str | None = None, split: str = "test") -> Evaluation:
-    model = load_model(path)
-    meta = model.hpo_meta  # type: ignore[attr-defined]
-    name, part = split_for(meta, dataset, split)
-    logits = predict_logits(model, part.x)
-    return Evaluation(name, split, len(part), classification_metrics(logits, part.y), confusion_matrix(logits, part.y), list(meta["classes"]))
+    """Metrics and confusion matrix of the model at ``path`` (.pt checkpoint or .onnx file)."""
+    from hpo.export.classifier import load_classifier
+
+    model = load_classifier(path)
+    name, part = split_for(model.meta, dataset, split)
+    logits = model.logits(part.x)
+    return Evaluation(name, split, len(part), classification_metrics(logits, part.y), confusion_matrix(logits, part.y), list(model.meta["classes"]))

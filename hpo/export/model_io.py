@@ -10,6 +10,10 @@ from hpo.checkpoint import load_checkpoint
 from hpo.errors import HpoError
 from hpo.models import build_model
 
+# What a checkpoint's weights are (its meta's "weights"): honest test numbers need to know.
+SEARCH_WEIGHTS = "trained by the search on the train split"
+RETRAINED = "retrained on train+val"
+
 
 def model_from_checkpoint(checkpoint: dict[str, Any]) -> nn.Module:
     meta = checkpoint["meta"]

@@ -131,6 +131,11 @@ def objective_values(ctx: WorkerContext, result: TrainResult, n_params: int) -> 
         metric = OBJECTIVES[name][1]
         if metric == "n_params":
             values.append(float(n_params))
+        elif metric == "latency_ms":
+            # Measured as deployed: the trained model exported to ONNX, run by ONNX Runtime on the CPU.
+            from hpo.export.latency import onnx_latency_ms
+
+            values.append(onnx_latency_ms(result.model, ctx.splits.input_shape))
         else:
             value = result.metrics.get(metric)
             if value is None:
