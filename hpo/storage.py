@@ -98,6 +98,12 @@ def _sqlite_on_begin(conn: sqlalchemy.engine.Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def retry_callback() -> optuna.storages.RetryHeartbeatStaleTrialCallback:
+    """Re-queue a dead trial as a WAITING retry carrying its params, user attrs (so its
+    checkpoint pointer) and learning curve, retried as often as needed."""
+    return optuna.storages.RetryHeartbeatStaleTrialCallback(inherit_intermediate_values=True)
+
+
 def open_storage(
     url: str | None = None,
     *,
@@ -116,7 +122,7 @@ def open_storage(
         _check_sqlite_folder(url, parsed)
     callback = None
     if heartbeat_interval is not None:
-        callback = optuna.storages.RetryHeartbeatStaleTrialCallback()
+        callback = retry_callback()
     try:
         storage = optuna.storages.RDBStorage(
             url,

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -148,15 +149,20 @@ class PgCluster:
 
 
 @pytest.fixture
-def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgCluster]:
+def pg_cluster() -> Iterator[PgCluster]:
     if not (PG_BIN / "initdb").exists():
         missing(f"no PostgreSQL binaries in {PG_BIN}")
-    cluster = PgCluster(tmp_path_factory.mktemp("pg"))
-    yield cluster
+    # Not under pytest's tmp folder: that is private to root, and the server runs as postgres.
+    root = Path(tempfile.mkdtemp(prefix="hpo-pg-"))
     try:
-        cluster.stop()
-    except subprocess.CalledProcessError:
-        pass
+        cluster = PgCluster(root)
+        yield cluster
+        try:
+            cluster.stop()
+        except subprocess.CalledProcessError:
+            pass
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def hpo_cmd(*args: str) -> list[str]:

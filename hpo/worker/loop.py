@@ -26,7 +26,7 @@ from hpo.config import MARKER, StudyConfig
 from hpo.devices import configure_threads, resolve_device
 from hpo.errors import HpoError
 from hpo.spaces import get_space
-from hpo.storage import first_line, load_study, open_storage
+from hpo.storage import first_line, load_study, open_storage, retry_callback
 from hpo.studies.progress import progress
 from hpo.studies.samplers import make_pruner, make_sampler
 from hpo.training import NonFiniteLoss
@@ -122,7 +122,7 @@ def _hand_back(ctx: WorkerContext, trial: optuna.Trial) -> None:
     retry.call(lambda: trial.set_user_attr("fail_reason", "handed back by a stopping worker"), "hand a trial back")
     _tell(ctx, trial, TrialState.FAIL)
     frozen = retry.call(lambda: ctx.storage.get_trial(trial._trial_id), "hand a trial back")
-    retry.call(lambda: optuna.storages.RetryHeartbeatStaleTrialCallback()(ctx.study, frozen), "re-queue a trial")
+    retry.call(lambda: retry_callback()(ctx.study, frozen), "re-queue a trial")
 
 
 def run_one(ctx: WorkerContext, trial: optuna.Trial) -> str | None:
