@@ -1,8 +1,10 @@
-"""`hpo spaces` and `hpo datasets`: what can be searched, on what."""
+"""`hpo spaces`, `hpo blocks` and `hpo datasets`: what can be searched, from what, on what."""
 
 from __future__ import annotations
 
+import inspect
 import json
+from typing import Any
 
 import click
 
@@ -25,6 +27,53 @@ def spaces_cmd(as_json: bool) -> None:
             click.echo(f"    {param.name:<16} {param.describe()}")
 
 
+def blocks() -> dict[str, dict[str, str]]:
+    """Every registry a space combines, each entry with a one-line description."""
+    from hpo import optim
+    from hpo.models.activations import ACTIVATIONS, ALIASES, make_activation
+    from hpo.models.registry import ARCHITECTURES
+    from hpo.training.augment import AUGMENTATIONS
+    from hpo.training.schedules import SCHEDULES
+
+    def keywords(builder: Any) -> str:
+        params = inspect.signature(builder).parameters.values()
+        return ", ".join(f"{p.name}={p.default!r}" for p in params if p.kind is p.KEYWORD_ONLY)
+
+    def learnable(name: str) -> str:
+        sizes = {p.numel() for p in make_activation(name, num_channels=3).parameters()}
+        return "learnable, per channel" if 3 in sizes else "learnable" if sizes else ""
+
+    aliases = {target: name for name, target in ALIASES.items()}
+    return {
+        "architectures": {name: keywords(builder) for name, builder in ARCHITECTURES.items()},
+        "activations": {
+            name: ", ".join(filter(None, [learnable(name), f"alias {aliases[name]}" if name in aliases else ""]))
+            for name in ACTIVATIONS
+        },
+        "optimizers": {
+            name: (f"default lr {optim.default_lr(name):g}" if "+" not in name else "phases: " + " -> ".join(optim.parts(name)))
+            + (", needs create_graph" if optim.needs_create_graph(name) else "")
+            for name in optim.optimizer_names()
+        },
+        "schedules": {name: "" for name in SCHEDULES},
+        "augmentations": {name: "" for name in AUGMENTATIONS},
+    }
+
+
+@click.command("blocks")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def blocks_cmd(as_json: bool) -> None:
+    """List the building blocks spaces combine: architectures, activations, optimizers, ..."""
+    found = blocks()
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    for kind, entries in found.items():
+        click.echo(f"{kind}:")
+        for name, text in entries.items():
+            click.echo(f"    {name:<20} {text}".rstrip())
+
+
 @click.command("datasets")
 def datasets_cmd() -> None:
     """List data sets and whether each is available on this machine."""
@@ -34,4 +83,4 @@ def datasets_cmd() -> None:
     click.echo(f"{'imagefolder:PATH':<14} {'-':<10} your own images, one sub-folder per class")
 
 
-COMMANDS = [spaces_cmd, datasets_cmd]
+COMMANDS = [spaces_cmd, blocks_cmd, datasets_cmd]

@@ -1,6 +1,7 @@
 """The learnable activations of report 000: PAReLU, DynamicSwish and AdaptiveGELUMish.
 
-Per-channel parameters are sized when the module is built: the builders pass ``num_channels``
+Per-channel parameters (PAReLU's a and b, DynamicSwish's β; AdaptiveGELUMish has one scalar θ)
+are sized when the module is built: the builders pass ``num_channels``
 (the conv's output channels, or the linear layer's width). Channels are always dimension 1,
 so one parameter vector of length C serves both conv maps (N, C, H, W) and linear features
 (N, F): :func:`per_channel` reshapes it to (1, C, 1, 1) or (1, F) to broadcast. With
@@ -54,12 +55,11 @@ class AdaptiveGELUMish(nn.Module):
     """A learned blend: f(x) = w·GELU(x) + (1 − w)·Mish(x), with w = sigmoid(θ).
 
     θ is one learnable scalar, initialised to 0 (so w = 0.5 at initialisation), as report 000
-    defines it. ``num_channels`` is accepted for a uniform constructor and not used.
+    defines it; so the constructor takes no channel count.
     """
 
-    def __init__(self, num_channels: int = 1) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        del num_channels
         self.theta = nn.Parameter(torch.zeros(()))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -73,7 +73,7 @@ def test_learnable_gradients_reach_input_and_parameters(name: str, shape: tuple[
 def test_parameters_are_per_channel() -> None:
     parelu, swish = PAReLU(6), DynamicSwish(6)
     assert parelu.a.shape == parelu.b.shape == swish.beta.shape == (6,)
-    assert AdaptiveGELUMish(6).theta.shape == ()  # one scalar, as report 000 defines it
+    assert make_activation("adaptive_gelu_mish", 6).theta.shape == ()  # one scalar, as report 000 defines it
     # Each channel's parameter acts on its own channel only.
     with torch.no_grad():
         parelu.b[2] = 0.0
