@@ -148,6 +148,20 @@ class SearchSpace:
             )
         return active
 
+    def check_epochs(self, epochs: int) -> None:
+        """Raise before any trial runs if a searched optimizer combination cannot fit ``epochs``.
+
+        A combination such as sgd+adam+radam trains one phase per optimizer, so it needs at
+        least as many epochs as it has optimizers.
+        """
+        from hpo import optim
+
+        for param in self.params:
+            if param.name == "optimizer" and isinstance(param.distribution, CategoricalDistribution):
+                for choice in param.distribution.choices:
+                    if isinstance(choice, str):
+                        optim.phases(choice, epochs)
+
     def grid(self) -> dict[str, list[Any]]:
         """The full grid, for ``optuna.samplers.GridSampler``; conditions are ignored."""
         return {p.name: p.grid_values() for p in self.params}

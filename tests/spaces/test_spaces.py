@@ -52,6 +52,13 @@ def test_activation_optimizer_is_the_full_report_grid() -> None:
     assert config.batch_size == 64 and config.lr is None  # each optimizer's own rate
 
 
+def test_check_epochs_refuses_combinations_that_cannot_fit() -> None:
+    get_space("activation_optimizer").check_epochs(3)
+    get_space("cnn").check_epochs(1)
+    with pytest.raises(UsageError, match="'sgd\\+adam' has 2 phases but the run has only 1 epochs"):
+        get_space("activation_optimizer").check_epochs(1)
+
+
 def test_spaces_with_continuous_params_refuse_the_grid() -> None:
     with pytest.raises(ValueError, match="parameter 'lr' is .* log, which a grid cannot enumerate"):
         get_space("cnn").grid()
