@@ -160,7 +160,8 @@ def run_one(ctx: WorkerContext, trial: optuna.Trial) -> str | None:
     except Exception as exc:
         if retry.is_transient(exc):
             raise
-        log.exception("[%s] trial %d raised", ctx.worker_id, trial.number)
+        # One line for the user; the traceback only when debugging (HPO_LOG_LEVEL=DEBUG).
+        log.debug("[%s] trial %d raised", ctx.worker_id, trial.number, exc_info=True)
         return _fail(ctx, trial, f"{type(exc).__name__}: {first_line(exc)}")
 
 
