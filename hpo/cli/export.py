@@ -28,13 +28,13 @@ def _export_search_weights(study: Any, trial: Any, out: str, artifacts: str | No
 
 
 def _export_retrained(study: Any, trial: Any, out: str, device_spec: str) -> None:
-    from hpo.export.retrain import retrain, retrained_meta, test_metrics
+    from hpo.export.retrain import retrain, retrained_meta, score_on_test
 
     device = resolve_device(device_spec)
     configure_threads(device)
     click.echo(f"retraining trial {trial.number} of {study.study_name!r} on train+val ...")
     retrained = retrain(study, trial, include_val=True, device=device)
-    test = test_metrics(retrained)
+    test = score_on_test(retrained)
     meta = retrained_meta(study, trial, retrained, test, device)
     sha = save_checkpoint(out, retrained.result.model.state_dict(), meta)
     click.echo(f"exported trial {trial.number}, retrained on train+val ({len(retrained.splits.train)} images, "

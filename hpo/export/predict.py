@@ -28,7 +28,9 @@ def load_image(path: str | Path, input_shape: Sequence[int]) -> torch.Tensor:
         with Image.open(path) as image:
             image = image.convert(MODES[channels])
             if image.size != (width, height):
-                image = image.resize((width, height), Image.Resampling.BILINEAR)
+                # Area averaging when shrinking (no aliasing), bilinear when enlarging.
+                shrink = image.size[0] >= width and image.size[1] >= height
+                image = image.resize((width, height), Image.Resampling.BOX if shrink else Image.Resampling.BILINEAR)
             array = np.asarray(image, dtype=np.uint8)
     except FileNotFoundError:
         raise HpoError(f"image {str(path)!r} does not exist") from None

@@ -58,7 +58,7 @@ def search_metrics(trial: FrozenTrial) -> dict[str, Any]:
     return {k: v for k, v in trial.user_attrs.items() if k.startswith("val_")}
 
 
-def test_metrics(retrained: Retrained) -> dict[str, float | None]:
+def score_on_test(retrained: Retrained) -> dict[str, float | None]:
     """The one evaluation on the test split, with the normalization the model was trained with."""
     test = test_split(retrained.images, retrained.splits.normalization, retrained.splits.train.x.device)
     return classification_metrics(predict_logits(retrained.result.model, test.x), test.y)

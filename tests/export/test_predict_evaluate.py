@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from click.testing import CliRunner
 from PIL import Image
 
 import hpo
+from hpo.cli import main
 from hpo.data import load
 from hpo.export.evaluate import normalization_of
 from tests.export.conftest import Exported
@@ -61,8 +63,8 @@ def test_predict_pngs_with_checkpoint_and_onnx(exported: Exported, tmp_path: Pat
         assert len(top) == 3 and top == sorted(top, reverse=True) and 0 < sum(top) <= 1 + 1e-6
         assert row["class"] in [str(i) for i in range(10)]
 
-    table = run_hpo("predict", str(exported.onnx), str(native[0]), env=exported.env)
-    assert table.returncode == 0 and "probability" in table.stdout and str(native[0]) in table.stdout
+    table = CliRunner().invoke(main, ["predict", str(exported.onnx), str(native[0])], env=exported.env)
+    assert table.exit_code == 0 and "probability" in table.stdout and str(native[0]) in table.stdout
 
 
 def test_evaluate_checkpoint_and_onnx_with_plot(exported: Exported, tmp_path: Path) -> None:
@@ -83,6 +85,6 @@ def test_evaluate_checkpoint_and_onnx_with_plot(exported: Exported, tmp_path: Pa
     for name, value in pt["metrics"].items():
         assert onnx_result["metrics"][name] == pytest.approx(value, abs=1e-6)
 
-    text = run_hpo("evaluate", str(exported.onnx), "--split", "test", env=exported.env)
-    assert text.returncode == 0, text.stderr
+    text = CliRunner().invoke(main, ["evaluate", str(exported.onnx), "--split", "test"], env=exported.env)
+    assert text.exit_code == 0, text.output
     assert "confusion matrix" in text.stdout and "roc_auc" in text.stdout and "mcc" in text.stdout
