@@ -7,14 +7,15 @@ from pathlib import Path
 import optuna
 import pytest
 import torch
+from click.testing import CliRunner
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
+from hpo.cli import main
 from hpo.errors import UsageError
 from hpo.models import build_model
 from hpo.spaces import Param, get_space
 from hpo.spaces.registry import builtin_spaces, canonical_spec
 from hpo.training import TrainConfig
-from tests.helpers import run_hpo
 
 REFERENCE = ["activation_optimizer", "architecture", "resnet_optimizer", "regularization", "cnn", "auto"]
 
@@ -133,14 +134,16 @@ def test_a_file_without_space_is_a_usage_error(tmp_path: Path) -> None:
         get_space(str(tmp_path / "empty.py"))
 
 
-def test_a_package_adds_spaces_through_the_entry_point_group(tmp_path: Path) -> None:
+def test_a_package_adds_spaces_through_the_entry_point_group(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A real installed distribution (a .dist-info on the path) publishing ``hpo.search_spaces``."""
     (tmp_path / "tiny_plugin.py").write_text(docs_example())
     info = tmp_path / "tiny_plugin-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: tiny-plugin\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text("[hpo.search_spaces]\ntiny = tiny_plugin\n")
-    listed = run_hpo("spaces", env={"PYTHONPATH": str(tmp_path)})
-    assert listed.returncode == 0, listed.stderr
-    assert "tiny: How wide should an MLP be, and with which activation?" in listed.stdout
-    assert "activation       {relu, parelu}  if width == 256" in listed.stdout
+    monkeypatch.syspath_prepend(str(tmp_path))
+    listed = CliRunner().invoke(main, ["spaces"])
+    assert listed.exit_code == 0, listed.output
+    assert "tiny: How wide should an MLP be, and with which activation?" in listed.output
+    assert "activation       {relu, parelu}  if width == 256" in listed.output
+    assert get_space("tiny").name == "tiny"
