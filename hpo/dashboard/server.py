@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from hpo import artifacts
 from hpo.storage import mask_url, open_storage, resolve_url
@@ -54,7 +58,28 @@ def serve(storage_url: str | None, artifact_location: str | None, host: str, por
 
         _Server().run()
     else:
-        from wsgiref.simple_server import make_server
-
         with make_server(host, port, app) as server:
             server.serve_forever()
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        """Stay silent: a screenshot's dozens of requests are noise in a report's log."""
+
+
+@contextmanager
+def serve_in_background(storage_url: str | None, artifact_location: str | None) -> Iterator[str]:
+    """Serve the dashboard from a thread of this process on a free localhost port.
+
+    Yields the base URL (``http://127.0.0.1:PORT``); the server stops on exit. For screenshots
+    and tests, not for users: it is single-threaded.
+    """
+    app = make_app(storage_url, artifact_location)
+    with make_server("127.0.0.1", 0, app, handler_class=_QuietHandler) as server:
+        thread = threading.Thread(target=server.serve_forever, name="hpo-dashboard", daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_port}"
+        finally:
+            server.shutdown()
+            thread.join()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from tests.helpers import run_hpo
 
 
-def make_study(name: str, *create_options: str, trials: int = 6, work: bool = True) -> None:
+def make_study(name: str, *create_options: str, trials: int = 6, epochs: int = 3, work: bool = True) -> None:
     """Create study NAME on the synthetic set in ./hpo.db and, if ``work``, run one worker to the budget."""
     created = run_hpo("study", "create", name, "--space", "cnn", "--dataset", "synthetic", "--trials", str(trials),
-                      "--epochs", "3", *create_options)
+                      "--epochs", str(epochs), *create_options)
     assert created.returncode == 0, created.stderr
     if work:
         worked = run_hpo("worker", name)

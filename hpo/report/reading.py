@@ -1,0 +1,89 @@
+"""A short reading of a study's result, written from the report data only.
+
+Every number in it is computed here, so a regenerated study gets a regenerated reading; the
+caveats (small budgets, validation split, few trials) are stated, not hidden.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+
+from hpo.cli.format import fmt
+from hpo.report.data import ReportData
+from hpo.report.tables import seconds
+
+FEW_TRIALS = 20  # below this, importances and the best configuration are rough guides
+
+
+def _setup(data: ReportData) -> str:
+    cfg = data.config
+    if not cfg.get("space"):
+        return "This study was not created by hpo, so its training set-up is unknown."
+    train = f"{cfg['train_subset']} training images" if cfg.get("train_subset") else "the full training split"
+    val = f"{cfg['val_subset']} held-out validation images" if cfg.get("val_subset") else "a held-out validation split"
+    return (f"Space `{cfg['space']}` on `{cfg.get('dataset')}`: {cfg.get('budget')} trials of at most "
+            f"{cfg.get('epochs')} epochs on {train}, scored on {val} (never on the test split), "
+            f"sampler {cfg.get('sampler')}, pruner {cfg.get('pruner')}.")
+
+
+def _counts(data: ReportData) -> str:
+    c = data.counts
+    finished = c.get("complete", 0) + c.get("pruned", 0) + c.get("fail", 0)
+    text = (f"{finished} trials finished: {c.get('complete', 0)} complete, {c.get('pruned', 0)} pruned, "
+            f"{c.get('fail', 0)} failed")
+    if c.get("running") or c.get("waiting"):
+        text += f", {c.get('running', 0)} still running and {c.get('waiting', 0)} waiting (the study is not finished)"
+    return text + (f", in {seconds(data.wall_time_s)} of wall time ({seconds(data.trial_time_s)} of trial time "
+                   "summed over workers)." if data.wall_time_s is not None else ".")
+
+
+def _best(data: ReportData) -> list[str]:
+    if not data.best:
+        return ["No trial completed, so there is no best configuration yet."]
+    if data.multi_objective:
+        return [f"The Pareto set holds {len(data.best)} trials (trials {', '.join(map(str, data.best))}); "
+                f"each trades {' against '.join(data.objectives)} differently, see the table and the Pareto front."]
+    top = data.trial(data.best[0])
+    params = ", ".join(f"{k}={fmt(v)}" for k, v in top.params.items())
+    lines = [f"The best trial, {top.number}, reached {data.objectives[0]} {fmt(top.values[0])} "
+             f"after {fmt(top.epochs)} epochs with {params}."]
+    values = [t.values[0] for t in data.trials if t.state == "COMPLETE" and t.values]
+    if len(values) >= 2:
+        lines.append(f"Complete trials range from {fmt(min(values))} to {fmt(max(values))} "
+                     f"(median {fmt(statistics.median(values))}), so the choice of hyperparameters matters "
+                     f"{'a lot' if max(values) - min(values) > 0.1 * abs(max(values)) else 'only a little'} here.")
+    return lines
+
+
+def _pruning(data: ReportData) -> str | None:
+    pruned = [t for t in data.trials if t.state == "PRUNED" and t.curve]
+    if not pruned:
+        return None
+    at = Counter(max(t.curve) for t in pruned)
+    where = ", ".join(f"{n} after epoch {e}" for e, n in sorted(at.items()))
+    return f"The pruner stopped {len(pruned)} trials early ({where}), which is where most of the budget was saved."
+
+
+def _importance(data: ReportData) -> str:
+    if not data.importances:
+        return data.importance_note or "No importances were computed."
+    name, value = next(iter(data.importances.items()))
+    n = data.counts.get("complete", 0)
+    caveat = (f" With only {n} complete trials this ranking is a rough guide, not a measurement."
+              if n < FEW_TRIALS else "")
+    return f"The most important hyperparameter was `{name}` (importance {fmt(value)}).{caveat}"
+
+
+def reading(data: ReportData) -> str:
+    """A few Markdown paragraphs: set-up, outcome, where the budget went, what mattered."""
+    paragraphs = [_setup(data) + " " + _counts(data), " ".join(_best(data))]
+    pruning = _pruning(data)
+    if pruning:
+        paragraphs.append(pruning)
+    paragraphs.append(_importance(data))
+    cfg = data.config
+    if cfg.get("train_subset") or (cfg.get("epochs") or 99) < 10:
+        paragraphs.append("These are short runs on a subset, made to be rerun in minutes on a CPU: they rank "
+                          "configurations under a small budget and say little about fully trained accuracy.")
+    return "\n\n".join(paragraphs)
