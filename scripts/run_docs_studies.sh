@@ -13,7 +13,6 @@ cd "$(dirname "$0")/.."
 [ -x .venv/bin/hpo ] && export PATH="$PWD/.venv/bin:$PATH"
 PYTHON=$(dirname "$(command -v hpo)")/python  # the interpreter hpo is installed in
 
-CATALOGUE="activation_optimizer architecture resnet_optimizer regularization cnn auto"
 TRIALS=${TRIALS:-10}
 EPOCHS=${EPOCHS:-3}
 TRAIN_SUBSET=${TRAIN_SUBSET:-10000}
@@ -34,7 +33,8 @@ if ! hpo datasets | grep -q "^fashion-mnist *available"; then
 fi
 
 available=$(hpo spaces --json | "$PYTHON" -c 'import json, sys; print(" ".join(json.load(sys.stdin)))')
-spaces=${*:-$CATALOGUE}
+catalogue=$("$PYTHON" -c 'from hpo.report.index import CATALOGUE; print(*CATALOGUE)')
+spaces=${*:-$catalogue}
 started=$(date +%s)
 for space in $spaces; do
   if ! grep -qw -- "$space" <<<"$available"; then
@@ -53,5 +53,9 @@ for space in $spaces; do
   hpo report "$study" --out "$OUT/$space" --title "$space"
   echo "run_docs_studies: $space took $(( $(date +%s) - t0 )) s"
 done
+# Activation plots; the learned ones from the stored models of the activation study.
+learned=()
+grep -qw activation_optimizer <<<"$available" && learned=(--study docs-activation_optimizer)
+"$PYTHON" -m hpo.report.activations docs "${learned[@]}"
 "$PYTHON" -m hpo.report.index "$OUT"
 echo "run_docs_studies: all done in $(( $(date +%s) - started )) s"
