@@ -59,7 +59,6 @@ def get_activation(name: str | ActivationFactory) -> ActivationFactory:
     return ACTIVATIONS[key]
 
 
-@functools.cache
 def _takes_num_channels(factory: ActivationFactory) -> bool:
     try:
         return "num_channels" in inspect.signature(factory).parameters
