@@ -63,3 +63,18 @@ def add_history(study: optuna.Study, n: int, epochs: int = 10, seed: int = 0) ->
         session.commit()
     finally:
         session.close()
+
+
+def add_waiting(study: optuna.Study, n: int) -> None:
+    """Append ``n`` WAITING slots, as ``hpo study create --trials`` makes them, in one transaction."""
+    backend = getattr(study._storage, "_backend", study._storage)
+    first = len(study.get_trials(deepcopy=False))
+    session = backend.scoped_session()
+    try:
+        for i in range(n):
+            trial = models.TrialModel(number=first + i, study_id=study._study_id, state=TrialState.WAITING)
+            trial.system_attributes = [models.TrialSystemAttributeModel(key="fixed_params", value_json="{}")]
+            session.add(trial)
+        session.commit()
+    finally:
+        session.close()

@@ -49,8 +49,8 @@ def main() -> None:
 
     device = resolve_device(args.device)
     threads = configure_threads(device)
-    n_images = args.images or (2_048 if args.quick else 12_800)
-    repeats = args.repeats or (3 if args.quick else 7)
+    n_images = args.images or (2_048 if args.quick else 8_192)
+    repeats = args.repeats or (3 if args.quick else 5)
 
     loaded = data.load("fashion-mnist")  # also unpacks Debian's files for torchvision below
     splits = data.make_splits(loaded, val_fraction=0.1, seed=0, device=device, train_subset=n_images, val_subset=256)

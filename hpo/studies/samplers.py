@@ -3,6 +3,15 @@
 Optuna does not store the sampler or pruner in the study, so each worker rebuilds them from the
 study config. Sampler seeds differ per worker (study seed + worker id): with one shared seed,
 every worker's random start-up trials would be identical.
+
+Defaults: TPE + ASHA. On benchmark 5 (time to 90 % on Fashion-MNIST, see docs/benchmarks.md)
+ASHA stops most bad configurations after one epoch, so the same budget of GPU/CPU time tries
+several times more configurations, and TPE then concentrates them where the good ones were.
+
+The model-based samplers (TPE, GP) and every pruner read the study through
+hpo.studies.history: without the pre-created WAITING slots, and for the samplers at most
+``history.DEFAULT_MAX_TRIALS`` finished trials, so a trial costs about the same at 10,000
+trials as at 100 (benchmarks/study_size.py).
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import optuna
 from hpo.config import StudyConfig
 from hpo.errors import UsageError
 from hpo.spaces import SearchSpace
+from hpo.studies.history import HISTORIES, HistoryPruner, HistorySampler
 
 SamplerFactory = Callable[[StudyConfig, SearchSpace, int | None], optuna.samplers.BaseSampler]
 
@@ -30,10 +40,12 @@ def _grid(config: StudyConfig, space: SearchSpace, seed: int | None) -> optuna.s
 SAMPLERS: dict[str, SamplerFactory] = {
     # TPE is multivariate with constant_liar by default in Optuna 5: running trials count as
     # pessimistic observations, so parallel workers do not all sample the same region.
-    "tpe": lambda c, s, seed: optuna.samplers.TPESampler(seed=seed),
-    "random": lambda c, s, seed: optuna.samplers.RandomSampler(seed=seed),
+    "tpe": lambda c, s, seed: HistorySampler(optuna.samplers.TPESampler(seed=seed), HISTORIES),
+    "random": lambda c, s, seed: optuna.samplers.RandomSampler(seed=seed),  # reads no trials
+    # CMA-ES rebuilds its generations from every trial, and grid must see every used point:
+    # neither may have its history bounded.
     "cmaes": lambda c, s, seed: optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False),
-    "gp": lambda c, s, seed: optuna.samplers.GPSampler(seed=seed),
+    "gp": lambda c, s, seed: HistorySampler(optuna.samplers.GPSampler(seed=seed), HISTORIES),
     "grid": _grid,
 }
 
@@ -53,4 +65,4 @@ def make_sampler(config: StudyConfig, space: SearchSpace, worker_index: int = 0)
 def make_pruner(config: StudyConfig) -> optuna.pruners.BasePruner:
     if len(config.objectives) > 1:
         return optuna.pruners.NopPruner()  # Optuna prunes single-objective studies only
-    return PRUNERS[config.pruner](config)
+    return HistoryPruner(PRUNERS[config.pruner](config), HISTORIES)
