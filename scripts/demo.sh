@@ -8,7 +8,9 @@ export PATH="$PWD/.venv/bin:$PATH"
 mkdir -p demo && cd demo
 
 DATASET=fashion-mnist
-if ! hpo datasets | grep -q "^fashion-mnist *available"; then
+# Read the whole listing first: with pipefail, `grep -q` closing the pipe early fails it.
+datasets=$(hpo datasets)
+if ! grep -q "^fashion-mnist *available" <<<"$datasets"; then
   echo "demo: Fashion-MNIST is not on this machine (apt-get install dataset-fashion-mnist); using scikit-learn's digits instead"
   DATASET=digits
 fi
