@@ -1,8 +1,9 @@
 """The artifact store that holds checkpoints: optuna.artifacts, on a folder by default.
 
 The location comes from ``--artifacts``, else ``HPO_ARTIFACTS``, else the folder recorded in
-the study when it was created, else ./artifacts. For S3-compatible stores see the README
-(Optuna's Boto3ArtifactStore).
+the study when it was created, else ./artifacts. An ``s3://BUCKET`` location uses Optuna's
+Boto3ArtifactStore, configured the way boto3 always is (AWS_* variables, AWS_ENDPOINT_URL for
+S3-compatible stores); see docs/distributed.md.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import optuna
 from optuna.artifacts import FileSystemArtifactStore, download_artifact, upload_artifact
 
-from hpo.errors import HpoError
+from hpo.errors import HpoError, UsageError
 
 DEFAULT_FOLDER = "artifacts"
 
@@ -24,13 +25,29 @@ def resolve_location(explicit: str | None = None, recorded: str | None = None) -
     return explicit or os.environ.get("HPO_ARTIFACTS") or recorded or DEFAULT_FOLDER
 
 
-def open_store(location: str) -> FileSystemArtifactStore:
+def open_store(location: str) -> Any:
+    """The artifact store at ``location``: a folder, or ``s3://BUCKET``."""
+    if location.startswith("s3://"):
+        return _open_s3(location)
     path = Path(location).expanduser()
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise HpoError(f"cannot use artifact folder {path}: {exc.strerror}; set --artifacts or HPO_ARTIFACTS") from None
     return FileSystemArtifactStore(str(path))
+
+
+def _open_s3(location: str) -> Any:
+    bucket, _, prefix = location.removeprefix("s3://").partition("/")
+    if not bucket or prefix.strip("/"):
+        # Optuna's store keys artifacts by id at the top of the bucket; it has no prefix.
+        raise UsageError(f"artifact store {location!r} must be s3://BUCKET (no folder); give hpo a bucket of its own")
+    try:
+        from optuna.artifacts import Boto3ArtifactStore
+
+        return Boto3ArtifactStore(bucket)
+    except ImportError:
+        raise UsageError(f"artifact store {location!r} needs boto3; pip install 'hpo[s3]'") from None
 
 
 def upload_file(store: Any, path: str, trial: optuna.Trial | optuna.trial.FrozenTrial, storage: Any = None) -> str:
