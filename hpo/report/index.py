@@ -60,6 +60,8 @@ def write_index(root: Path) -> Path:
         "",
         "Each folder holds the PNG plots, report.json (all numbers) and README.md. The interactive",
         "report.html (plotly.js inline, about 5 MB) is written by the script but not committed.",
+        "",
+        "The activation functions, and what the learnable ones learned: [../activations.md](../activations.md).",
     ]
     pending = [name for name in CATALOGUE if name not in found]
     if pending:

@@ -51,8 +51,12 @@ def _best(data: ReportData) -> list[str]:
     values = [t.values[0] for t in data.trials if t.state == "COMPLETE" and t.values]
     if len(values) >= 2:
         lines.append(f"Complete trials range from {fmt(min(values))} to {fmt(max(values))} "
-                     f"(median {fmt(statistics.median(values))}), so the choice of hyperparameters matters "
-                     f"{'a lot' if max(values) - min(values) > 0.1 * abs(max(values)) else 'only a little'} here.")
+                     f"(median {fmt(statistics.median(values))}).")
+    # Pruned trials end early, so compare every trial where all were measured: the first epoch.
+    first = [t.curve[min(t.curve)] for t in data.trials if t.curve]
+    if len(first) >= 2:
+        lines.append(f"After the first epoch, which all {len(first)} trials reached, {data.metric} ranged from "
+                     f"{fmt(min(first))} to {fmt(max(first))}: the spread the sampler had to work with.")
     return lines
 
 
@@ -62,7 +66,12 @@ def _pruning(data: ReportData) -> str | None:
         return None
     at = Counter(max(t.curve) for t in pruned)
     where = ", ".join(f"{n} after epoch {e}" for e, n in sorted(at.items()))
-    return f"The pruner stopped {len(pruned)} trials early ({where}), which is where most of the budget was saved."
+    text = f"The pruner stopped {len(pruned)} trials early ({where})"
+    epochs = data.config.get("epochs")
+    if not epochs:
+        return text + "."
+    saved = sum(epochs - max(t.curve) for t in pruned)
+    return text + f", saving {saved} of the {epochs * len(data.trials)} epochs these trials could have run."
 
 
 def _importance(data: ReportData) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from tests.helpers import run_hpo
 
 
-def make_study(name: str, *create_options: str, trials: int = 6, epochs: int = 3, work: bool = True) -> None:
+def make_study(name: str, *create_options: str, space: str = "cnn", trials: int = 6, epochs: int = 3,
+               work: bool = True) -> None:
     """Create study NAME on the synthetic set in ./hpo.db and, if ``work``, run one worker to the budget."""
-    created = run_hpo("study", "create", name, "--space", "cnn", "--dataset", "synthetic", "--trials", str(trials),
+    created = run_hpo("study", "create", name, "--space", space, "--dataset", "synthetic", "--trials", str(trials),
                       "--epochs", str(epochs), *create_options)
     assert created.returncode == 0, created.stderr
     if work:
