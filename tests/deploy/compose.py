@@ -17,7 +17,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
-CPU_OVERRIDE = ROOT / "docker-compose.cpu.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 
 # $$, $NAME, ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}, ${NAME:+alt}
