@@ -60,3 +60,11 @@ def test_runs_hpo_as_a_non_root_user_in_utc() -> None:
 def test_build_context_leaves_out_secrets_and_local_state() -> None:
     ignored = (compose.ROOT / ".dockerignore").read_text().split()
     assert {".env", ".git", "artifacts", "data", "*.db"} <= set(ignored)
+
+
+def test_the_image_gets_every_package_pyproject_installs() -> None:
+    copied = {args.split()[0] for kind, args in instructions() if kind == "COPY"}
+    patterns = tomllib.loads((compose.ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {p.name for p in compose.ROOT.iterdir() if (p / "__init__.py").exists()
+                and any(Path(p.name).match(pattern) for pattern in patterns)}
+    assert packages and packages <= copied
