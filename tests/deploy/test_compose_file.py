@@ -129,3 +129,5 @@ def test_dashboard_is_published_on_loopback_only(services: dict) -> None:
     dashboard = services["dashboard"]
     assert compose.argv(dashboard) == ["hpo", "dashboard", "--host", "0.0.0.0", "--port", "8080"]
     assert dashboard["ports"] == ["127.0.0.1:8080:8080"]
+    # The study service creates the Optuna schema first; two creators at once can collide.
+    assert dashboard["depends_on"]["study"]["condition"] == "service_completed_successfully"
