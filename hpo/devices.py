@@ -37,18 +37,50 @@ def resolve_device(spec: str) -> torch.device:
     raise UsageError(f"device {spec!r} is not one of auto, cpu, cuda, cuda:N")
 
 
+def available_cores() -> int:
+    """Cores this process may use: its CPU affinity, capped by a container's CPU quota.
+
+    ``docker run --cpus 2`` (compose ``cpus:``) sets a cgroup quota but leaves all of the host's
+    cores in the affinity mask, so counting the mask alone makes each container start one
+    thread per host core and fight over its two.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    quota = _cgroup_cpu_quota()
+    return max(1, min(cores, int(quota))) if quota else cores
+
+
+def _cgroup_cpu_quota() -> float | None:
+    """CPUs allowed by cgroup v2 ``cpu.max`` or v1 ``cpu.cfs_quota_us``; None when unlimited."""
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota_us = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").read_text())
+        period_us = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us").read_text())
+        return None if quota_us <= 0 else quota_us / period_us
+    except (OSError, ValueError):
+        return None
+
+
 def configure_threads(device: torch.device) -> int:
     """Give each worker its share of the host's cores so N workers do not oversubscribe them.
 
-    HPO_NUM_THREADS sets the count directly; otherwise cores / HPO_WORKERS_PER_HOST (default 1).
+    HPO_NUM_THREADS sets the count directly; otherwise available cores / HPO_WORKERS_PER_HOST
+    (default 1). Inter-op parallelism is set to one thread: the small models searched here run
+    one op at a time, and a second pool would only add threads that compete with other workers.
     """
     if os.environ.get("HPO_NUM_THREADS"):
         threads = int(os.environ["HPO_NUM_THREADS"])
     else:
         per_host = max(1, int(os.environ.get("HPO_WORKERS_PER_HOST", "1")))
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        threads = max(1, cores // per_host)
+        threads = max(1, available_cores() // per_host)
     torch.set_num_threads(threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # only settable before the first parallel op; fine if already running
+        pass
     return threads
 
 
