@@ -28,7 +28,7 @@ def build(p: dict[str, Any], epochs: int) -> TrainConfig:
     return TrainConfig(
         model={"arch": "mlp", "hidden": [512], "activation": p["activation"], "init": "xavier"},
         optimizer=p["optimizer"],
-        lr=None,  # type: ignore[arg-type]  # each optimizer's default_lr, per phase
+        lr=None,  # each optimizer's default_lr, per phase
         batch_size=64,
         epochs=epochs,
     )

@@ -35,6 +35,7 @@ def validate(config: StudyConfig) -> None:
         raise UsageError(f"--trials is {config.budget}, but must be at least 1")
     if config.epochs < 1:
         raise UsageError(f"--epochs is {config.epochs}, but must be at least 1")
+    space.check_epochs(config.epochs)  # optimizer combinations need an epoch per phase
     if config.sampler == "grid":
         try:
             space.grid()
@@ -63,9 +64,8 @@ def create(
     for key, value in attrs.items():
         study.set_user_attr(key, value)
     # Admission control: exactly `budget` slots, claimed atomically by workers.
-    study.add_trials(
-        [create_trial(state=TrialState.WAITING, system_attrs={"fixed_params": {}}) for _ in range(config.budget)]
-    )
+    # (No "fixed_params" on the slots: GridSampler would read them as enqueued trials.)
+    study.add_trials([create_trial(state=TrialState.WAITING) for _ in range(config.budget)])
     # The marker goes last: a worker that sees it knows the study is complete.
     study.set_user_attr(MARKER, marker)
     return study, True

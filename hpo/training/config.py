@@ -11,7 +11,7 @@ from typing import Any
 class TrainConfig:
     model: dict[str, Any]  # {"arch": NAME, **builder kwargs}; see hpo.models.build_model
     optimizer: str = "adam"  # a name or a "+"-joined combination; see hpo.optim
-    lr: float = 1e-3
+    lr: float | None = 1e-3  # None: each optimizer's own default rate (see hpo.optim)
     weight_decay: float = 0.0
     batch_size: int = 128
     epochs: int = 3

@@ -29,7 +29,6 @@ REFERENCE: dict[str, tuple[str, list[str]]] = {
 # hpo's pre-created budget slots carry an empty ``fixed_params``, which Optuna's GridSampler reads
 # as "enqueued with every parameter given", so it assigns no grid point and every trial fails.
 # The fix belongs in hpo/studies/samplers.py (a GridSampler that ignores the empty marker).
-GRID_BUG = pytest.mark.xfail(strict=True, reason="GridSampler assigns no grid point to hpo's budget slots")
 TINY = ["--trials", "3", "--pruner", "none", "--train-subset", "96", "--val-subset", "48", "--batch-size", "32"]
 
 
@@ -54,7 +53,7 @@ def studies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "create": dict(zip(names, create_codes, strict=True)), "worker": dict(zip(names, worker_codes, strict=True))}
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=GRID_BUG) if n.endswith("_grid") else n for n in REFERENCE])
+@pytest.mark.parametrize("name", REFERENCE)
 def test_reference_space_runs_three_trials(name: str, studies: dict[str, Any]) -> None:
     log = studies["logs"][name].read_text()[-3000:] if studies["logs"][name].exists() else ""
     assert studies["create"][name] == 0, (studies["root"] / f"create-{name}.log").read_text()
