@@ -11,7 +11,6 @@ stored model of a trial that used it.
 from __future__ import annotations
 
 import argparse
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +27,6 @@ from hpo.report.png import save_png
 from hpo.storage import load_study, open_storage, resolve_url
 from hpo.worker.objective import MODEL_ATTR
 
-log = logging.getLogger("hpo.report")
 
 X = torch.linspace(-4, 4, 401)
 MAX_CHANNEL_CURVES = 64  # per learned activation; enough to show the spread
