@@ -22,6 +22,7 @@ from hpo.studies.progress import original_number
 from hpo.training import TrainConfig, TrainResult, TrainState, train
 from hpo.worker import retry
 from hpo.worker.context import WorkerContext
+from hpo.worker.progress import TrialProgress
 from hpo.worker.signals import StopRequested
 
 log = logging.getLogger("hpo.worker")
@@ -33,9 +34,9 @@ MODEL_ATTR = "model_artifact_id"
 class EpochReporter:
     """Reports each epoch, records it, checkpoints, and raises to prune or stop."""
 
-    def __init__(self, ctx: WorkerContext, trial: optuna.Trial, prune: bool) -> None:
+    def __init__(self, ctx: WorkerContext, trial: optuna.Trial, prune: bool, first_epoch: int = 1) -> None:
         self.ctx, self.trial, self.prune = ctx, trial, prune
-        self.started = time.monotonic()
+        self.progress = TrialProgress(ctx.worker_id, trial.number, ctx.config.epochs, first_epoch=first_epoch)
 
     def on_epoch_end(self, state: TrainState, metrics: dict[str, float | None]) -> None:
         trial, ctx = self.trial, self.ctx
@@ -44,11 +45,7 @@ class EpochReporter:
         self._checkpoint(state)
         if value is not None and len(ctx.config.objectives) == 1:
             retry.call(lambda: trial.report(float(value), epoch), "report an epoch")
-        log.info(
-            "[%s] trial %d epoch %d/%d train_loss %.4f %s %.4f (%.0fs)",
-            ctx.worker_id, trial.number, epoch, ctx.config.epochs, metrics["train_loss"],
-            ctx.config.metric, value if value is not None else float("nan"), time.monotonic() - self.started,
-        )
+        self.progress.epoch(epoch, float(metrics["train_loss"] or float("nan")), ctx.config.metric, value)
         if ctx.stop.is_set and epoch < ctx.config.epochs:
             raise StopRequested()
         if self.prune and retry.call(trial.should_prune, "ask the pruner"):
@@ -154,8 +151,12 @@ def run(ctx: WorkerContext, trial: optuna.Trial) -> list[float]:
         log.info("[%s] trial %d resumes after epoch %d", ctx.worker_id, trial.number, resume["epoch"])
         retry.call(lambda: trial.set_user_attr("resumed_from_epoch", int(resume["epoch"])), "record the resume")
     started = time.monotonic()
-    reporter = EpochReporter(ctx, trial, prune=ctx.config.pruner != "none")
-    result = train(config, ctx.splits, ctx.device, callbacks=[reporter], resume=resume)
+    first_epoch = int(resume["epoch"]) + 1 if resume else 1
+    reporter = EpochReporter(ctx, trial, prune=ctx.config.pruner != "none", first_epoch=first_epoch)
+    try:
+        result = train(config, ctx.splits, ctx.device, callbacks=[reporter], resume=resume)
+    finally:
+        reporter.progress.close()  # end the live line before the outcome is logged
     n_params = sum(p.numel() for p in result.model.parameters())
     final = {k: v for k, v in result.metrics.items()}
     for key, value in {**final, "n_params": n_params, "train_seconds": round(time.monotonic() - started, 3), "epochs_trained": len(result.history)}.items():
