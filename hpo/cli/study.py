@@ -65,7 +65,8 @@ def create_cmd(name: str, space: str, dataset: str, trials: int, epochs: int | N
     if artifacts:
         import os
 
-        extra["artifacts"] = os.path.abspath(artifacts)
+        # Record where this study's checkpoints live; folders absolute, URLs (s3://) as given.
+        extra["artifacts"] = artifacts if "://" in artifacts else os.path.abspath(artifacts)
     config = StudyConfig(
         space=canonical_spec(space), dataset=dataset, budget=trials, epochs=epochs or resolved.default_epochs,
         objectives=objective_names, sampler=sampler, pruner=pruner, seed=seed, batch_size=batch_size, train_subset=train_subset,
