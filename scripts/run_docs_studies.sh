@@ -27,7 +27,9 @@ export HPO_ARTIFACTS="$WORK/artifacts"
 export HPO_NUM_THREADS=${HPO_NUM_THREADS:-1}
 export HPO_WORKERS_PER_HOST=$WORKERS
 
-if ! hpo datasets | grep -q "^fashion-mnist *available"; then
+# Not `hpo datasets | grep -q`: grep -q exits at the first match, and with pipefail the
+# SIGPIPE of the writer fails the check.
+if ! grep -q "^fashion-mnist *available" <<<"$(hpo datasets)"; then
   echo "run_docs_studies: Fashion-MNIST is missing (apt-get install dataset-fashion-mnist)" >&2
   exit 1
 fi

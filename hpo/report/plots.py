@@ -83,7 +83,8 @@ def draw_learning_curves(study: optuna.Study, data: ReportData, backend: str) ->
                 hovertemplate=f"trial {t.number} ({t.state.lower()})<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>",
             ))
             shown.add(t.state)
-        fig.update_layout(title="Learning curves", xaxis_title="epoch", yaxis_title=data.metric, template="plotly_white")
+        fig.update_layout(title="Learning curves (x = pruned)", xaxis_title="epoch", yaxis_title=data.metric,
+                          xaxis={"dtick": 1}, template="plotly_white")
         return fig
     import matplotlib.pyplot as plt
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 from dataclasses import dataclass, field
@@ -78,7 +79,8 @@ def write_report(study: optuna.Study, out: Path, *, title: str | None = None, st
 
     best = tables.best_metrics_table(data)
     params = tables.best_params_table(data)
-    best_html = (f"<h2>Best trials</h2>{tables.html_table(best)}<h3>Their hyperparameters</h3>{tables.html_table(params)}"
+    paragraphs = "".join(f"<p>{html.escape(p).replace('`', '')}</p>" for p in reading(data).split("\n\n"))
+    best_html = paragraphs + (f"<h2>Best trials</h2>{tables.html_table(best)}<h3>Their hyperparameters</h3>{tables.html_table(params)}"
                  if data.best else "<p class='note'>No trial completed yet.</p>")
     write_html(out / HTML_FILE, f"Study {data.study}", best_html, sections)
     report.files.append(HTML_FILE)
