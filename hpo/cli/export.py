@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import click
+import optuna
 import torch
+from optuna.trial import FrozenTrial
 
 from hpo.checkpoint import load_checkpoint, save_checkpoint
 from hpo.cli.format import fmt, table
@@ -20,14 +21,14 @@ from hpo.storage import load_study, open_storage
 METRICS = ("accuracy", "precision", "recall", "f1", "mcc", "roc_auc")
 
 
-def _export_search_weights(study: Any, trial: Any, out: str, artifacts: str | None) -> None:
+def _export_search_weights(study: optuna.Study, trial: FrozenTrial, out: str, artifacts: str | None) -> None:
     meta = export_trial(study, trial, out, artifacts)
     click.echo(f"exported trial {trial.number} of {study.study_name!r} to {out}")
     click.echo(f"  validation accuracy {fmt(meta['metrics'].get('val_accuracy'))}; model {meta['model']['arch']}; "
                f"sha256 {meta['sha256'][:16]}...")
 
 
-def _export_retrained(study: Any, trial: Any, out: str, device_spec: str) -> None:
+def _export_retrained(study: optuna.Study, trial: FrozenTrial, out: str, device_spec: str) -> None:
     from hpo.export.retrain import retrain, retrained_meta, score_on_test
 
     device = resolve_device(device_spec)

@@ -45,10 +45,13 @@ def retrain_cmd(study: str, trial_number: int | None, tolerance: float, device: 
     else:
         click.echo(f"trial {result.trial} of {study!r} (seed {recorded_on['seed']}, trained on {recorded_on['device']})")
         click.echo(f"  recorded validation accuracy   {result.recorded:.4f}")
-        click.echo(f"  reproduced on {here['device']:<16} {result.reproduced:.4f}  ({result.diff_points:.2f} points apart, tolerance {tolerance})")
+        where = f"{here['device']}, {threads} thread(s)"
+        click.echo(f"  reproduced ({where}){' ' * max(1, 16 - len(where))}{result.reproduced:.4f}  "
+                   f"({result.diff_points:.2f} points apart, tolerance {tolerance})")
     if not ok:
         changed = [k for k, v in (recorded_on["versions"] or {}).items() if here["versions"].get(k) != v]
-        hint = f"library versions differ ({', '.join(changed)})" if changed else "check the device and thread count"
+        hint = (f"library versions differ ({', '.join(changed)})" if changed
+                else "CPU results also depend on the thread count: try the worker's HPO_NUM_THREADS")
         raise HpoError(f"trial {result.trial} did not reproduce: {result.reproduced:.4f} vs recorded {result.recorded:.4f} "
                        f"({result.diff_points:.2f} points > {tolerance}); {hint}")
 
