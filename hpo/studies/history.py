@@ -148,23 +148,28 @@ class HistorySampler(optuna.samplers.BaseSampler):
 
     def __init__(self, base: optuna.samplers.BaseSampler, histories: Histories, max_trials: int = DEFAULT_MAX_TRIALS) -> None:
         self.base, self._histories, self.max_trials = base, histories, max_trials
+        self._last: tuple[int, Any] | None = None  # (trial id, view): one read per sampled trial
 
-    def _view(self, study: optuna.Study) -> Any:
+    def _view(self, study: optuna.Study, trial: FrozenTrial) -> Any:
+        if self._last is not None and self._last[0] == trial._trial_id:
+            return self._last[1]
         trials = self._histories.trials(study)
         if trials is None:
             return study
         if not study._is_multi_objective():
             trials = bounded(trials, self.max_trials, study.direction)
-        return _StudyView(study, trials)
+        view = _StudyView(study, trials)
+        self._last = (trial._trial_id, view)
+        return view
 
     def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, Any]:
-        return self.base.infer_relative_search_space(self._view(study), trial)
+        return self.base.infer_relative_search_space(self._view(study, trial), trial)
 
     def sample_relative(self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, Any]) -> dict[str, Any]:
-        return self.base.sample_relative(self._view(study), trial, search_space)
+        return self.base.sample_relative(self._view(study, trial), trial, search_space)
 
     def sample_independent(self, study: optuna.Study, trial: FrozenTrial, param_name: str, param_distribution: Any) -> Any:
-        return self.base.sample_independent(self._view(study), trial, param_name, param_distribution)
+        return self.base.sample_independent(self._view(study, trial), trial, param_name, param_distribution)
 
     def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         self.base.before_trial(study, trial)
