@@ -32,7 +32,8 @@ def test_accuracy_latency_study_gives_a_pareto_set_that_export_accepts(tmp_path:
     info = json.loads(hpo_ok("study", "show", "front", "--json", env=env))
     pareto = sorted(t["number"] for t in info["best"])
     assert pareto == sorted(t.number for t in study.best_trials) and pareto
-    assert "Pareto set" in CliRunner().invoke(main, ["study", "show", "front"], env=env).stdout
+    shown = CliRunner().invoke(main, ["study", "show", "front"], env=env).stdout
+    assert all(f"trial {n}  values " in shown for n in pareto), shown  # one trial may dominate all others
 
     # Without --trial, export names the Pareto trials to pick from.
     ambiguous = CliRunner().invoke(main, ["export", "front", "--out", str(tmp_path / "x.pt")], env=env)
