@@ -91,9 +91,9 @@ def list_cmd(as_json: bool, storage: str | None) -> None:
     rows = []
     for s in summaries:
         attrs = s.user_attrs
-        best = s.best_trial.values if s.best_trial is not None and s._directions is not None and len(s.directions) == 1 else None
+        best = s.best_trial.value if s.best_trial is not None and len(s.directions) == 1 else None
         rows.append({"study": s.study_name, "space": attrs.get("space"), "dataset": attrs.get("dataset"),
-                     "budget": attrs.get("budget"), "trials": s.n_trials, "best": best[0] if best else None})
+                     "budget": attrs.get("budget"), "trials": s.n_trials, "best": best})
     if as_json:
         click.echo(json.dumps(rows, indent=2))
     elif not rows:

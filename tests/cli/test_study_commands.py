@@ -1,0 +1,47 @@
+"""`hpo study list | show | delete | recover` in process, against real storages."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from hpo.cli import main
+
+
+def invoke(*args: str, storage: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), env={"HPO_STORAGE": storage})
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
+    return result.exit_code, result.output
+
+
+def test_list_show_recover_delete(storage_url: str) -> None:
+    code, out = invoke("study", "list", storage=storage_url)
+    assert code == 0 and "no studies yet" in out
+    assert invoke("study", "create", "s1", "--space", "cnn", "--dataset", "synthetic", "--trials", "2",
+                  "--epochs", "1", "--pruner", "none", storage=storage_url)[0] == 0
+    assert invoke("worker", "s1", storage=storage_url)[0] == 0
+
+    code, out = invoke("study", "list", "--json", storage=storage_url)
+    rows = json.loads(out)
+    assert code == 0 and rows[0]["study"] == "s1" and rows[0]["budget"] == 2 and 0 <= rows[0]["best"] <= 1
+
+    # --watch returns by itself once the study is done.
+    code, out = invoke("study", "show", "s1", "--watch", "0.1", storage=storage_url)
+    assert code == 0 and "budget 2: 2 finished (2 complete" in out
+
+    code, out = invoke("study", "recover", "s1", storage=storage_url)
+    assert code == 0 and "no stale trials" in out
+
+    assert invoke("study", "delete", "s1", "--yes", storage=storage_url) == (0, "deleted study 's1'\n")
+    assert "no studies yet" in invoke("study", "list", storage=storage_url)[1]
+
+
+def test_storage_password_is_masked_in_show(pg_url: str) -> None:
+    # The test server trusts any password, so a URL with one still connects.
+    from sqlalchemy.engine import make_url
+
+    with_password = make_url(pg_url).set(password="s3cr3t").render_as_string(hide_password=False)
+    assert invoke("study", "create", "m", "--space", "cnn", "--dataset", "synthetic", "--trials", "1", storage=with_password)[0] == 0
+    code, out = invoke("study", "show", "m", storage=with_password)
+    assert code == 0 and "***" in out and "s3cr3t" not in out
