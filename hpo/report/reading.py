@@ -14,6 +14,7 @@ from hpo.report.data import ReportData
 from hpo.report.tables import seconds
 
 FEW_TRIALS = 20  # below this, importances and the best configuration are rough guides
+VERY_FEW_TRIALS = 5  # below this, an importance ranking says almost nothing
 
 
 def _setup(data: ReportData) -> str:
@@ -79,8 +80,12 @@ def _importance(data: ReportData) -> str:
         return data.importance_note or "No importances were computed."
     name, value = next(iter(data.importances.items()))
     n = data.counts.get("complete", 0)
-    caveat = (f" With only {n} complete trials this ranking is a rough guide, not a measurement."
-              if n < FEW_TRIALS else "")
+    if n < VERY_FEW_TRIALS:
+        caveat = f" With only {n} complete trials this ranking is closer to noise than to a measurement."
+    elif n < FEW_TRIALS:
+        caveat = f" With only {n} complete trials this ranking is a rough guide, not a measurement."
+    else:
+        caveat = ""
     return f"The most important hyperparameter was `{name}` (importance {fmt(value)}).{caveat}"
 
 
