@@ -115,7 +115,8 @@ def _print_summary(info: dict[str, Any]) -> None:
     if not info["best"]:
         click.echo("  no completed trial yet")
         return
-    title = "best trial" if len(info["best"]) == 1 else f"Pareto set ({len(info['best'])} trials)"
+    n = len(info["best"])
+    title = f"Pareto set ({n} trial{'s' if n != 1 else ''})" if info["multi_objective"] else "best trial"
     click.echo(f"\n{title}:")
     for trial in info["best"]:
         click.echo(f"  trial {trial['number']}  values {', '.join(fmt(v) for v in trial['values'])}")

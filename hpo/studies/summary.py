@@ -10,7 +10,7 @@ from optuna.trial import FrozenTrial, TrialState
 from hpo.config import StudyConfig
 from hpo.studies.progress import progress
 
-METRIC_ATTRS = ("val_accuracy", "val_loss", "val_precision", "val_recall", "val_f1", "val_mcc", "val_roc_auc", "n_params", "train_seconds", "epochs_trained")
+METRIC_ATTRS = ("val_accuracy", "val_loss", "val_precision", "val_recall", "val_f1", "val_mcc", "val_roc_auc", "n_params", "latency_ms", "train_seconds", "epochs_trained")
 
 
 def trial_summary(trial: FrozenTrial) -> dict[str, Any]:
@@ -50,4 +50,5 @@ def summarize(study: optuna.Study, storage_url: str, stale: list[int]) -> dict[s
         "progress": state.to_dict(),
         "stale_running": stale,
         "best": best,
+        "multi_objective": len(config.objectives) > 1,
     }

@@ -144,7 +144,9 @@ def objective_values(ctx: WorkerContext, result: TrainResult, n_params: int) -> 
 def run(ctx: WorkerContext, trial: optuna.Trial) -> list[float]:
     """Train the trial to the end; raises TrialPruned, StopRequested or the training error."""
     params, config = trial_config(ctx, trial)
-    for key, value in {"seed": config.seed, "device": str(ctx.device), "worker": ctx.worker_id, "versions": versions(), "train_config": config.to_dict()}.items():
+    setup = {"seed": config.seed, "device": str(ctx.device), "threads": torch.get_num_threads(),
+             "worker": ctx.worker_id, "versions": versions(), "train_config": config.to_dict()}
+    for key, value in setup.items():
         retry.call(lambda k=key, v=value: trial.set_user_attr(k, v), "record the trial setup")
     resume = load_resume_state(ctx, trial)
     if resume is not None:
@@ -152,7 +154,9 @@ def run(ctx: WorkerContext, trial: optuna.Trial) -> list[float]:
         retry.call(lambda: trial.set_user_attr("resumed_from_epoch", int(resume["epoch"])), "record the resume")
     started = time.monotonic()
     first_epoch = int(resume["epoch"]) + 1 if resume else 1
-    reporter = EpochReporter(ctx, trial, prune=ctx.config.pruner != "none", first_epoch=first_epoch)
+    # Optuna prunes single-objective studies only.
+    prune = ctx.config.pruner != "none" and len(ctx.config.objectives) == 1
+    reporter = EpochReporter(ctx, trial, prune=prune, first_epoch=first_epoch)
     try:
         result = train(config, ctx.splits, ctx.device, callbacks=[reporter], resume=resume)
     finally:
@@ -164,4 +168,8 @@ def run(ctx: WorkerContext, trial: optuna.Trial) -> list[float]:
     store_model(ctx, trial, config, params, result)
     if ctx.device.type == "cuda":
         torch.cuda.empty_cache()
-    return objective_values(ctx, result, n_params)
+    values = objective_values(ctx, result, n_params)
+    if "latency" in ctx.config.objectives:
+        latency = values[ctx.config.objectives.index("latency")]
+        retry.call(lambda: trial.set_user_attr("latency_ms", latency), "record final metrics")
+    return values
