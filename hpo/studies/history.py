@@ -55,22 +55,41 @@ class TrialHistory:
         self._covered = -1  # every trial with an id up to this one is finished and in _trials
         self._lock = threading.Lock()
 
-    def _oldest_open_id(self) -> int | None:
+    def _oldest_open_id(self, conn: sqlalchemy.Connection) -> int | None:
         """The smallest id of a WAITING or RUNNING trial: nothing below it can still change."""
         t = models.TrialModel
-        with self._backend.engine.connect() as conn:
-            return conn.execute(
-                sqlalchemy.select(sqlalchemy.func.min(t.trial_id)).where(
-                    t.study_id == self._study_id, t.state.in_([TrialState.WAITING, TrialState.RUNNING])
-                )
-            ).scalar()
+        return conn.execute(
+            sqlalchemy.select(sqlalchemy.func.min(t.trial_id)).where(
+                t.study_id == self._study_id, t.state.in_([TrialState.WAITING, TrialState.RUNNING])
+            )
+        ).scalar()
+
+    def _states_above(self, conn: sqlalchemy.Connection, boundary: int) -> list[tuple[int, TrialState]]:
+        """(id, state) of every non-WAITING trial above ``boundary``: ids only, no attributes."""
+        t = models.TrialModel
+        rows = conn.execute(
+            sqlalchemy.select(t.trial_id, t.state).where(
+                t.study_id == self._study_id, t.trial_id > boundary, t.state.in_(NOT_WAITING)
+            )
+        )
+        return [(row[0], row[1]) for row in rows]
 
     def refresh(self) -> list[FrozenTrial]:
         """Fetch what may have changed; returns every non-WAITING trial, by number."""
         with self._lock:
-            oldest = self._oldest_open_id()  # read first: below it, nothing can change any more
-            for trial in self._backend._get_trials(self._study_id, NOT_WAITING, set(), self._covered):
-                self._trials[trial._trial_id] = trial
+            with self._backend.engine.connect() as conn:
+                oldest = self._oldest_open_id(conn)  # read first: below it, nothing can change any more
+                states = self._states_above(conn, self._covered)
+            # Only new trials and running ones (new reports, attrs) need their full rows.
+            changed = {
+                i for i, state in states
+                if i not in self._trials or state == TrialState.RUNNING or self._trials[i].state != state
+            }
+            if changed:
+                # "ids in changed, or above the newest id seen": exactly the changed rows.
+                newest = max(i for i, _state in states)
+                for trial in self._backend._get_trials(self._study_id, NOT_WAITING, changed, newest):
+                    self._trials[trial._trial_id] = trial
             # Every trial up to here is now finished and known; later reads start above it.
             self._covered = oldest - 1 if oldest is not None else max(self._trials, default=-1)
             return sorted(self._trials.values(), key=lambda t: t.number)

@@ -4,9 +4,11 @@ Optuna does not store the sampler or pruner in the study, so each worker rebuild
 study config. Sampler seeds differ per worker (study seed + worker id): with one shared seed,
 every worker's random start-up trials would be identical.
 
-Defaults: TPE + ASHA. On benchmark 5 (time to 90 % on Fashion-MNIST, see docs/benchmarks.md)
-ASHA stops most bad configurations after one epoch, so the same budget of GPU/CPU time tries
-several times more configurations, and TPE then concentrates them where the good ones were.
+Defaults: TPE + ASHA. ASHA (rungs at epochs 1, 3, 9, keeping the best third) stops a poor
+configuration after its first epoch instead of training it to the end, so the same compute
+tries several times more configurations, and TPE (multivariate, constant liar for parallel
+workers) steers them towards the good ones. benchmarks/time_to_target.py measures the choice
+against report 004's plain TPE and random search (docs/benchmarks.md).
 
 The model-based samplers (TPE, GP) and every pruner read the study through
 hpo.studies.history: without the pre-created WAITING slots, and for the samplers at most

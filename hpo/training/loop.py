@@ -19,10 +19,10 @@ from torch import nn
 from hpo import optim
 from hpo.data.splits import Split, Splits
 from hpo.models import build_model
-from hpo.training.augment import get_augment
-from hpo.training.config import TrainConfig
 from hpo.training import precision as precisions
 from hpo.training import simulate
+from hpo.training.augment import get_augment
+from hpo.training.config import TrainConfig
 from hpo.training.metrics import classification_metrics
 from hpo.training.precision import Precision
 from hpo.training.schedules import make_schedule
