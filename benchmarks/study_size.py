@@ -36,15 +36,22 @@ warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning
 
 
 def service_study(url: str, history: int, budget: int, waiting: int = 0) -> str:
-    from hpo.config import StudyConfig
+    """A study as `hpo study create` leaves it after ``history`` trials: those finished, then
+    ``budget + waiting`` WAITING slots (the rows `create` makes, bulk-inserted: `create` itself
+    commits each slot separately, ~35 ms each)."""
+    from hpo.config import MARKER, StudyConfig
     from hpo.storage import open_storage
-    from hpo.studies.create import create
 
-    name = f"service-{history}-{os.urandom(3).hex()}"
-    config = StudyConfig(space="sleep", dataset="synthetic", budget=budget, epochs=REPORTS, seed=0)
-    study, _ = create(name, config, open_storage(url))
+    name = f"service-{history}-{waiting}-{os.urandom(3).hex()}"
+    config = StudyConfig(space="sleep", dataset="synthetic", budget=history + budget + waiting, epochs=REPORTS, seed=0)
+    study = optuna.create_study(study_name=name, storage=open_storage(url), directions=config.directions)
+    attrs = config.to_user_attrs()
+    marker = attrs.pop(MARKER)
+    for key, value in attrs.items():
+        study.set_user_attr(key, value)
     add_history(study, history, epochs=REPORTS)
-    add_waiting(study, waiting)  # `create` would take ~35 ms per slot; this is the same rows, bulk
+    add_waiting(study, budget + waiting)
+    study.set_user_attr(MARKER, marker)
     return name
 
 
