@@ -17,6 +17,28 @@ FEW_TRIALS = 20  # below this, importances and the best configuration are rough 
 VERY_FEW_TRIALS = 5  # below this, an importance ranking says almost nothing
 
 
+def _question(space: str) -> str | None:
+    """The question the space asks, when its code is importable here (the report needs only the storage)."""
+    try:
+        from hpo.spaces import get_space
+
+        return get_space(space).summary()
+    except Exception:  # a space file that is not on this machine: leave the question out
+        return None
+
+
+def _answer(data: ReportData) -> str | None:
+    question = _question(str(data.config.get("space", "")))
+    if not question:
+        return None
+    n = data.counts.get("complete", 0)
+    if n < VERY_FEW_TRIALS:
+        return (f"The space asks: {question} With {n} complete trial{'s' if n != 1 else ''}, this run cannot answer "
+                "that; it shows the spread of results and where the pruner cut. A larger budget (TRIALS, EPOCHS in "
+                "scripts/run_docs_studies.sh) is needed for an answer.")
+    return f"The space asks: {question} The best trials and the importances are this run's answer, within the caveats here."
+
+
 def _setup(data: ReportData) -> str:
     cfg = data.config
     if not cfg.get("space"):
@@ -96,6 +118,9 @@ def reading(data: ReportData) -> str:
     if pruning:
         paragraphs.append(pruning)
     paragraphs.append(_importance(data))
+    answer = _answer(data)
+    if answer:
+        paragraphs.append(answer)
     cfg = data.config
     if cfg.get("train_subset") or (cfg.get("epochs") or 99) < 10:
         paragraphs.append("These are short runs on a subset, made to be rerun in minutes on a CPU: they rank "

@@ -97,6 +97,7 @@ def test_report_of_a_finished_study(tmp_path: Path) -> None:
     if reason := unavailable_reason():
         assert "screenshot skipped" in readme
         missing(reason)
+    assert "screenshot skipped" not in readme, [line for line in readme.splitlines() if "skipped" in line]
     assert_png(out / "dashboard.png")
     assert "](dashboard.png)" in readme
 
