@@ -24,7 +24,8 @@ def test_tickets_count_up_from_zero(tmp_path: Path) -> None:
 
 def test_workers_starting_together_get_distinct_tickets(tmp_path: Path) -> None:
     path = str(tmp_path / "gpu-counter")
-    with multiprocessing.get_context("fork").Pool(4) as pool:
+    # spawn, not fork: a forked child of a process with torch and live threads can deadlock.
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
         tickets = pool.map(_ticket, [path] * 16)
     assert sorted(tickets) == list(range(16))
 
