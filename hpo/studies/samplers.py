@@ -67,4 +67,5 @@ def make_sampler(config: StudyConfig, space: SearchSpace, worker_index: int = 0)
 def make_pruner(config: StudyConfig) -> optuna.pruners.BasePruner:
     if len(config.objectives) > 1:
         return optuna.pruners.NopPruner()  # Optuna prunes single-objective studies only
-    return HistoryPruner(PRUNERS[config.pruner](config), HISTORIES)
+    pruner = PRUNERS[config.pruner](config)
+    return pruner if isinstance(pruner, optuna.pruners.NopPruner) else HistoryPruner(pruner, HISTORIES)
