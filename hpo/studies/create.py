@@ -9,12 +9,14 @@ MaxTrialsCallback cannot promise. A trial that dies is re-queued as one WAITING 
 from __future__ import annotations
 
 import optuna
+from optuna.storages._rdb import models
 from optuna.trial import TrialState, create_trial
 
 from hpo import data
 from hpo.config import MARKER, OBJECTIVES, StudyConfig
 from hpo.errors import HpoError, UsageError, unknown_name
 from hpo.spaces import get_space
+from hpo.studies.history import rdb_backend
 from hpo.studies.samplers import PRUNERS, SAMPLERS
 
 IF_EXISTS = ("fail", "skip")
@@ -43,6 +45,29 @@ def validate(config: StudyConfig) -> None:
             raise UsageError(f"--sampler grid does not fit space {space.name!r}: {exc}") from None
 
 
+def add_waiting_slots(study: optuna.Study, n: int) -> None:
+    """``n`` WAITING trials, as ``study.add_trials`` makes them, but in one transaction.
+
+    ``add_trials`` commits each trial on its own (~35 ms each on PostgreSQL, 6 minutes for a
+    budget of 10,000). No worker uses the study before its marker is set, so nothing else
+    numbers trials meanwhile. The slots carry no ``fixed_params``: GridSampler would read that
+    as an enqueued trial and assign it no grid point.
+    """
+    backend = rdb_backend(study)
+    if backend is None:
+        study.add_trials([create_trial(state=TrialState.WAITING) for _ in range(n)])
+        return
+    first = len(study.get_trials(deepcopy=False))
+    session = backend.scoped_session()
+    try:
+        session.add_all(
+            models.TrialModel(number=first + i, study_id=study._study_id, state=TrialState.WAITING) for i in range(n)
+        )
+        session.commit()
+    finally:
+        session.close()
+
+
 def create(
     name: str, config: StudyConfig, storage: optuna.storages.BaseStorage, if_exists: str = "fail"
 ) -> tuple[optuna.Study, bool]:
@@ -64,8 +89,7 @@ def create(
     for key, value in attrs.items():
         study.set_user_attr(key, value)
     # Admission control: exactly `budget` slots, claimed atomically by workers.
-    # (No "fixed_params" on the slots: GridSampler would read them as enqueued trials.)
-    study.add_trials([create_trial(state=TrialState.WAITING) for _ in range(config.budget)])
+    add_waiting_slots(study, config.budget)
     # The marker goes last: a worker that sees it knows the study is complete.
     study.set_user_attr(MARKER, marker)
     return study, True

@@ -27,7 +27,7 @@ from hpo.devices import configure_threads, resolve_device
 from hpo.errors import HpoError
 from hpo.spaces import get_space
 from hpo.storage import first_line, load_study, open_storage, retry_callback
-from hpo.studies.progress import progress
+from hpo.studies.progress import progress, superseded_numbers
 from hpo.studies.samplers import make_pruner, make_sampler
 from hpo.training import NonFiniteLoss
 from hpo.worker import objective, retry
@@ -107,22 +107,42 @@ def recover_stale(study: optuna.Study, grace_period: float) -> None:
     retry.call(lambda: optuna.storages.fail_stale_trials(study), "recover stale trials")
 
 
+def _already_finished(ctx: WorkerContext, trial: optuna.Trial) -> bool:
+    frozen = retry.call(lambda: ctx.storage.get_trial(trial._trial_id), "read a trial")
+    return frozen.state.is_finished()
+
+
 def _tell(ctx: WorkerContext, trial: optuna.Trial, state: TrialState, values: list[float] | None = None) -> None:
     def tell() -> None:
         try:
             ctx.study.tell(trial, values, state=state, skip_if_finished=False)
-        except optuna.exceptions.UpdateFinishedTrialError:
-            pass  # already told: a retried tell whose first attempt committed
+        except (optuna.exceptions.UpdateFinishedTrialError, ValueError):
+            # Finished already: a retried tell whose first attempt committed before the
+            # connection dropped, or a trial another worker judged stale and re-queued.
+            if not _already_finished(ctx, trial):
+                raise
 
     retry.call(tell, "tell a result")
 
 
+def _note(ctx: WorkerContext, trial: optuna.Trial, key: str, value: object) -> None:
+    """Set a user attr unless the trial has been finished meanwhile (then it is not ours)."""
+    try:
+        retry.call(lambda: trial.set_user_attr(key, value), f"record {key}")
+    except optuna.exceptions.UpdateFinishedTrialError:
+        pass
+
+
 def _hand_back(ctx: WorkerContext, trial: optuna.Trial) -> None:
     """Fail the trial and queue a retry that resumes from its last checkpoint."""
-    retry.call(lambda: trial.set_user_attr("fail_reason", "handed back by a stopping worker"), "hand a trial back")
+    _note(ctx, trial, "fail_reason", "handed back by a stopping worker")
     _tell(ctx, trial, TrialState.FAIL)
-    frozen = retry.call(lambda: ctx.storage.get_trial(trial._trial_id), "hand a trial back")
-    retry.call(lambda: retry_callback()(ctx.study, frozen), "re-queue a trial")
+    trials = retry.call(lambda: ctx.study.get_trials(deepcopy=False), "hand a trial back")
+    if trial.number in superseded_numbers(trials):
+        return  # another worker already re-queued it (it judged us stale): one retry only
+    frozen = next(t for t in trials if t.number == trial.number)
+    if frozen.state == TrialState.FAIL:
+        retry.call(lambda: retry_callback()(ctx.study, frozen), "re-queue a trial")
 
 
 def run_one(ctx: WorkerContext, trial: optuna.Trial) -> str | None:
@@ -139,7 +159,7 @@ def run_one(ctx: WorkerContext, trial: optuna.Trial) -> str | None:
         return None
     except NonFiniteLoss as exc:
         # Pruned, not failed: the sampler then learns this region is bad.
-        retry.call(lambda: trial.set_user_attr("fail_reason", str(exc)), "record a failure")
+        _note(ctx, trial, "fail_reason", str(exc))
         _tell(ctx, trial, TrialState.PRUNED)
         log.warning("[%s] trial %d pruned: %s", ctx.worker_id, trial.number, exc)
         return None
@@ -166,7 +186,7 @@ def run_one(ctx: WorkerContext, trial: optuna.Trial) -> str | None:
 
 
 def _fail(ctx: WorkerContext, trial: optuna.Trial, reason: str) -> str:
-    retry.call(lambda: trial.set_user_attr("fail_reason", reason), "record a failure")
+    _note(ctx, trial, "fail_reason", reason)
     _tell(ctx, trial, TrialState.FAIL)
     log.error("[%s] trial %d failed: %s", ctx.worker_id, trial.number, reason)
     return reason

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import optuna
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError, PendingRollbackError
 
 from hpo.errors import HpoError
 
@@ -26,15 +26,20 @@ _last_error_at: float = float("-inf")
 
 
 def is_transient(exc: BaseException) -> bool:
-    """A lost connection, a server restart or a locked SQLite file; not a bad query."""
-    if isinstance(exc, _TRANSIENT):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    # Optuna wraps SQLAlchemy errors from its sessions in StorageInternalError.
-    if isinstance(exc, optuna.exceptions.StorageInternalError):
-        cause = exc.__cause__
-        return cause is not None and is_transient(cause)
+    """A lost connection, a server restart or a locked SQLite file; not a bad query.
+
+    Optuna wraps SQLAlchemy errors in StorageInternalError, and a connection that died inside
+    a transaction surfaces later as PendingRollbackError, so the whole cause chain is read.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (*_TRANSIENT, PendingRollbackError)):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        current = current.__cause__ or current.__context__
     return False
 
 
