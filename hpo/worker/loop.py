@@ -179,7 +179,11 @@ def run_one(ctx: WorkerContext, trial: optuna.Trial) -> str | None:
         return _fail(ctx, trial, str(exc))
     except Exception as exc:
         if retry.is_transient(exc):
-            raise
+            # A storage error that escaped the retry wrapper (e.g. inside a library call):
+            # wait for the database, then hand the trial back to resume from its checkpoint.
+            log.warning("[%s] trial %d: storage failed mid-trial (%s); handing it back", ctx.worker_id, trial.number, type(exc).__name__)
+            _hand_back(ctx, trial)
+            return None
         # One line for the user; the traceback only when debugging (HPO_LOG_LEVEL=DEBUG).
         log.debug("[%s] trial %d raised", ctx.worker_id, trial.number, exc_info=True)
         return _fail(ctx, trial, f"{type(exc).__name__}: {first_line(exc)}")

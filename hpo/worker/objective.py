@@ -85,7 +85,8 @@ def load_resume_state(ctx: WorkerContext, trial: optuna.Trial) -> dict[str, Any]
 
 
 def trial_config(ctx: WorkerContext, trial: optuna.Trial) -> tuple[dict[str, Any], TrainConfig]:
-    params = ctx.space.suggest(trial)
+    # Sampling reads the study (the sampler's history), so it waits out outages like any call.
+    params = retry.call(lambda: ctx.space.suggest(trial), "sample parameters")
     # The seed follows the logical trial, so a retry trains exactly what the first attempt did.
     frozen = retry.call(lambda: ctx.storage.get_trial(trial._trial_id), "read the trial")
     seed = ctx.config.seed * 100_003 + original_number(frozen)
