@@ -9,14 +9,13 @@ MaxTrialsCallback cannot promise. A trial that dies is re-queued as one WAITING 
 from __future__ import annotations
 
 import optuna
-from optuna.storages._rdb import models
 from optuna.trial import TrialState, create_trial
 
 from hpo import data
 from hpo.config import MARKER, OBJECTIVES, StudyConfig
 from hpo.errors import HpoError, UsageError, unknown_name
+from hpo.optuna_internals import insert_waiting_trials, rdb_backend, study_id
 from hpo.spaces import get_space
-from hpo.studies.history import rdb_backend
 from hpo.studies.samplers import PRUNERS, SAMPLERS
 
 IF_EXISTS = ("fail", "skip")
@@ -57,15 +56,7 @@ def add_waiting_slots(study: optuna.Study, n: int) -> None:
     if backend is None:
         study.add_trials([create_trial(state=TrialState.WAITING) for _ in range(n)])
         return
-    first = len(study.get_trials(deepcopy=False))
-    session = backend.scoped_session()
-    try:
-        session.add_all(
-            models.TrialModel(number=first + i, study_id=study._study_id, state=TrialState.WAITING) for i in range(n)
-        )
-        session.commit()
-    finally:
-        session.close()
+    insert_waiting_trials(backend, study_id(study), len(study.get_trials(deepcopy=False)), n)
 
 
 def create(

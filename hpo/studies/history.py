@@ -28,58 +28,34 @@ from collections.abc import Container, Sequence
 from typing import Any
 
 import optuna
-import sqlalchemy
-from optuna.storages._rdb import models
-from optuna.storages._rdb.storage import RDBStorage
+from optuna.storages import RDBStorage
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
+
+from hpo.optuna_internals import oldest_open_trial_id, rdb_backend, read_trials, study_id, trial_id, trial_states_above
 
 NOT_WAITING = (TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 DEFAULT_MAX_TRIALS = 1000  # the sampler's history bound; 8.5x slower TPE at 10,000 trials without it
 BEST_SHARE = 0.2  # of the bound, kept for the best trials; the rest for the most recent
 
 
-def rdb_backend(study: optuna.Study) -> RDBStorage | None:
-    storage = study._storage
-    backend = getattr(storage, "_backend", storage)  # Optuna wraps RDBStorage in _CachedStorage
-    return backend if isinstance(backend, RDBStorage) else None
-
-
 class TrialHistory:
     """An incremental, WAITING-free copy of one study's trials (thread-safe)."""
 
     def __init__(self, study: optuna.Study, backend: RDBStorage) -> None:
-        self._study_id = study._study_id
+        self._study_db_id = study_id(study)
         self._backend = backend
         self._trials: dict[int, FrozenTrial] = {}  # by trial id
         self._covered = -1  # every trial with an id up to this one is finished and in _trials
         self._lock = threading.Lock()
 
-    def _oldest_open_id(self, conn: sqlalchemy.Connection) -> int | None:
-        """The smallest id of a WAITING or RUNNING trial: nothing below it can still change."""
-        t = models.TrialModel
-        return conn.execute(
-            sqlalchemy.select(sqlalchemy.func.min(t.trial_id)).where(
-                t.study_id == self._study_id, t.state.in_([TrialState.WAITING, TrialState.RUNNING])
-            )
-        ).scalar()
-
-    def _states_above(self, conn: sqlalchemy.Connection, boundary: int) -> list[tuple[int, TrialState]]:
-        """(id, state) of every non-WAITING trial above ``boundary``: ids only, no attributes."""
-        t = models.TrialModel
-        rows = conn.execute(
-            sqlalchemy.select(t.trial_id, t.state).where(
-                t.study_id == self._study_id, t.trial_id > boundary, t.state.in_(NOT_WAITING)
-            )
-        )
-        return [(row[0], row[1]) for row in rows]
-
     def refresh(self) -> list[FrozenTrial]:
         """Fetch what may have changed; returns every non-WAITING trial, by number."""
         with self._lock:
             with self._backend.engine.connect() as conn:
-                oldest = self._oldest_open_id(conn)  # read first: below it, nothing can change any more
-                states = self._states_above(conn, self._covered)
+                # The oldest WAITING or RUNNING trial, read first: below it, nothing can change any more.
+                oldest = oldest_open_trial_id(conn, self._study_db_id)
+                states = trial_states_above(conn, self._study_db_id, self._covered, NOT_WAITING)  # ids only
             # Only new trials and running ones (new reports, attrs) need their full rows.
             changed = {
                 i for i, state in states
@@ -88,8 +64,8 @@ class TrialHistory:
             if changed:
                 # "ids in changed, or above the newest id seen": exactly the changed rows.
                 newest = max(i for i, _state in states)
-                for trial in self._backend._get_trials(self._study_id, NOT_WAITING, changed, newest):
-                    self._trials[trial._trial_id] = trial
+                for trial in read_trials(self._backend, self._study_db_id, NOT_WAITING, changed, newest):
+                    self._trials[trial_id(trial)] = trial
             # Every trial up to here is now finished and known; later reads start above it.
             self._covered = oldest - 1 if oldest is not None else max(self._trials, default=-1)
             return sorted(self._trials.values(), key=lambda t: t.number)
@@ -134,10 +110,10 @@ def bounded(trials: list[FrozenTrial], max_trials: int, direction: StudyDirectio
     sign = 1.0 if direction == StudyDirection.MAXIMIZE else -1.0
     n_best = int(max_trials * BEST_SHARE)
     best = heapq.nlargest(n_best, finished, key=lambda t: sign * _sort_key(t))
-    chosen = {t._trial_id for t in best}
-    recent = [t for t in reversed(finished) if t._trial_id not in chosen][: max_trials - len(chosen)]
-    chosen.update(t._trial_id for t in recent)
-    return [t for t in trials if not t.state.is_finished() or t._trial_id in chosen]
+    chosen = {trial_id(t) for t in best}
+    recent = [t for t in reversed(finished) if trial_id(t) not in chosen][: max_trials - len(chosen)]
+    chosen.update(trial_id(t) for t in recent)
+    return [t for t in trials if not t.state.is_finished() or trial_id(t) in chosen]
 
 
 class Histories:
@@ -151,7 +127,7 @@ class Histories:
         backend = rdb_backend(study)
         if backend is None:
             return None  # in-memory or journal storage: Optuna's own reads are fine
-        key = (str(backend.engine.url), study._study_id)
+        key = (str(backend.engine.url), study_id(study))
         with self._lock:
             history = self._by_study.get(key)
             if history is None:
@@ -170,15 +146,15 @@ class HistorySampler(optuna.samplers.BaseSampler):
         self._last: tuple[int, Any] | None = None  # (trial id, view): one read per sampled trial
 
     def _view(self, study: optuna.Study, trial: FrozenTrial) -> Any:
-        if self._last is not None and self._last[0] == trial._trial_id:
+        if self._last is not None and self._last[0] == trial_id(trial):
             return self._last[1]
         trials = self._histories.trials(study)
         if trials is None:
             return study
-        if not study._is_multi_objective():
+        if len(study.directions) == 1:
             trials = bounded(trials, self.max_trials, study.direction)
         view = _StudyView(study, trials)
-        self._last = (trial._trial_id, view)
+        self._last = (trial_id(trial), view)
         return view
 
     def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, Any]:

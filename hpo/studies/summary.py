@@ -8,6 +8,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from hpo.config import StudyConfig
+from hpo.optuna_internals import stale_trial_ids, study_id, trial_id
 from hpo.studies.progress import progress
 
 METRIC_ATTRS = ("val_accuracy", "val_loss", "val_precision", "val_recall", "val_f1", "val_mcc", "val_roc_auc", "n_params", "latency_ms", "train_seconds", "epochs_trained")
@@ -29,8 +30,8 @@ def stale_trials(study: optuna.Study, storage: optuna.storages.RDBStorage) -> li
 
     ``storage`` must have been opened with the study's heartbeat settings.
     """
-    ids = set(storage._get_stale_trial_ids(study._study_id))
-    return [t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)) if t._trial_id in ids]
+    ids = set(stale_trial_ids(storage, study_id(study)))
+    return [t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)) if trial_id(t) in ids]
 
 
 def summarize(study: optuna.Study, storage_url: str, stale: list[int]) -> dict[str, Any]:

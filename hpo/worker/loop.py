@@ -25,6 +25,7 @@ from hpo import artifacts, data
 from hpo.config import MARKER, StudyConfig
 from hpo.devices import configure_threads, resolve_device
 from hpo.errors import HpoError
+from hpo.optuna_internals import trial_id
 from hpo.spaces import get_space
 from hpo.storage import first_line, load_study, open_storage, retry_callback
 from hpo.studies.progress import progress, superseded_numbers
@@ -108,7 +109,7 @@ def recover_stale(study: optuna.Study, grace_period: float) -> None:
 
 
 def _already_finished(ctx: WorkerContext, trial: optuna.Trial) -> bool:
-    frozen = retry.call(lambda: ctx.storage.get_trial(trial._trial_id), "read a trial")
+    frozen = retry.call(lambda: ctx.storage.get_trial(trial_id(trial)), "read a trial")
     return frozen.state.is_finished()
 
 
@@ -148,7 +149,7 @@ def _hand_back(ctx: WorkerContext, trial: optuna.Trial) -> None:
 def run_one(ctx: WorkerContext, trial: optuna.Trial) -> str | None:
     """Run a claimed trial to its end. Returns the failure message, if it failed."""
     try:
-        with Heartbeat(ctx.storage, trial._trial_id, ctx.config.heartbeat_interval):
+        with Heartbeat(ctx.storage, trial_id(trial), ctx.config.heartbeat_interval):
             values = objective.run(ctx, trial)
             _tell(ctx, trial, TrialState.COMPLETE, values)
             log.info("[%s] trial %d complete: %s", ctx.worker_id, trial.number, values)

@@ -18,6 +18,7 @@ import torch
 
 from hpo import artifacts
 from hpo.checkpoint import atomic_save, safe_load, save_checkpoint, versions
+from hpo.optuna_internals import trial_id
 from hpo.studies.progress import original_number
 from hpo.training import TrainConfig, TrainResult, TrainState, train
 from hpo.worker import retry
@@ -88,7 +89,7 @@ def trial_config(ctx: WorkerContext, trial: optuna.Trial) -> tuple[dict[str, Any
     # Sampling reads the study (the sampler's history), so it waits out outages like any call.
     params = retry.call(lambda: ctx.space.suggest(trial), "sample parameters")
     # The seed follows the logical trial, so a retry trains exactly what the first attempt did.
-    frozen = retry.call(lambda: ctx.storage.get_trial(trial._trial_id), "read the trial")
+    frozen = retry.call(lambda: ctx.storage.get_trial(trial_id(trial)), "read the trial")
     seed = ctx.config.seed * 100_003 + original_number(frozen)
     config = ctx.space.build(params, ctx.config.epochs).replace(seed=seed, epochs=ctx.config.epochs)
     if ctx.config.batch_size is not None:
