@@ -19,7 +19,8 @@ NUM_CLASSES = 4
 # later and missing here is still tested, with its builder's defaults.
 VARIANTS: dict[str, list[dict[str, Any]]] = {
     "mlp": [{"hidden": [16, 8], "dropout": 0.1}],
-    "cnn": [{"n_layers": 2, "channels": 4, "kernel": "1x1-3x3", "attention": True, "dropout": 0.1}],
+    "cnn": [{"n_layers": 2, "channels": 4, "kernel": "1x1-3x3", "attention": True, "dropout": 0.1},
+            {"n_layers": 1, "channels": 4, "head": "flatten", "hidden": 8}],
     "resnet": [{"block": block, "stages": [1, 1], "width": 4, "attention": block == "basic"} for block in BLOCKS],
 }
 
@@ -47,9 +48,15 @@ def test_builds_runs_forward_and_backward(spec: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("kernel", ["3", "5", "7", "1x1-3x3", 5])
 @pytest.mark.parametrize("n_layers", [1, 5])
-def test_cnn_kernels_and_depths_on_28px(kernel: Any, n_layers: int) -> None:
-    model = build_model({"arch": "cnn", "n_layers": n_layers, "kernel": kernel, "channels": 4, "pool": "avg"}, (1, 28, 28), 10)
+@pytest.mark.parametrize("head", ["gap", "flatten"])
+def test_cnn_kernels_and_depths_on_28px(kernel: Any, n_layers: int, head: str) -> None:
+    model = build_model({"arch": "cnn", "n_layers": n_layers, "kernel": kernel, "channels": 4, "pool": "avg", "head": head}, (1, 28, 28), 10)
     assert model(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_flatten_head_sizes_non_square_images() -> None:
+    model = build_model({"arch": "cnn", "n_layers": 3, "channels": 4, "head": "flatten"}, (3, 32, 20), 10)
+    assert model(torch.randn(2, 3, 32, 20)).shape == (2, 10)
 
 
 def test_attention_starts_as_identity_and_learns() -> None:
@@ -76,6 +83,7 @@ def test_attention_flag_adds_a_block() -> None:
         ({"arch": "cnn", "kernel": 4}, "unknown kernel '4'"),
         ({"arch": "cnn", "n_layers": 6}, "n_layers is 6"),
         ({"arch": "cnn", "pool": "min"}, "unknown pool 'min'"),
+        ({"arch": "cnn", "head": "mlp"}, "unknown head 'mlp'"),
         ({"arch": "resnet", "block": "dense"}, "unknown residual block 'dense'"),
         ({"arch": "resnet", "stages": []}, "every stage needs at least one block"),
         ({"arch": "mlp", "activation": "nope"}, "unknown activation 'nope'"),
