@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 import heapq
 import threading
-from collections.abc import Container, Sequence
+from collections.abc import Callable, Container, Sequence
 from typing import Any
 
 import optuna
@@ -72,11 +72,16 @@ class TrialHistory:
 
 
 class _StudyView:
-    """A Study whose trial listings come from a :class:`TrialHistory`; all else is the study's."""
+    """A Study whose trial listings come from a :class:`TrialHistory`; all else is the study's.
 
-    def __init__(self, study: optuna.Study, trials: Sequence[FrozenTrial]) -> None:
+    ``trials`` may be a callable, read on the first listing only: ASHA lists trials only at a
+    rung's epoch, so most ``should_prune`` calls then read nothing.
+    """
+
+    def __init__(self, study: optuna.Study, trials: Sequence[FrozenTrial] | Callable[[], Sequence[FrozenTrial]]) -> None:
         self._view_study = study
-        self._view_trials = list(trials)
+        self._view_source = trials
+        self._view_trials: list[FrozenTrial] | None = None if callable(trials) else list(trials)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._view_study, name)
@@ -87,6 +92,9 @@ class _StudyView:
     def _get_trials(
         self, deepcopy: bool = True, states: Container[TrialState] | None = None, use_cache: bool = False
     ) -> list[FrozenTrial]:
+        if self._view_trials is None:
+            assert callable(self._view_source)
+            self._view_trials = list(self._view_source())
         trials = [t for t in self._view_trials if states is None or t.state in states]
         return copy.deepcopy(trials) if deepcopy else trials
 
@@ -183,5 +191,6 @@ class HistoryPruner(optuna.pruners.BasePruner):
         self.base, self._histories = base, histories
 
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
-        trials = self._histories.trials(study)
-        return self.base.prune(study if trials is None else _StudyView(study, trials), trial)
+        if rdb_backend(study) is None:
+            return self.base.prune(study, trial)  # in-memory or journal storage: Optuna's reads are fine
+        return self.base.prune(_StudyView(study, lambda: self._histories.trials(study) or []), trial)

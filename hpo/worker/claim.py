@@ -45,11 +45,13 @@ def claim(study: optuna.Study) -> optuna.Trial | None:
         except optuna.exceptions.UpdateFinishedTrialError:
             continue
         if won:
-            retry.call(lambda: register_claimed_trial(study, candidate), "claim a trial")
             # Beat at once: a trial with no heartbeat row is never judged stale, so a worker
             # killed before its first beat would otherwise leave the trial RUNNING forever.
             if heartbeat_enabled(storage):
                 retry.call(lambda: storage.record_heartbeat(candidate), "record a heartbeat")
-            # Constructing the Trial samples the relative (multivariate) params.
-            return retry.call(lambda: optuna.Trial(study, candidate), "start a trial")
+            # Constructing the Trial reads it and samples the relative (multivariate) params;
+            # nothing is written through the cache before it is registered just after.
+            trial = retry.call(lambda: optuna.Trial(study, candidate), "start a trial")
+            register_claimed_trial(study, trial)
+            return trial
     return None

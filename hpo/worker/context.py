@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import optuna
@@ -11,6 +11,7 @@ import torch
 from hpo.config import StudyConfig
 from hpo.data.splits import Splits
 from hpo.spaces import SearchSpace
+from hpo.worker.checkpoints import CheckpointPolicy
 from hpo.worker.signals import StopFlag
 
 
@@ -25,3 +26,4 @@ class WorkerContext:
     artifact_store: Any
     stop: StopFlag
     worker_id: str
+    checkpoint_policy: CheckpointPolicy = field(default_factory=CheckpointPolicy)

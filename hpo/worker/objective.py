@@ -1,8 +1,9 @@
 """One trial: params -> training run -> reported metrics, checkpoints and stored weights.
 
 It adapts the Optuna-free training loop: each epoch it reports the validation metric, may be
-pruned, and checkpoints its state to the artifact store so that a retry of this trial (after a
-crash or a hand-back) resumes at the next epoch instead of starting over.
+pruned, and checkpoints its state to the artifact store (hpo.worker.checkpoints) so that a
+retry of this trial (after a crash or a hand-back) resumes at the next epoch instead of
+starting over. Setup and final metrics are written in one commit each.
 """
 
 from __future__ import annotations
@@ -17,80 +18,53 @@ import optuna
 import torch
 
 from hpo import artifacts
-from hpo.checkpoint import atomic_save, safe_load, save_checkpoint, versions
-from hpo.optuna_internals import trial_id
+from hpo.checkpoint import save_checkpoint, versions
+from hpo.optuna_internals import frozen_trial_of, set_user_attrs
 from hpo.studies.progress import original_number
 from hpo.training import TrainConfig, TrainResult, TrainState, train
 from hpo.worker import retry
+from hpo.worker.checkpoints import TrialCheckpoints, load_resume_state
 from hpo.worker.context import WorkerContext
 from hpo.worker.progress import TrialProgress
 from hpo.worker.signals import StopRequested
 
 log = logging.getLogger("hpo.worker")
 
-RESUME_ATTR = "resume_artifact_id"
 MODEL_ATTR = "model_artifact_id"
 
 
 class EpochReporter:
-    """Reports each epoch, records it, checkpoints, and raises to prune or stop."""
+    """Reports each epoch, may checkpoint, and raises to prune or stop."""
 
     def __init__(self, ctx: WorkerContext, trial: optuna.Trial, prune: bool, first_epoch: int = 1) -> None:
         self.ctx, self.trial, self.prune = ctx, trial, prune
+        self.checkpoints = TrialCheckpoints(ctx.artifact_store, trial, ctx.checkpoint_policy)
         self.progress = TrialProgress(ctx.worker_id, trial.number, ctx.config.epochs, first_epoch=first_epoch)
 
     def on_epoch_end(self, state: TrainState, metrics: dict[str, float | None]) -> None:
         trial, ctx = self.trial, self.ctx
         value = metrics.get(ctx.config.metric)
         epoch = state.epoch
-        self._checkpoint(state)
         if value is not None and len(ctx.config.objectives) == 1:
+            # A crash before this epoch's checkpoint retrains the epoch; its second report of
+            # the same step is ignored by Optuna, and the retry inherited the first.
             retry.call(lambda: trial.report(float(value), epoch), "report an epoch")
         self.progress.epoch(epoch, float(metrics["train_loss"] or float("nan")), ctx.config.metric, value)
-        if ctx.stop.is_set and epoch < ctx.config.epochs:
+        last = epoch >= ctx.config.epochs
+        if ctx.stop.is_set and not last:
+            self.checkpoints.save(state)  # always: another worker resumes from it
             raise StopRequested()
         if self.prune and retry.call(trial.should_prune, "ask the pruner"):
             raise optuna.TrialPruned(f"pruned at epoch {epoch}")
-
-    def _checkpoint(self, state: TrainState) -> None:
-        """Store the resumable state, then drop the previous epoch's copy."""
-        trial, ctx = self.trial, self.ctx
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"trial{trial.number}-epoch{state.epoch}.pt"
-            atomic_save(state.state_dict(), path)
-            new_id = retry.call(lambda: artifacts.upload_file(ctx.artifact_store, str(path), trial), "store a checkpoint")
-        old_id = trial.user_attrs.get(RESUME_ATTR)
-        retry.call(lambda: trial.set_user_attr(RESUME_ATTR, new_id), "link a checkpoint")
-        retry.call(lambda: trial.set_user_attr("resume_epoch", state.epoch), "link a checkpoint")
-        if old_id:
-            artifacts.remove_quietly(ctx.artifact_store, old_id)
-
-
-def load_resume_state(ctx: WorkerContext, trial: optuna.Trial) -> dict[str, Any] | None:
-    """The checkpoint a previous attempt of this trial left, if any (retries copy user attrs)."""
-    artifact_id = trial.user_attrs.get(RESUME_ATTR)
-    if not artifact_id:
-        return None
-    try:
-        path = artifacts.download_to_temp(ctx.artifact_store, artifact_id)
-    except Exception as exc:
-        log.warning("[%s] trial %d: cannot fetch its checkpoint (%s); starting over", ctx.worker_id, trial.number, exc)
-        return None
-    try:
-        return safe_load(path, "resume checkpoint")
-    except Exception as exc:
-        log.warning("[%s] trial %d: checkpoint unusable (%s); starting over", ctx.worker_id, trial.number, exc)
-        return None
-    finally:
-        path.unlink(missing_ok=True)
+        if not last:
+            self.checkpoints.maybe_save(state)
 
 
 def trial_config(ctx: WorkerContext, trial: optuna.Trial) -> tuple[dict[str, Any], TrainConfig]:
     # Sampling reads the study (the sampler's history), so it waits out outages like any call.
     params = retry.call(lambda: ctx.space.suggest(trial), "sample parameters")
     # The seed follows the logical trial, so a retry trains exactly what the first attempt did.
-    frozen = retry.call(lambda: ctx.storage.get_trial(trial_id(trial)), "read the trial")
-    seed = ctx.config.seed * 100_003 + original_number(frozen)
+    seed = ctx.config.seed * 100_003 + original_number(frozen_trial_of(trial))
     config = ctx.space.build(params, ctx.config.epochs).replace(seed=seed, epochs=ctx.config.epochs)
     if ctx.config.batch_size is not None:
         config = config.replace(batch_size=ctx.config.batch_size)
@@ -148,9 +122,8 @@ def run(ctx: WorkerContext, trial: optuna.Trial) -> list[float]:
     params, config = trial_config(ctx, trial)
     setup = {"seed": config.seed, "device": str(ctx.device), "threads": torch.get_num_threads(),
              "worker": ctx.worker_id, "versions": versions(), "train_config": config.to_dict()}
-    for key, value in setup.items():
-        retry.call(lambda k=key, v=value: trial.set_user_attr(k, v), "record the trial setup")
-    resume = load_resume_state(ctx, trial)
+    retry.call(lambda: set_user_attrs(trial, setup), "record the trial setup")
+    resume = load_resume_state(ctx.artifact_store, trial, ctx.worker_id)
     if resume is not None:
         log.info("[%s] trial %d resumes after epoch %d", ctx.worker_id, trial.number, resume["epoch"])
         retry.call(lambda: trial.set_user_attr("resumed_from_epoch", int(resume["epoch"])), "record the resume")
@@ -164,9 +137,8 @@ def run(ctx: WorkerContext, trial: optuna.Trial) -> list[float]:
     finally:
         reporter.progress.close()  # end the live line before the outcome is logged
     n_params = sum(p.numel() for p in result.model.parameters())
-    final = {k: v for k, v in result.metrics.items()}
-    for key, value in {**final, "n_params": n_params, "train_seconds": round(time.monotonic() - started, 3), "epochs_trained": len(result.history)}.items():
-        retry.call(lambda k=key, v=value: trial.set_user_attr(k, v), "record final metrics")
+    summary = {**result.metrics, "n_params": n_params, "train_seconds": round(time.monotonic() - started, 3), "epochs_trained": len(result.history)}
+    retry.call(lambda: set_user_attrs(trial, summary), "record final metrics")
     store_model(ctx, trial, config, params, result)
     if ctx.device.type == "cuda":
         torch.cuda.empty_cache()
