@@ -10,7 +10,8 @@ epoch: a retry resumes at the next one. Only epochs far shorter than a checkpoin
 ``sleep`` space's benchmark trials, skip some. ``HPO_CHECKPOINT_RATIO=0`` checkpoints every epoch.
 
 None is taken after the last epoch (the final model is stored instead) or when the trial is
-pruned; a stopping worker always takes one, because another worker resumes from it.
+pruned; a stopping worker always takes one, because another worker resumes from it. Once a
+trial is complete or pruned, its last checkpoint is deleted (its id stays in the user attrs).
 """
 
 from __future__ import annotations
@@ -94,6 +95,13 @@ class TrialCheckpoints:
             artifacts.remove_quietly(self.store, old_id)
         self.since = time.monotonic()
         self.policy.cost = self.since - started
+
+
+def discard(store: Any, trial: optuna.Trial) -> None:
+    """Delete a finished trial's last checkpoint: a finished trial is never resumed."""
+    artifact_id = trial.user_attrs.get(RESUME_ATTR)
+    if artifact_id:
+        artifacts.remove_quietly(store, artifact_id)
 
 
 def load_resume_state(store: Any, trial: optuna.Trial, worker_id: str) -> dict[str, Any] | None:

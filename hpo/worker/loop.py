@@ -31,7 +31,7 @@ from hpo.storage import first_line, load_study, open_storage, retry_callback
 from hpo.studies.progress import progress, superseded_numbers
 from hpo.studies.samplers import make_pruner, make_sampler
 from hpo.training import NonFiniteLoss
-from hpo.worker import objective, retry
+from hpo.worker import checkpoints, objective, retry
 from hpo.worker.claim import claim
 from hpo.worker.context import WorkerContext
 from hpo.worker.heartbeat import Heartbeat
@@ -152,16 +152,19 @@ def run_one(ctx: WorkerContext, trial: optuna.Trial) -> str | None:
         with Heartbeat(ctx.storage, trial_id(trial), ctx.config.heartbeat_interval):
             values = objective.run(ctx, trial)
             _tell(ctx, trial, TrialState.COMPLETE, values)
+            checkpoints.discard(ctx.artifact_store, trial)
             log.info("[%s] trial %d complete: %s", ctx.worker_id, trial.number, values)
             return None
     except optuna.TrialPruned as exc:
         _tell(ctx, trial, TrialState.PRUNED)
+        checkpoints.discard(ctx.artifact_store, trial)
         log.info("[%s] trial %d %s", ctx.worker_id, trial.number, exc or "pruned")
         return None
     except NonFiniteLoss as exc:
         # Pruned, not failed: the sampler then learns this region is bad.
         _note(ctx, trial, "fail_reason", str(exc))
         _tell(ctx, trial, TrialState.PRUNED)
+        checkpoints.discard(ctx.artifact_store, trial)
         log.warning("[%s] trial %d pruned: %s", ctx.worker_id, trial.number, exc)
         return None
     except StopRequested:

@@ -1,0 +1,59 @@
+"""When the worker checkpoints a trial, and that finished trials leave no checkpoint behind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from hpo.errors import HpoError
+from hpo.worker.checkpoints import EPOCH_ATTR, RESUME_ATTR, CheckpointPolicy, ratio_from_env
+from tests.helpers import run_hpo
+
+
+def test_policy_checkpoints_until_it_knows_the_cost_then_by_ratio() -> None:
+    policy = CheckpointPolicy(ratio=20)
+    assert policy.due(0.0)  # cost unknown: measure it
+    policy.cost = 0.01
+    assert not policy.due(0.1)  # 0.1 s of training is not worth 0.01 s x 20
+    assert policy.due(0.2)
+    assert CheckpointPolicy(ratio=0).due(0.0)  # 0: every epoch
+
+
+@pytest.mark.parametrize("raw", ["often", "-1"])
+def test_bad_ratio_names_the_variable(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    monkeypatch.setenv("HPO_CHECKPOINT_RATIO", raw)
+    with pytest.raises(HpoError, match=f"HPO_CHECKPOINT_RATIO is '{raw}'"):
+        ratio_from_env()
+
+
+def _run_study(tmp_path: Path, ratio: str) -> tuple[list[optuna.trial.FrozenTrial], list[Path]]:
+    env = {"HPO_STORAGE": f"sqlite:///{tmp_path / 'hpo.db'}", "HPO_ARTIFACTS": str(tmp_path / "artifacts"),
+           "HPO_SLEEP_SECONDS": "0", "HPO_CHECKPOINT_RATIO": ratio}
+    created = run_hpo("study", "create", "c", "--space", "sleep", "--dataset", "synthetic", "--trials", "2",
+                      "--epochs", "4", "--pruner", "none", env=env)
+    assert created.returncode == 0, created.stderr
+    worker = run_hpo("worker", "c", env=env)
+    assert worker.returncode == 0, worker.stderr
+    trials = optuna.load_study(study_name="c", storage=env["HPO_STORAGE"]).trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 2
+    return trials, sorted((tmp_path / "artifacts").rglob("*"))
+
+
+def test_every_epoch_but_the_last_and_none_left_after_completion(tmp_path: Path) -> None:
+    trials, files = _run_study(tmp_path, ratio="0")
+    # Checkpoints after epochs 1-3; after epoch 4 the final model is stored instead.
+    assert [t.user_attrs[EPOCH_ATTR] for t in trials] == [3, 3]
+    # Only the two final models remain: the last checkpoints were deleted at completion.
+    stored = {f.name for f in files if f.is_file()}
+    assert stored == {t.user_attrs["model_artifact_id"] for t in trials}
+    assert not stored & {t.user_attrs[RESUME_ATTR] for t in trials}
+
+
+def test_epochs_much_shorter_than_a_checkpoint_skip_it(tmp_path: Path) -> None:
+    trials, _files = _run_study(tmp_path, ratio="1000000")
+    # The first checkpoint measures the cost; after that, 0-second epochs never earn one.
+    assert trials[0].user_attrs[EPOCH_ATTR] == 1
+    assert EPOCH_ATTR not in trials[1].user_attrs
