@@ -46,6 +46,8 @@ class StudyConfig:
     val_subset: int | None = None
     heartbeat_interval: int = 10  # seconds between a running trial's heartbeats
     grace_period: int = 60  # seconds without a heartbeat before a trial counts as stale
+    # Trial 0 trains the space's defaults (hpo.studies.create). False for studies made before.
+    warm_start: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

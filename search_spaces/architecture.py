@@ -52,4 +52,6 @@ SPACE = SearchSpace(
     params=(*PARAMS, Param("lr", FloatDistribution(1e-4, 1e-2, log=True))),
     build=build,
     default_epochs=5,
+    # Common practice, not tuned here: a small plain CNN (two 3x3 conv blocks), Adam's 1e-3.
+    defaults={"arch": "cnn", "cnn_layers": 2, "kernel": "3", "attention": False, "lr": 1e-3},
 )

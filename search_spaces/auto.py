@@ -58,4 +58,10 @@ SPACE = SearchSpace(
     ),
     build=build,
     default_epochs=5,
+    # A plain textbook baseline, not tuned here: a small CNN (two 3x3 conv blocks, 32 channels,
+    # batch norm, max-pooling), ReLU, Adam at 1e-3 with no schedule, and no extra regularization
+    # (weight decay at the range's floor, no dropout, smoothing or augmentation), batch 128.
+    defaults={"arch": "cnn", "cnn_layers": 2, "kernel": "3", "attention": False, "channels": 32, "pool": "max",
+              "batch_norm": True, "dropout": 0.0, "activation": "relu", "optimizer": "adam", "lr": 1e-3,
+              "weight_decay": 1e-6, "schedule": "none", "label_smoothing": 0.0, "augment": "none", "batch_size": 128},
 )

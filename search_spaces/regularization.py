@@ -42,4 +42,8 @@ SPACE = SearchSpace(
     ),
     build=build,
     default_epochs=5,
+    # The usual CIFAR-10 baseline, not tuned here: batch norm and max-pooling, the ResNet paper's
+    # flip + crop augmentation, no dropout, Adam at its paper's 1e-3.
+    defaults={"dropout": 0.0, "augment": "flip+crop", "batch_norm": True, "pool": "max", "optimizer": "adam",
+              "lr": 1e-3},
 )

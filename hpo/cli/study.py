@@ -15,7 +15,7 @@ from hpo.config import OBJECTIVES, StudyConfig
 from hpo.errors import HpoError, UsageError
 from hpo.spaces import canonical_spec, get_space
 from hpo.storage import load_study, mask_url, open_storage, resolve_url
-from hpo.studies.create import IF_EXISTS, create
+from hpo.studies.create import IF_EXISTS, create, warm_start_default
 from hpo.studies.samplers import PRUNERS, SAMPLERS
 from hpo.studies.summary import stale_trials, summarize
 
@@ -51,13 +51,16 @@ def _objectives(value: str) -> tuple[str, ...]:
 @click.option("--val-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.1, show_default=True)
 @click.option("--heartbeat-interval", type=click.IntRange(min=1), default=10, show_default=True, help="Seconds between trial heartbeats.")
 @click.option("--grace-period", type=click.IntRange(min=1), default=60, show_default=True, help="Seconds without a heartbeat before a trial is retried.")
+@click.option("--warm-start/--no-warm-start", default=None,
+              help="Train the space's defaults as trial 0 (one of the --trials). Default: on when the space "
+                   "declares defaults, except with --sampler grid.")
 @click.option("--if-exists", type=click.Choice(IF_EXISTS), default="fail", show_default=True)
 @storage_option
 @artifacts_option
 def create_cmd(name: str, space: str, dataset: str, trials: int, epochs: int | None, sampler: str, pruner: str,
                objectives: str, seed: int, batch_size: int | None, train_subset: int | None, val_subset: int | None,
-               val_fraction: float, heartbeat_interval: int, grace_period: int, if_exists: str,
-               storage: str | None, artifacts: str | None) -> None:
+               val_fraction: float, heartbeat_interval: int, grace_period: int, warm_start: bool | None,
+               if_exists: str, storage: str | None, artifacts: str | None) -> None:
     """Create study NAME: a plain Optuna study holding everything workers need."""
     objective_names = _objectives(objectives)
     resolved = get_space(space)
@@ -72,11 +75,13 @@ def create_cmd(name: str, space: str, dataset: str, trials: int, epochs: int | N
         objectives=objective_names, sampler=sampler, pruner=pruner, seed=seed, batch_size=batch_size, train_subset=train_subset,
         val_subset=val_subset, val_fraction=val_fraction, heartbeat_interval=heartbeat_interval,
         grace_period=grace_period, extra=extra,
+        warm_start=warm_start_default(resolved, sampler) if warm_start is None else warm_start,
     )
     url = resolve_url(storage)
     study, created = create(name, config, open_storage(url), if_exists=if_exists)
     if created:
-        click.echo(f"created study {name!r} in {mask_url(url)}: {resolved.name} on {dataset}, {trials} trials x {config.epochs} epochs")
+        click.echo(f"created study {name!r} in {mask_url(url)}: {resolved.name} on {dataset}, {trials} trials x {config.epochs} epochs"
+                   + (" (trial 0: the space's defaults)" if config.warm_start else ""))
         click.echo(f"start workers with: hpo worker {name}" + (f" --storage '{mask_url(url)}'" if storage else ""))
     else:
         click.echo(f"study {name!r} already exists in {mask_url(url)}; left as it is")
@@ -106,7 +111,8 @@ def _print_summary(info: dict[str, Any]) -> None:
     cfg, p = info["config"], info["progress"]
     click.echo(f"study {info['study']}  ({info['storage']})")
     click.echo(f"  space {cfg['space']} on {cfg['dataset']}, {cfg['epochs']} epochs/trial, sampler {cfg['sampler']}, "
-               f"pruner {cfg['pruner']}, objectives {', '.join(cfg['objectives'])}")
+               f"pruner {cfg['pruner']}, objectives {', '.join(cfg['objectives'])}"
+               + (", warm start (trial 0: the space's defaults)" if cfg.get("warm_start") else ""))
     click.echo(f"  budget {p['budget']}: {p['finished']} finished ({p['complete']} complete, {p['pruned']} pruned, "
                f"{p['failed']} failed), {p['running']} running, {p['waiting']} waiting; {p['retried']} attempts retried")
     if info["stale_running"]:

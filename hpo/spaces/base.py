@@ -22,7 +22,7 @@ Example, a whole space in a few lines::
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +106,11 @@ class SearchSpace:
         build: ``(params, epochs) -> TrainConfig``. It must be pure: export and retrain call
             it again with a trial's recorded params to rebuild the same run.
         default_epochs: epochs per trial when the study does not say.
+        defaults: a textbook configuration of ``params`` (every active parameter, nothing
+            else), chosen from common practice rather than tuned. With it, ``hpo study create``
+            queues it as the study's first trial (warm start): users get the baseline's result
+            as trial 0, and the sampler starts from a good point (Ray Tune's
+            ``points_to_evaluate``, Vizier's default-first). Checked when the space is built.
     """
 
     name: str
@@ -113,7 +118,15 @@ class SearchSpace:
     params: tuple[Param, ...]
     build: Callable[[dict[str, Any], int], TrainConfig]
     default_epochs: int = 5
+    defaults: Mapping[str, Any] | None = field(default=None, hash=False)
     source: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if self.defaults is not None:
+            try:
+                self.validate(dict(self.defaults))
+            except UsageError as exc:
+                raise UsageError(f"defaults of space {self.name!r}: {exc}") from None
 
     def suggest(self, trial: optuna.Trial) -> dict[str, Any]:
         """Ask the trial for every parameter whose condition holds, in declaration order."""

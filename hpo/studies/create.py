@@ -4,6 +4,11 @@ The budget is enforced by admission, not by counting afterwards: the study is cr
 exactly ``budget`` WAITING trials, and workers only ever claim WAITING trials (see
 hpo.worker.claim). So N workers can never start more than the budget, which Optuna's
 MaxTrialsCallback cannot promise. A trial that dies is re-queued as one WAITING retry.
+
+Warm start: when the space declares ``defaults``, the first slot (the oldest WAITING trial,
+which workers claim first) carries them as Optuna fixed params, as ``study.enqueue_trial``
+makes it; the other ``budget - 1`` slots are plain. So trial 0 is the textbook baseline and
+the budget stays exact.
 """
 
 from __future__ import annotations
@@ -15,14 +20,17 @@ from hpo import data
 from hpo.config import MARKER, OBJECTIVES, StudyConfig
 from hpo.errors import HpoError, UsageError, unknown_name
 from hpo.optuna_internals import insert_waiting_trials, rdb_backend, study_id
-from hpo.spaces import get_space
+from hpo.spaces import SearchSpace, get_space
 from hpo.studies.samplers import PRUNERS, SAMPLERS
 
 IF_EXISTS = ("fail", "skip")
 
 
-def validate(config: StudyConfig) -> None:
-    """Check every name and number in ``config``; raise a UsageError naming the first bad one."""
+def validate(config: StudyConfig) -> SearchSpace:
+    """Check every name and number in ``config``; raise a UsageError naming the first bad one.
+
+    Returns the study's search space.
+    """
     space = get_space(config.space)
     data.validate_name(config.dataset)
     if config.sampler not in SAMPLERS:
@@ -42,6 +50,21 @@ def validate(config: StudyConfig) -> None:
             space.grid()
         except ValueError as exc:
             raise UsageError(f"--sampler grid does not fit space {space.name!r}: {exc}") from None
+    if config.warm_start:
+        if space.defaults is None:
+            raise UsageError(f"--warm-start needs defaults, and space {space.name!r} declares none; "
+                             "pass --no-warm-start or add defaults=... to the space")
+        if config.sampler == "grid":
+            # GridSampler reads fixed_params as an enqueued trial and gives it no grid point,
+            # so one grid point would be left out of the budget.
+            raise UsageError("--warm-start does not work with --sampler grid (the defaults would take "
+                             "the place of a grid point); pass --no-warm-start")
+    return space
+
+
+def warm_start_default(space: SearchSpace, sampler: str) -> bool:
+    """Warm start unless the space has no defaults or the grid sampler enumerates the space."""
+    return space.defaults is not None and sampler != "grid"
 
 
 def add_waiting_slots(study: optuna.Study, n: int) -> None:
@@ -63,7 +86,7 @@ def create(
     name: str, config: StudyConfig, storage: optuna.storages.BaseStorage, if_exists: str = "fail"
 ) -> tuple[optuna.Study, bool]:
     """Create the study (or find it, with ``if_exists="skip"``). Returns (study, created)."""
-    validate(config)
+    space = validate(config)
     if if_exists not in IF_EXISTS:
         raise unknown_name("--if-exists mode", if_exists, IF_EXISTS)
     try:
@@ -80,7 +103,10 @@ def create(
     for key, value in attrs.items():
         study.set_user_attr(key, value)
     # Admission control: exactly `budget` slots, claimed atomically by workers.
-    add_waiting_slots(study, config.budget)
+    if config.warm_start:
+        # Made first, so it has the smallest trial id: the first claim takes it.
+        study.enqueue_trial(dict(space.defaults or {}))
+    add_waiting_slots(study, config.budget - int(config.warm_start))
     # The marker goes last: a worker that sees it knows the study is complete.
     study.set_user_attr(MARKER, marker)
     return study, True

@@ -13,7 +13,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 from hpo.cli import main
 from hpo.errors import UsageError
 from hpo.models import build_model
-from hpo.spaces import Param, get_space
+from hpo.spaces import Param, SearchSpace, get_space
 from hpo.spaces.registry import builtin_spaces, canonical_spec
 from hpo.training import TrainConfig
 
@@ -147,3 +147,48 @@ def test_a_package_adds_spaces_through_the_entry_point_group(tmp_path: Path, mon
     assert "tiny: How wide should an MLP be, and with which activation?" in listed.output
     assert "activation       {relu, parelu}  if width == 256" in listed.output
     assert get_space("tiny").name == "tiny"
+
+
+WITH_DEFAULTS = [name for name, space in builtin_spaces().items() if space.defaults is not None]
+
+
+def test_textbook_spaces_have_defaults_and_sleep_has_none() -> None:
+    assert {"cnn", "architecture", "auto", "regularization", "activation_optimizer"} <= set(WITH_DEFAULTS)
+    assert get_space("sleep").defaults is None  # its benchmarks must not change
+    assert get_space("cnn").defaults == {"n_layers": 2, "kernel": 3, "optimizer": "adam", "lr": 1e-3}
+
+
+@pytest.mark.parametrize("name", WITH_DEFAULTS)
+def test_defaults_are_complete_valid_params_that_build(name: str) -> None:
+    space = get_space(name)
+    assert space.defaults is not None and space.validate(dict(space.defaults)) == space.defaults
+    config = space.build(dict(space.defaults), 1)
+    assert build_model(config.model, (1, 28, 28), 10)(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+
+
+def tiny_space(defaults: dict) -> SearchSpace:
+    return SearchSpace(name="tiny", description="?", defaults=defaults,
+                       params=(Param("n", IntDistribution(1, 5)), Param("act", CategoricalDistribution(["relu", "gelu"]))),
+                       build=lambda p, epochs: TrainConfig(model={"arch": "mlp", "hidden": [p["n"]]}, epochs=epochs))
+
+
+@pytest.mark.parametrize(
+    ("defaults", "message"),
+    [
+        ({"n": 9, "act": "relu"}, r"defaults of space 'tiny': parameter 'n' is 9, outside \[1, 5\]"),
+        ({"n": 2, "act": "tanh"}, "defaults of space 'tiny': parameter 'act' is 'tanh', outside"),
+        ({"n": 2}, "defaults of space 'tiny': space 'tiny' needs parameter 'act'"),
+        ({"n": 2, "act": "relu", "lr": 0.1}, "defaults of space 'tiny': .*does not use parameter.*lr"),
+    ],
+)
+def test_bad_defaults_are_refused_when_the_space_is_built(defaults: dict, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        tiny_space(defaults)
+    assert tiny_space({"n": 2, "act": "relu"}).defaults == {"n": 2, "act": "relu"}
+
+
+def test_a_space_file_with_bad_defaults_fails_to_load_with_the_reason(tmp_path: Path) -> None:
+    path = tmp_path / "bad.py"
+    path.write_text(docs_example().replace("build=build,", "build=build, defaults={'width': 7},"))
+    with pytest.raises(UsageError, match="failed to import: UsageError: defaults of space 'tiny': parameter 'width' is 7"):
+        get_space(str(path))
