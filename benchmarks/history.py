@@ -17,6 +17,7 @@ from optuna.distributions import distribution_to_json
 from optuna.storages._rdb import models
 from optuna.trial import TrialState
 
+from hpo.optuna_internals import insert_waiting_trials, rdb_backend, study_id
 from search_spaces.sleep import SPACE, score
 
 RUNGS = (1, 3, 9)  # ASHA with min_resource 1 and reduction factor 3: rungs at these steps
@@ -24,8 +25,7 @@ RUNGS = (1, 3, 9)  # ASHA with min_resource 1 and reduction factor 3: rungs at t
 
 def add_history(study: optuna.Study, n: int, epochs: int = 10, seed: int = 0) -> None:
     """Append ``n`` finished trials (a third of them pruned at a rung) to ``study``."""
-    storage = study._storage
-    backend = getattr(storage, "_backend", storage)  # unwrap Optuna's _CachedStorage
+    backend = rdb_backend(study)
     rng = random.Random(seed)
     dists = {p.name: p.distribution for p in SPACE.params}
     dist_json = {name: distribution_to_json(d) for name, d in dists.items()}
@@ -38,7 +38,7 @@ def add_history(study: optuna.Study, n: int, epochs: int = 10, seed: int = 0) ->
             pruned = rng.random() < 1 / 3
             last = rng.choice(RUNGS[:2]) if pruned else epochs
             curve = {e: score(params) * (1 - 0.5**e) for e in range(1, last + 1)}
-            trial = models.TrialModel(number=first + i, study_id=study._study_id,
+            trial = models.TrialModel(number=first + i, study_id=study_id(study),
                                       state=TrialState.PRUNED if pruned else TrialState.COMPLETE)
             trial._datetime_start_utc = now
             trial._datetime_complete_utc = now
@@ -67,14 +67,4 @@ def add_history(study: optuna.Study, n: int, epochs: int = 10, seed: int = 0) ->
 
 def add_waiting(study: optuna.Study, n: int) -> None:
     """Append ``n`` WAITING slots, as ``hpo study create --trials`` makes them, in one transaction."""
-    backend = getattr(study._storage, "_backend", study._storage)
-    first = len(study.get_trials(deepcopy=False))
-    session = backend.scoped_session()
-    try:
-        for i in range(n):
-            trial = models.TrialModel(number=first + i, study_id=study._study_id, state=TrialState.WAITING)
-            trial.system_attributes = [models.TrialSystemAttributeModel(key="fixed_params", value_json="{}")]
-            session.add(trial)
-        session.commit()
-    finally:
-        session.close()
+    insert_waiting_trials(rdb_backend(study), study_id(study), len(study.get_trials(deepcopy=False)), n)

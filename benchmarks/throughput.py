@@ -28,7 +28,7 @@ import torch.nn.functional as F  # noqa: E402
 
 from benchmarks.common import environment, interleaved, parser, report, timed  # noqa: E402
 
-MODEL = {"arch": "cnn", "n_layers": 2, "kernel": 3, "channels": 16}
+MODEL = {"arch": "cnn", "n_layers": 2, "kernel": 3, "channels": 16, "head": "flatten"}  # as the cnn space builds it
 BATCH = 128
 LR = 1e-3
 

@@ -9,10 +9,11 @@ Why hpo reaches in at all:
 
 - Ids (:func:`storage_of`, :func:`study_id`, :func:`trial_id`): a Study and a Trial keep their
   storage and database ids private, but storage methods (``get_trial``, heartbeats) take ids.
-- Claiming (:func:`waiting_trial_ids`, :func:`register_claimed_trial`, correctness and speed):
+- Claiming (:func:`claim_waiting_trial`, :func:`register_claimed_trial`, correctness and speed):
   ``study.ask()`` creates a trial when the queue is empty, so N workers overshoot the budget.
-  hpo claims only existing WAITING trials: it lists their ids with one indexed query (not
-  every trial with its attrs) and flips one to RUNNING with the storage's conditional update.
+  hpo claims only existing WAITING trials: in one transaction it lists their ids with one
+  indexed query (not every trial with its attrs), flips one to RUNNING with a conditional
+  update and records its first heartbeat.
   Optuna's ``_CachedStorage`` has then never seen that trial, but keys later writes
   (``set_trial_param``) by its trial id, so the claim registers it in the cache, seeded from
   the Trial's own frozen copy (:func:`frozen_trial_of`) rather than another read.
@@ -22,7 +23,9 @@ Why hpo reaches in at all:
 - Budget slots (:func:`insert_waiting_trials`, speed): ``study.add_trials`` commits each trial
   on its own, ~35 ms each on PostgreSQL, 6 minutes for a budget of 10,000; this inserts them
   in one transaction.
-- Heartbeats (:func:`heartbeat_enabled`, :func:`stale_trial_ids`): Optuna has no public check
+- Heartbeats (:func:`enable_heartbeat`, :func:`heartbeat_enabled`, :func:`stale_trial_ids`):
+  a worker reads its heartbeat settings from the study, after opening the storage, and
+  Optuna only takes them in the storage's constructor; Optuna has no public check
   whether a storage records heartbeats, and it exposes failing stale trials, not listing
   them; `hpo study show` lists them without failing them.
 - Trial user attrs (:func:`set_user_attrs`, speed): ``trial.set_user_attr`` commits each attr
@@ -34,6 +37,7 @@ Why hpo reaches in at all:
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
@@ -76,6 +80,24 @@ def rdb_backend(study_or_storage: optuna.Study | BaseStorage) -> RDBStorage | No
     return backend if isinstance(backend, RDBStorage) else None
 
 
+def enable_heartbeat(
+    storage: RDBStorage, interval: int, grace_period: int,
+    callback: optuna.storages.RetryHeartbeatStaleTrialCallback,
+) -> None:
+    """Give an open RDBStorage the heartbeat settings its constructor would have taken.
+
+    A worker learns them from the study it loads, so it would otherwise open a second storage
+    (a second engine, connection pool and schema check) just to pass them. These are the
+    attributes ``RDBStorage.__init__`` sets from those arguments, after the same checks.
+    """
+    if interval <= 0 or grace_period <= 0:
+        raise ValueError(f"heartbeat interval {interval!r} and grace period {grace_period!r} must be positive")
+    storage.heartbeat_interval = interval
+    storage.grace_period = grace_period
+    storage.heartbeat_stale_trial_callback = callback
+    storage.failed_trial_callback = callback
+
+
 def heartbeat_enabled(storage: BaseStorage) -> bool:
     """Whether ``storage`` records heartbeats (an RDB opened with a heartbeat interval)."""
     return is_heartbeat_enabled(storage)
@@ -92,17 +114,38 @@ def stale_trial_ids(storage: BaseStorage, study_id: int) -> list[int]:
 # --- Claiming -------------------------------------------------------------------------------
 
 
-def waiting_trial_ids(backend: RDBStorage, study_id: int, limit: int) -> list[int]:
-    """Ids of the study's ``limit`` oldest WAITING trials: one indexed query, ids only."""
+def claim_waiting_trial(backend: RDBStorage, study_id: int, candidates: int, heartbeat: bool) -> int | None:
+    """Move one of the study's oldest WAITING trials to RUNNING; returns its id, or None.
+
+    One transaction: list up to ``candidates`` WAITING ids (one indexed query, ids only), then
+    flip the first that is still WAITING with a conditional update (a concurrent claimer's
+    update makes ours match no row, and we try the next), and, if ``heartbeat``, insert the
+    trial's first heartbeat. So a trial is never RUNNING without a heartbeat row: a worker that
+    dies right after claiming leaves a trial that goes stale and is re-queued, where Optuna's
+    separate update and beat left a window with a trial RUNNING forever. A WAITING trial has
+    no heartbeat row yet (Optuna never moves a trial back to WAITING; a retry is a new trial).
+    """
     t = models.TrialModel
-    with backend.engine.connect() as conn:
-        rows = conn.execute(
+    with backend.engine.begin() as conn:
+        ids = conn.execute(
             sqlalchemy.select(t.trial_id)
             .where(t.study_id == study_id, t.state == TrialState.WAITING)
             .order_by(t.trial_id)
-            .limit(limit)
-        )
-        return [row[0] for row in rows]
+            .limit(candidates)
+        ).scalars().all()
+        # Optuna stores start times as naive UTC (TrialModel.datetime_start's setter).
+        started = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        for candidate in ids:
+            flipped = conn.execute(
+                sqlalchemy.update(t.__table__)
+                .where(t.__table__.c.trial_id == candidate, t.__table__.c.state == TrialState.WAITING)
+                .values(state=TrialState.RUNNING, datetime_start=started)
+            )
+            if flipped.rowcount == 1:
+                if heartbeat:
+                    conn.execute(sqlalchemy.insert(models.TrialHeartbeatModel.__table__).values(trial_id=candidate))
+                return candidate
+    return None
 
 
 def register_claimed_trial(study: optuna.Study, trial: optuna.Trial) -> None:

@@ -16,6 +16,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from hpo.config import OBJECTIVES
+from hpo.optuna_internals import study_id as db_study_id
 from hpo.studies.progress import logical_trials
 from hpo.studies.summary import METRIC_ATTRS
 
@@ -138,7 +139,7 @@ def collect(study: optuna.Study) -> ReportData:
     importances, note = _importances(study, complete)
     return ReportData(
         study=study.study_name,
-        study_id=study._study_id,
+        study_id=db_study_id(study),
         config={k: v for k, v in study.user_attrs.items() if k != "extra"},
         objectives=objectives,
         directions=[d.name.lower() for d in study.directions],

@@ -19,7 +19,8 @@ log = logging.getLogger("hpo.worker")
 class Heartbeat:
     """``with Heartbeat(storage, trial_id, interval):`` keeps the trial marked alive."""
 
-    def __init__(self, storage: RDBStorage, trial_id: int, interval: float) -> None:
+    def __init__(self, storage: RDBStorage, trial_id: int, interval: float, beat_now: bool = True) -> None:
+        self._beat_now = beat_now  # False when the caller has just beaten (the claim does)
         self._storage = storage
         self._trial_id = trial_id
         self._interval = interval
@@ -37,7 +38,8 @@ class Heartbeat:
             self._beat()
 
     def __enter__(self) -> Heartbeat:
-        self._beat()
+        if self._beat_now:
+            self._beat()
         self._thread.start()
         return self
 

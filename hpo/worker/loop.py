@@ -25,7 +25,7 @@ from hpo import artifacts, data
 from hpo.config import MARKER, StudyConfig
 from hpo.devices import configure_threads, resolve_device
 from hpo.errors import HpoError
-from hpo.optuna_internals import trial_id
+from hpo.optuna_internals import enable_heartbeat, rdb_backend, trial_id
 from hpo.spaces import get_space
 from hpo.storage import first_line, load_study, open_storage, retry_callback
 from hpo.studies.progress import progress, superseded_numbers
@@ -75,9 +75,11 @@ def _wait_for_study(options: WorkerOptions) -> tuple[optuna.Study, StudyConfig]:
 def build_context(options: WorkerOptions, stop: StopFlag) -> WorkerContext:
     study, config = _wait_for_study(options)
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
-    storage = open_storage(
-        options.storage_url, heartbeat_interval=config.heartbeat_interval, grace_period=config.grace_period
-    )
+    storage = rdb_backend(study)
+    assert storage is not None  # open_storage always opens an RDBStorage
+    # The heartbeat settings are the study's, known only now: set them on the same storage
+    # rather than open a second one.
+    enable_heartbeat(storage, config.heartbeat_interval, config.grace_period, retry_callback())
     space = get_space(config.space)
     study = optuna.load_study(
         study_name=options.study_name,
@@ -149,7 +151,8 @@ def _hand_back(ctx: WorkerContext, trial: optuna.Trial) -> None:
 def run_one(ctx: WorkerContext, trial: optuna.Trial) -> str | None:
     """Run a claimed trial to its end. Returns the failure message, if it failed."""
     try:
-        with Heartbeat(ctx.storage, trial_id(trial), ctx.config.heartbeat_interval):
+        # The claim has just beaten for this trial.
+        with Heartbeat(ctx.storage, trial_id(trial), ctx.config.heartbeat_interval, beat_now=False):
             values = objective.run(ctx, trial)
             _tell(ctx, trial, TrialState.COMPLETE, values)
             checkpoints.discard(ctx.artifact_store, trial)

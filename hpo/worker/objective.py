@@ -71,8 +71,8 @@ def trial_config(ctx: WorkerContext, trial: optuna.Trial) -> tuple[dict[str, Any
     return params, config
 
 
-def store_model(ctx: WorkerContext, trial: optuna.Trial, config: TrainConfig, params: dict[str, Any], result: TrainResult) -> None:
-    """Upload the final weights as a self-describing checkpoint, linked from the trial."""
+def store_model(ctx: WorkerContext, trial: optuna.Trial, config: TrainConfig, params: dict[str, Any], result: TrainResult) -> str:
+    """Upload the final weights as a self-describing checkpoint; returns its artifact id."""
     meta = {
         "model": config.model,
         "train_config": config.to_dict(),
@@ -92,8 +92,7 @@ def store_model(ctx: WorkerContext, trial: optuna.Trial, config: TrainConfig, pa
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"trial{trial.number}-model.pt"
         save_checkpoint(path, result.model.state_dict(), meta)
-        artifact_id = retry.call(lambda: artifacts.upload_file(ctx.artifact_store, str(path), trial), "store the model")
-    retry.call(lambda: trial.set_user_attr(MODEL_ATTR, artifact_id), "link the model")
+        return retry.call(lambda: artifacts.upload_file(ctx.artifact_store, str(path), trial), "store the model")
 
 
 def objective_values(ctx: WorkerContext, result: TrainResult, n_params: int) -> list[float]:
@@ -120,13 +119,13 @@ def objective_values(ctx: WorkerContext, result: TrainResult, n_params: int) -> 
 def run(ctx: WorkerContext, trial: optuna.Trial) -> list[float]:
     """Train the trial to the end; raises TrialPruned, StopRequested or the training error."""
     params, config = trial_config(ctx, trial)
+    resume = load_resume_state(ctx.artifact_store, trial, ctx.worker_id)
     setup = {"seed": config.seed, "device": str(ctx.device), "threads": torch.get_num_threads(),
              "worker": ctx.worker_id, "versions": versions(), "train_config": config.to_dict()}
-    retry.call(lambda: set_user_attrs(trial, setup), "record the trial setup")
-    resume = load_resume_state(ctx.artifact_store, trial, ctx.worker_id)
     if resume is not None:
         log.info("[%s] trial %d resumes after epoch %d", ctx.worker_id, trial.number, resume["epoch"])
-        retry.call(lambda: trial.set_user_attr("resumed_from_epoch", int(resume["epoch"])), "record the resume")
+        setup["resumed_from_epoch"] = int(resume["epoch"])
+    retry.call(lambda: set_user_attrs(trial, setup), "record the trial setup")
     started = time.monotonic()
     first_epoch = int(resume["epoch"]) + 1 if resume else 1
     # Optuna prunes single-objective studies only.
@@ -137,13 +136,14 @@ def run(ctx: WorkerContext, trial: optuna.Trial) -> list[float]:
     finally:
         reporter.progress.close()  # end the live line before the outcome is logged
     n_params = sum(p.numel() for p in result.model.parameters())
-    summary = {**result.metrics, "n_params": n_params, "train_seconds": round(time.monotonic() - started, 3), "epochs_trained": len(result.history)}
-    retry.call(lambda: set_user_attrs(trial, summary), "record final metrics")
-    store_model(ctx, trial, config, params, result)
+    summary: dict[str, Any] = {**result.metrics, "n_params": n_params, "train_seconds": round(time.monotonic() - started, 3),
+                               "epochs_trained": len(result.history)}
+    summary[MODEL_ATTR] = store_model(ctx, trial, config, params, result)
     if ctx.device.type == "cuda":
         torch.cuda.empty_cache()
     values = objective_values(ctx, result, n_params)
     if "latency" in ctx.config.objectives:
-        latency = values[ctx.config.objectives.index("latency")]
-        retry.call(lambda: trial.set_user_attr("latency_ms", latency), "record final metrics")
+        summary["latency_ms"] = values[ctx.config.objectives.index("latency")]
+    # Final metrics and the model's link in one commit: readers never see one without the other.
+    retry.call(lambda: set_user_attrs(trial, summary), "record final metrics")
     return values

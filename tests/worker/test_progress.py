@@ -44,6 +44,25 @@ def test_plain_log_lines_when_not_a_terminal(caplog: pytest.LogCaptureFixture) -
     ]
 
 
+def read_all(leader: int) -> str:
+    """Everything written to a pseudo-terminal whose other end is closed.
+
+    Linux hands pty writes to the reader from a work queue, so one read can
+    return only the first write on a loaded machine; read until the end.
+    """
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the other end is closed and everything is read
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    return b"".join(chunks).decode()
+
+
 def test_live_line_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TERM", "xterm")
     leader, follower = pty.openpty()
@@ -57,8 +76,7 @@ def test_live_line_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
         clock.now += 10
         progress.epoch(4, 0.2, "val_loss", 0.2)
         progress.close()
-        written = os.read(leader, 4096).decode()
-    os.close(leader)
+    written = read_all(leader)
     assert written.count("\r\x1b[K") == 2
     assert "epoch 3/5 loss 0.3000 val_loss 0.2500 elapsed 10s ETA 20s" in written
     assert written.rstrip("\r\n").endswith("epoch 4/5 loss 0.2000 val_loss 0.2000 elapsed 20s ETA 10s")
