@@ -126,8 +126,11 @@ def run(url: str, approach: str, repeat: int, args: argparse.Namespace, folder: 
     load_start = os.getloadavg()[0]
     start = time.monotonic()
     logs = [folder / f"{name}-worker{i}.log" for i in range(args.workers)]
-    procs = [subprocess.Popen([*HPO, "worker", name, "--device", args.device], env=env, cwd=folder,
-                              stdout=subprocess.DEVNULL, stderr=log.open("w")) for log in logs]
+    procs = []
+    for log in logs:
+        with log.open("w") as stderr:  # the child keeps its own copy of the descriptor
+            procs.append(subprocess.Popen([*HPO, "worker", name, "--device", args.device], env=env, cwd=folder,
+                                          stdout=subprocess.DEVNULL, stderr=stderr))
     try:
         while True:
             hit = first_hit(storage, study_id, args.target)
@@ -195,10 +198,10 @@ def ratio_lines(times: dict[str, Any]) -> tuple[list[str], dict[str, float], dic
             elif value < FLOOR and kind in ("=", "<="):
                 verdict = "missed, below the floor"
             elif value < bound and kind in ("=", "<="):
-                verdict = "missed; the floor of 5 is met"
+                verdict = f"missed; the floor of {FLOOR:g} is met"
             else:
                 verdict = "undecided: raise --max-minutes"
-            text += f" (goal {goal}, never < 5: {verdict})"
+            text += f" (goal {goal}, never < {FLOOR:g}: {verdict})"
         lines.append(text)
         values[name], bounds[name] = value, kind
     return lines, values, bounds

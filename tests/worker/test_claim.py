@@ -75,6 +75,7 @@ def test_a_trial_another_worker_is_claiming_is_skipped(storage_url: str) -> None
         ours = threading.Thread(target=lambda: result.append(claim_waiting_trial(backend, study_id(study), 32, True)))
         ours.start()
         time.sleep(1.0)  # let our claim list the ids and block on trial 0's row
+        assert ours.is_alive()  # it waits on the row lock: the overlap really happened
         tx.commit()
         ours.join(timeout=30)
     other.dispose()

@@ -50,7 +50,7 @@ def read_all(leader: int) -> str:
     Linux hands pty writes to the reader from a work queue, so one read can
     return only the first write on a loaded machine; read until the end.
     """
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         try:
             chunk = os.read(leader, 4096)
