@@ -252,7 +252,7 @@ def per_repeat(runs: list[Run], cap: float) -> list[tuple[float, str]]:
         pair = {r.approach: r for r in runs if r.repeat == repeat}
         if "default" in pair and "report004" in pair:
             base, other = pair["default"], pair["report004"]
-            value = (other.seconds or cap) / (base.seconds or cap)
+            value = (cap if other.seconds is None else other.seconds) / (cap if base.seconds is None else base.seconds)
             out.append((value, bound_kind(other.seconds is None, base.seconds is None)))
     return out
 
