@@ -40,15 +40,17 @@ GRACE = 60
 def run_service(url: str, trials: int, artifacts: str) -> float:
     """Seconds for one in-process worker to run a fresh sleep study of ``trials`` trials."""
     from hpo.config import StudyConfig
-    from hpo.storage import open_storage
+    from hpo.trials.storage import open_storage
     from hpo.studies.create import create
+    from hpo.settings import Settings
     from hpo.worker.loop import WorkerOptions, run_worker
 
     name = f"service-{os.urandom(4).hex()}"
     config = StudyConfig(space="sleep", dataset="synthetic", budget=trials, epochs=REPORTS,
                          heartbeat_interval=HEARTBEAT, grace_period=GRACE, seed=0)
     create(name, config, open_storage(url))
-    return timed(lambda: run_worker(WorkerOptions(name, url, device="cpu", artifacts=artifacts)))
+    settings = Settings.from_env().replace(storage=url, device="cpu", artifacts=artifacts)
+    return timed(lambda: run_worker(WorkerOptions(name, settings)))
 
 
 def run_optuna(url: str, trials: int, seconds: float) -> float:

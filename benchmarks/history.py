@@ -17,7 +17,7 @@ from optuna.distributions import distribution_to_json
 from optuna.storages._rdb import models
 from optuna.trial import TrialState
 
-from hpo.optuna_internals import insert_waiting_trials, rdb_backend, study_id
+from hpo.trials._optuna import insert_waiting_trials, rdb_backend, study_id
 from search_spaces.sleep import SPACE, score
 
 RUNGS = (1, 3, 9)  # ASHA with min_resource 1 and reduction factor 3: rungs at these steps

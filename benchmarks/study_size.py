@@ -40,7 +40,7 @@ def service_study(url: str, history: int, budget: int, waiting: int = 0) -> str:
     ``budget + waiting`` WAITING slots (the rows `create` makes, bulk-inserted: `create` itself
     commits each slot separately, ~35 ms each)."""
     from hpo.config import MARKER, StudyConfig
-    from hpo.storage import open_storage
+    from hpo.trials.storage import open_storage
 
     name = f"service-{history}-{waiting}-{os.urandom(3).hex()}"
     config = StudyConfig(space="sleep", dataset="synthetic", budget=history + budget + waiting, epochs=REPORTS, seed=0)
@@ -60,21 +60,23 @@ def worker(url: str, name: str, artifacts: str):  # noqa: ANN201
     from hpo.worker.loop import WorkerOptions, build_context
     from hpo.worker.signals import StopFlag
 
-    return build_context(WorkerOptions(name, url, device="cpu", artifacts=artifacts), StopFlag())
+    from hpo.settings import Settings
+
+    settings = Settings.from_env().replace(storage=url, device="cpu", artifacts=artifacts)
+    return build_context(WorkerOptions(name, settings), StopFlag())
 
 
 def run_service(ctx, trials: int) -> float:  # noqa: ANN001
     """Seconds for ``trials`` turns of the worker loop: recover stale trials, claim, run, tell."""
-    from hpo.worker.claim import claim
-    from hpo.worker.loop import recover_stale, run_one
+    from hpo.worker.loop import run_one
 
     def turns() -> None:
         for _ in range(trials):
-            recover_stale(ctx.study, ctx.config.grace_period)
-            trial = claim(ctx.study)
-            if trial is None:
+            ctx.queue.recover_stale()
+            lease = ctx.queue.claim(ctx.identity)
+            if lease is None:
                 raise SystemExit("the study ran out of WAITING trials; raise its budget")
-            run_one(ctx, trial)
+            run_one(ctx, lease)
 
     return timed(turns)
 

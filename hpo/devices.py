@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
-import socket
-import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -13,11 +11,12 @@ import torch
 from hpo.errors import UsageError
 
 
-def resolve_device(spec: str) -> torch.device:
+def resolve_device(spec: str, ordinal: Callable[[], int] = lambda: 0) -> torch.device:
     """``auto`` (CUDA when present), ``cpu``, ``cuda``, ``cuda:N`` or ``cuda:auto``.
 
-    ``cuda:auto`` deals a host's GPUs out to its workers round-robin (see :func:`worker_ordinal`),
-    so ``docker compose up --scale worker=4`` on a 4-GPU host puts one worker on each GPU.
+    ``cuda:auto`` deals a host's GPUs out to its workers round-robin by ``ordinal()`` (the
+    worker's place on its host, hpo.trials.WorkerIdentity.ordinal), so ``docker compose up
+    --scale worker=4`` on a 4-GPU host puts one worker on each GPU. It is called only then.
     """
     if spec == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -26,7 +25,7 @@ def resolve_device(spec: str) -> torch.device:
     if spec == "cuda:auto":
         if not torch.cuda.is_available():
             raise UsageError("device 'cuda:auto' requested but no CUDA GPU is visible; use --device cpu or auto")
-        return torch.device("cuda", worker_ordinal() % torch.cuda.device_count())
+        return torch.device("cuda", ordinal() % torch.cuda.device_count())
     if spec == "cuda" or spec.startswith("cuda:"):
         if not torch.cuda.is_available():
             raise UsageError(f"device {spec!r} requested but no CUDA GPU is visible; use --device cpu or auto")
@@ -64,48 +63,18 @@ def _cgroup_cpu_quota() -> float | None:
         return None
 
 
-def configure_threads(device: torch.device) -> int:
+def configure_threads(num_threads: int | None = None, workers_per_host: int = 1) -> int:
     """Give each worker its share of the host's cores so N workers do not oversubscribe them.
 
-    HPO_NUM_THREADS sets the count directly; otherwise available cores / HPO_WORKERS_PER_HOST
-    (default 1). Inter-op parallelism is set to one thread: the small models searched here run
-    one op at a time, and a second pool would only add threads that compete with other workers.
+    ``num_threads`` (HPO_NUM_THREADS) sets the count directly; otherwise available cores /
+    ``workers_per_host`` (HPO_WORKERS_PER_HOST). Inter-op parallelism is set to one thread: the
+    small models searched here run one op at a time, and a second pool would only add threads
+    that compete with other workers.
     """
-    if os.environ.get("HPO_NUM_THREADS"):
-        threads = int(os.environ["HPO_NUM_THREADS"])
-    else:
-        per_host = max(1, int(os.environ.get("HPO_WORKERS_PER_HOST", "1")))
-        threads = max(1, available_cores() // per_host)
+    threads = num_threads or max(1, available_cores() // max(1, workers_per_host))
     torch.set_num_threads(threads)
     try:
         torch.set_num_interop_threads(1)
     except RuntimeError:  # only settable before the first parallel op; fine if already running
         pass
     return threads
-
-
-def worker_ordinal() -> int:
-    """This worker's place among the workers of its host, for spreading them over GPUs.
-
-    HPO_WORKER_INDEX when set; else the next ticket from the counter file HPO_GPU_COUNTER,
-    shared by the workers of one host (compose replicas have no index of their own, so they
-    count themselves in start order); else a number derived from the host name and process id.
-    """
-    if os.environ.get("HPO_WORKER_INDEX"):
-        return int(os.environ["HPO_WORKER_INDEX"])
-    if os.environ.get("HPO_GPU_COUNTER"):
-        return take_ticket(Path(os.environ["HPO_GPU_COUNTER"]))
-    return zlib.crc32(socket.gethostname().encode()) + os.getpid()
-
-
-def take_ticket(path: Path) -> int:
-    """Return the number stored in ``path`` (0 when new) and store the next one, atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+", encoding="ascii") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)  # released on close; serializes workers starting together
-        f.seek(0)
-        ticket = int(f.read().strip() or 0)
-        f.seek(0)
-        f.truncate()
-        f.write(str(ticket + 1))
-    return ticket

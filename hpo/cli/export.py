@@ -10,13 +10,13 @@ import torch
 from optuna.trial import FrozenTrial
 
 from hpo.checkpoint import load_checkpoint, save_checkpoint
-from hpo.cli.format import fmt, table
-from hpo.cli.options import artifacts_option, storage_option
+from hpo.formatting import fmt, table
+from hpo.cli.options import artifacts_option, current_settings, storage_option
 from hpo.devices import configure_threads, resolve_device
 from hpo.export.best import export_trial, pick_trial
 from hpo.export.evaluate import SPLITS, evaluate_checkpoint
 from hpo.export.model_io import model_from_checkpoint
-from hpo.storage import load_study, open_storage
+from hpo.trials.storage import load_study, open_storage
 
 METRICS = ("accuracy", "precision", "recall", "f1", "mcc", "roc_auc")
 
@@ -31,8 +31,9 @@ def _export_search_weights(study: optuna.Study, trial: FrozenTrial, out: str, ar
 def _export_retrained(study: optuna.Study, trial: FrozenTrial, out: str, device_spec: str) -> None:
     from hpo.export.retrain import retrain, retrained_meta, score_on_test
 
+    settings = current_settings()
     device = resolve_device(device_spec)
-    configure_threads(device)
+    configure_threads(settings.num_threads, settings.workers_per_host)
     click.echo(f"retraining trial {trial.number} of {study.study_name!r} on train+val ...")
     retrained = retrain(study, trial, include_val=True, device=device)
     test = score_on_test(retrained)
@@ -49,7 +50,8 @@ def _export_onnx(out: str, onnx_path: str, repeats: int) -> None:
     from hpo.export.onnx_export import export_verified_onnx
     from hpo.export.onnx_io import OPSET
 
-    configure_threads(torch.device("cpu"))  # HPO_NUM_THREADS: latency depends on the thread count
+    settings = current_settings()
+    configure_threads(settings.num_threads, settings.workers_per_host)  # HPO_NUM_THREADS: latency depends on the thread count
     checkpoint = load_checkpoint(out)
     model = model_from_checkpoint(checkpoint)
     meta = {**checkpoint["meta"], "sha256": checkpoint["sha256"]}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from hpo.settings import Settings
+
 storage_option = click.option(
     "--storage",
     envvar="HPO_STORAGE",
@@ -18,3 +20,14 @@ artifacts_option = click.option(
     metavar="DIR",
     help="Artifact store folder for checkpoints (env HPO_ARTIFACTS). Default: the study's, else ./artifacts.",
 )
+
+
+def current_settings(**flags: object) -> Settings:
+    """The process's settings: ``HPO_*`` parsed once per command, then the given flags over them.
+
+    Flags that were not given (None) keep the environment's value.
+    """
+    root = click.get_current_context().find_root()
+    if not isinstance(root.obj, Settings):
+        root.obj = Settings.from_env()
+    return root.obj.replace(**flags)

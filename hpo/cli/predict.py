@@ -6,7 +6,7 @@ import json
 
 import click
 
-from hpo.cli.format import table
+from hpo.formatting import table
 
 
 @click.command("predict")

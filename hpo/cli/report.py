@@ -8,7 +8,7 @@ import click
 
 from hpo import artifacts as artifact_store
 from hpo.cli.options import artifacts_option, storage_option
-from hpo.storage import load_study, open_storage, resolve_url
+from hpo.trials.storage import load_study, open_storage, resolve_url
 
 
 @click.command("report")

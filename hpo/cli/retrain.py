@@ -7,11 +7,11 @@ import json
 import click
 
 from hpo.checkpoint import versions
-from hpo.cli.options import storage_option
+from hpo.cli.options import current_settings, storage_option
 from hpo.devices import configure_threads, resolve_device
 from hpo.errors import HpoError
 from hpo.export.best import pick_trial
-from hpo.storage import load_study, open_storage
+from hpo.trials.storage import load_study, open_storage
 
 
 @click.command("retrain")
@@ -31,8 +31,9 @@ def retrain_cmd(study: str, trial_number: int | None, tolerance: float, device: 
 
     loaded = load_study(study, open_storage(storage))
     trial = pick_trial(loaded, trial_number)
+    settings = current_settings()
     torch_device = resolve_device(device)
-    threads = configure_threads(torch_device)
+    threads = configure_threads(settings.num_threads, settings.workers_per_host)
     result, _ = reproduce(loaded, trial, torch_device)
     recorded_on = {"device": trial.user_attrs.get("device"), "seed": trial.user_attrs.get("seed"),
                    "versions": trial.user_attrs.get("versions")}

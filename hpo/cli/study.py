@@ -9,15 +9,16 @@ from typing import Any
 import click
 import optuna
 
-from hpo.cli.format import fmt, table
-from hpo.cli.options import artifacts_option, storage_option
+from hpo.formatting import fmt, table
+from hpo.cli.options import artifacts_option, current_settings, storage_option
 from hpo.config import OBJECTIVES, StudyConfig
-from hpo.errors import HpoError, UsageError
+from hpo.errors import UsageError
 from hpo.spaces import canonical_spec, get_space
-from hpo.storage import load_study, mask_url, open_storage, resolve_url
 from hpo.studies.create import IF_EXISTS, create, warm_start_default
 from hpo.studies.samplers import PRUNERS, SAMPLERS
-from hpo.studies.summary import stale_trials, summarize
+from hpo.studies.summary import summarize
+from hpo.trials import Retrier, TrialQueue
+from hpo.trials.storage import StorageMissing, load_study, mask_url, open_storage
 
 
 @click.group("study")
@@ -77,8 +78,11 @@ def create_cmd(name: str, space: str, dataset: str, trials: int, epochs: int | N
         grace_period=grace_period, extra=extra,
         warm_start=warm_start_default(resolved, sampler) if warm_start is None else warm_start,
     )
-    url = resolve_url(storage)
-    study, created = create(name, config, open_storage(url), if_exists=if_exists)
+    settings = current_settings(storage=storage)
+    url = settings.storage_url
+    # Waits for the database like a worker does (compose starts both with PostgreSQL).
+    backend = open_storage(url, retrier=Retrier(settings.db_retry_timeout))
+    study, created = create(name, config, backend, if_exists=if_exists)
     if created:
         click.echo(f"created study {name!r} in {mask_url(url)}: {resolved.name} on {dataset}, {trials} trials x {config.epochs} epochs"
                    + (" (trial 0: the space's defaults)" if config.warm_start else ""))
@@ -87,12 +91,25 @@ def create_cmd(name: str, space: str, dataset: str, trials: int, epochs: int | N
         click.echo(f"study {name!r} already exists in {mask_url(url)}; left as it is")
 
 
+def _read_only(storage: str | None) -> optuna.storages.RDBStorage:
+    """The storage, for commands that only read or remove: an SQLite file is never created."""
+    return open_storage(current_settings(storage=storage).storage_url, must_exist=True)
+
+
+def _open_queue(name: str, storage: str | None) -> TrialQueue:
+    settings = current_settings(storage=storage)
+    return TrialQueue.open(name, settings.storage_url, Retrier(settings.db_retry_timeout), must_exist=True)
+
+
 @study_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @storage_option
 def list_cmd(as_json: bool, storage: str | None) -> None:
     """List the studies in the storage."""
-    summaries = optuna.get_all_study_summaries(storage=open_storage(storage))
+    try:
+        summaries = optuna.get_all_study_summaries(storage=_read_only(storage))
+    except StorageMissing:
+        summaries = []
     rows = []
     for s in summaries:
         attrs = s.user_attrs
@@ -137,12 +154,10 @@ def _print_summary(info: dict[str, Any]) -> None:
 @storage_option
 def show_cmd(name: str, as_json: bool, watch: float | None, storage: str | None) -> None:
     """Show a study's progress against its budget and its best trial with all metrics."""
-    url = resolve_url(storage)
-    study = load_study(name, open_storage(url))
-    config = StudyConfig.of(study)
-    beat_storage = open_storage(url, heartbeat_interval=config.heartbeat_interval, grace_period=config.grace_period)
+    queue = _open_queue(name, storage)
+    url = mask_url(current_settings(storage=storage).storage_url)
     while True:
-        info = summarize(study, mask_url(url), stale_trials(study, beat_storage))
+        info = summarize(queue.study, url, queue.stale_numbers())
         if as_json:
             click.echo(json.dumps(info, indent=2, default=str))
         else:
@@ -162,9 +177,9 @@ def delete_cmd(name: str, yes: bool, storage: str | None) -> None:
     """Delete a study and all its trials (artifacts on disk are kept)."""
     if not yes:
         raise UsageError(f"deleting study {name!r} cannot be undone; pass --yes to confirm")
-    url = resolve_url(storage)
-    load_study(name, open_storage(url))  # a clear error when it does not exist
-    optuna.delete_study(study_name=name, storage=open_storage(url))
+    backend = _read_only(storage)
+    load_study(name, backend)  # a clear error when it does not exist
+    optuna.delete_study(study_name=name, storage=backend)
     click.echo(f"deleted study {name!r}")
 
 
@@ -173,12 +188,7 @@ def delete_cmd(name: str, yes: bool, storage: str | None) -> None:
 @storage_option
 def recover_cmd(name: str, storage: str | None) -> None:
     """Fail and re-queue trials whose worker stopped sending heartbeats."""
-    url = resolve_url(storage)
-    config = StudyConfig.of(load_study(name, open_storage(url)))
-    beat_storage = open_storage(url, heartbeat_interval=config.heartbeat_interval, grace_period=config.grace_period)
-    study = optuna.load_study(study_name=name, storage=beat_storage)
-    stale = stale_trials(study, beat_storage)
-    optuna.storages.fail_stale_trials(study)
+    stale = _open_queue(name, storage).recover_stale()
     if stale:
         click.echo(f"re-queued stale trials {', '.join(map(str, stale))}; start a worker to resume them")
     else:

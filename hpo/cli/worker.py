@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hpo.cli.options import artifacts_option, storage_option
+from hpo.cli.options import artifacts_option, current_settings, storage_option
 from hpo.worker.loop import WorkerOptions, run_worker
 
 
@@ -24,7 +24,8 @@ def worker_cmd(study: str, storage: str | None, artifacts: str | None, device: s
     Start any number of workers, on any machines, against the same storage. SIGTERM or
     Ctrl-C stops at the next epoch boundary and hands the trial back for another worker.
     """
-    run_worker(WorkerOptions(study, storage, device, max_trials, artifacts, wait_for_study, download))
+    settings = current_settings(storage=storage, artifacts=artifacts, device=device)
+    run_worker(WorkerOptions(study, settings, max_trials, wait_for_study, download))
 
 
 COMMANDS = [worker_cmd]

@@ -14,7 +14,7 @@ from hpo.checkpoint import load_checkpoint, save_checkpoint
 from hpo.config import StudyConfig
 from hpo.errors import HpoError, UsageError
 from hpo.export.model_io import SEARCH_WEIGHTS
-from hpo.worker.objective import MODEL_ATTR
+from hpo.trials.records import TrialKeys
 
 
 def pick_trial(study: optuna.Study, number: int | None = None) -> FrozenTrial:
@@ -40,9 +40,9 @@ def export_trial(
     study: optuna.Study, trial: FrozenTrial, out: str | Path, artifact_location: str | None = None
 ) -> dict[str, Any]:
     """Write ``trial``'s model to ``out``; returns the checkpoint's meta with its sha256."""
-    artifact_id = trial.user_attrs.get(MODEL_ATTR)
+    artifact_id = trial.user_attrs.get(TrialKeys.MODEL)
     if not artifact_id:
-        raise HpoError(f"trial {trial.number} has no stored model ({MODEL_ATTR} user attr missing)")
+        raise HpoError(f"trial {trial.number} has no stored model ({TrialKeys.MODEL} user attr missing)")
     config = StudyConfig.of(study)
     store = artifacts.open_store(artifacts.resolve_location(artifact_location, config.extra.get("artifacts")))
     path = artifacts.download_to_temp(store, artifact_id)

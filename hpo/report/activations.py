@@ -24,8 +24,9 @@ from hpo.checkpoint import load_checkpoint
 from hpo.export.model_io import model_from_checkpoint
 from hpo.models.activations import ACTIVATIONS, make_activation
 from hpo.report.png import save_png
-from hpo.storage import load_study, open_storage, resolve_url
-from hpo.worker.objective import MODEL_ATTR
+from hpo.settings import Settings
+from hpo.trials.storage import load_study, open_storage
+from hpo.trials.records import TrialKeys
 
 
 X = torch.linspace(-4, 4, 401)
@@ -75,13 +76,13 @@ def _models_with_learnable(study: optuna.Study, store: object) -> list[Learned]:
     """For each learnable activation class, its modules in the best complete trial that used it."""
     names = set(learnable_names())
     classes = {type(make_activation(n, 1)) for n in names}
-    complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if MODEL_ATTR in t.user_attrs]
+    complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if TrialKeys.MODEL in t.user_attrs]
     complete.sort(key=lambda t: t.values[0], reverse=study.directions[0] == optuna.study.StudyDirection.MAXIMIZE)
     found: dict[str, Learned] = {}
     for trial in complete:
         if not any(isinstance(v, str) and v in names for v in trial.params.values()):
             continue
-        path = artifacts.download_to_temp(store, trial.user_attrs[MODEL_ATTR])
+        path = artifacts.download_to_temp(store, trial.user_attrs[TrialKeys.MODEL])
         try:
             model = model_from_checkpoint(load_checkpoint(str(path)))
         finally:
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     plot_registered(args.out / "activations.png")
     print(f"wrote {args.out / 'activations.png'}")
     if args.study:
-        study = load_study(args.study, open_storage(resolve_url(args.storage)))
+        study = load_study(args.study, open_storage(Settings.from_env().replace(storage=args.storage).storage_url))
         recorded = (study.user_attrs.get("extra") or {}).get("artifacts")
         store = artifacts.open_store(artifacts.resolve_location(args.artifacts, recorded))
         target = args.out / "activations_learned.png"

@@ -16,9 +16,9 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from hpo.config import OBJECTIVES
-from hpo.optuna_internals import study_id as db_study_id
-from hpo.studies.progress import logical_trials
-from hpo.studies.summary import METRIC_ATTRS
+from hpo.trials.inspect import study_database_id
+from hpo.trials.budget import logical_trials
+from hpo.trials.records import METRIC_KEYS, TrialKeys
 
 BEST_ROWS = 10  # trials in the "best trials" table of a single-objective study
 
@@ -73,7 +73,7 @@ def _finite(value: Any) -> Any:
 
 
 def _row(trial: FrozenTrial) -> TrialRow:
-    metrics = {k: _finite(trial.user_attrs[k]) for k in (*METRIC_ATTRS, "fail_reason") if k in trial.user_attrs}
+    metrics = {k: _finite(trial.user_attrs[k]) for k in (*METRIC_KEYS, TrialKeys.FAIL_REASON) if k in trial.user_attrs}
     return TrialRow(
         number=trial.number,
         state=trial.state.name,
@@ -139,7 +139,7 @@ def collect(study: optuna.Study) -> ReportData:
     importances, note = _importances(study, complete)
     return ReportData(
         study=study.study_name,
-        study_id=db_study_id(study),
+        study_id=study_database_id(study),
         config={k: v for k, v in study.user_attrs.items() if k != "extra"},
         objectives=objectives,
         directions=[d.name.lower() for d in study.directions],

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hpo.cli.format import fmt
+from hpo.formatting import fmt
 from hpo.report.tables import markdown, seconds
 
 # The search spaces of the catalogue; each should have a page here. Cheapest first, so a run

@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 
-from hpo.cli.format import fmt
+from hpo.formatting import fmt
 from hpo.report.data import ReportData
 from hpo.report.tables import seconds
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from hpo.cli.format import fmt
+from hpo.formatting import fmt
 from hpo.config import OBJECTIVES
 from hpo.report.data import ReportData
 

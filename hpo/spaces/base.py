@@ -92,10 +92,19 @@ def suggest(trial: optuna.Trial, param: Param) -> Any:
 
 
 def _contains(distribution: BaseDistribution, value: Any) -> bool:
-    try:
-        return bool(distribution._contains(distribution.to_internal_repr(value)))
-    except (ValueError, TypeError):  # e.g. a choice that is not in a categorical's list
-        return False
+    """Whether ``value`` is a point of ``distribution``, from its public fields only."""
+    if isinstance(distribution, CategoricalDistribution):
+        return any(value == choice and type(value) is type(choice) for choice in distribution.choices)
+    if isinstance(distribution, (IntDistribution, FloatDistribution)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if isinstance(distribution, IntDistribution) and value != int(value):
+            return False
+        if not distribution.low <= value <= distribution.high:
+            return False
+        step = distribution.step
+        return step is None or abs((value - distribution.low) / step - round((value - distribution.low) / step)) < 1e-8
+    return False
 
 
 @dataclass(frozen=True)

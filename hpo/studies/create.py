@@ -2,7 +2,7 @@
 
 The budget is enforced by admission, not by counting afterwards: the study is created with
 exactly ``budget`` WAITING trials, and workers only ever claim WAITING trials (see
-hpo.worker.claim). So N workers can never start more than the budget, which Optuna's
+hpo.trials.queue). So N workers can never start more than the budget, which Optuna's
 MaxTrialsCallback cannot promise. A trial that dies is re-queued as one WAITING retry.
 
 Warm start: when the space declares ``defaults``, the first slot (the oldest WAITING trial,
@@ -14,12 +14,11 @@ the budget stays exact.
 from __future__ import annotations
 
 import optuna
-from optuna.trial import TrialState, create_trial
 
 from hpo import data
 from hpo.config import MARKER, OBJECTIVES, StudyConfig
 from hpo.errors import HpoError, UsageError, unknown_name
-from hpo.optuna_internals import insert_waiting_trials, rdb_backend, study_id
+from hpo.trials.slots import add_waiting_slots
 from hpo.spaces import SearchSpace, get_space
 from hpo.studies.samplers import PRUNERS, SAMPLERS
 
@@ -65,21 +64,6 @@ def validate(config: StudyConfig) -> SearchSpace:
 def warm_start_default(space: SearchSpace, sampler: str) -> bool:
     """Warm start unless the space has no defaults or the grid sampler enumerates the space."""
     return space.defaults is not None and sampler != "grid"
-
-
-def add_waiting_slots(study: optuna.Study, n: int) -> None:
-    """``n`` WAITING trials, as ``study.add_trials`` makes them, but in one transaction.
-
-    ``add_trials`` commits each trial on its own (~35 ms each on PostgreSQL, 6 minutes for a
-    budget of 10,000). No worker uses the study before its marker is set, so nothing else
-    numbers trials meanwhile. The slots carry no ``fixed_params``: GridSampler would read that
-    as an enqueued trial and assign it no grid point.
-    """
-    backend = rdb_backend(study)
-    if backend is None:
-        study.add_trials([create_trial(state=TrialState.WAITING) for _ in range(n)])
-        return
-    insert_waiting_trials(backend, study_id(study), len(study.get_trials(deepcopy=False)), n)
 
 
 def create(

@@ -1,8 +1,9 @@
 """Samplers and pruners by name.
 
 Optuna does not store the sampler or pruner in the study, so each worker rebuilds them from the
-study config. Sampler seeds differ per worker (study seed + worker id): with one shared seed,
-every worker's random start-up trials would be identical.
+study config. Sampler seeds differ per worker (hpo.trials.WorkerIdentity.sampler_seed, from a
+random token): with one shared seed, or PIDs that are equal in every container, every worker's
+random start-up trials would be identical.
 
 Defaults: TPE + ASHA. ASHA (rungs at epochs 1, 3, 9, keeping the best third) stops a poor
 configuration after its first epoch instead of training it to the end, so the same compute
@@ -11,7 +12,7 @@ workers) steers them towards the good ones. benchmarks/time_to_target.py measure
 against report 004's plain TPE and random search (docs/benchmarks.md).
 
 The model-based samplers (TPE, GP) and every pruner read the study through
-hpo.studies.history: without the pre-created WAITING slots, and for the samplers at most
+hpo.trials.history: without the pre-created WAITING slots, and for the samplers at most
 ``history.DEFAULT_MAX_TRIALS`` finished trials, so a trial costs about the same at 10,000
 trials as at 100 (benchmarks/study_size.py).
 """
@@ -19,14 +20,12 @@ trials as at 100 (benchmarks/study_size.py).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
 import optuna
 
 from hpo.config import StudyConfig
 from hpo.errors import UsageError
 from hpo.spaces import SearchSpace
-from hpo.studies.history import HISTORIES, HistoryPruner, HistorySampler
+from hpo.trials.history import HISTORIES, HistoryPruner, HistorySampler
 
 SamplerFactory = Callable[[StudyConfig, SearchSpace, int | None], optuna.samplers.BaseSampler]
 
@@ -59,8 +58,8 @@ PRUNERS: dict[str, Callable[[StudyConfig], optuna.pruners.BasePruner]] = {
 }
 
 
-def make_sampler(config: StudyConfig, space: SearchSpace, worker_index: int = 0) -> optuna.samplers.BaseSampler:
-    seed: Any = None if config.seed is None else config.seed * 1000 + worker_index
+def make_sampler(config: StudyConfig, space: SearchSpace, seed: int | None) -> optuna.samplers.BaseSampler:
+    """The study's sampler with this worker's ``seed`` (distinct per worker)."""
     return SAMPLERS[config.sampler](config, space, seed)
 
 

@@ -8,10 +8,9 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from hpo.config import StudyConfig
-from hpo.optuna_internals import stale_trial_ids, study_id, trial_id
-from hpo.studies.progress import progress
+from hpo.trials.records import METRIC_KEYS
+from hpo.trials.budget import progress
 
-METRIC_ATTRS = ("val_accuracy", "val_loss", "val_precision", "val_recall", "val_f1", "val_mcc", "val_roc_auc", "n_params", "latency_ms", "train_seconds", "epochs_trained")
 
 
 def trial_summary(trial: FrozenTrial) -> dict[str, Any]:
@@ -20,18 +19,9 @@ def trial_summary(trial: FrozenTrial) -> dict[str, Any]:
         "state": trial.state.name,
         "values": trial.values,
         "params": trial.params,
-        "metrics": {k: trial.user_attrs[k] for k in METRIC_ATTRS if k in trial.user_attrs},
+        "metrics": {k: trial.user_attrs[k] for k in METRIC_KEYS if k in trial.user_attrs},
         "duration_s": trial.duration.total_seconds() if trial.duration else None,
     }
-
-
-def stale_trials(study: optuna.Study, storage: optuna.storages.RDBStorage) -> list[int]:
-    """Numbers of RUNNING trials whose heartbeat is older than the grace period.
-
-    ``storage`` must have been opened with the study's heartbeat settings.
-    """
-    ids = set(stale_trial_ids(storage, study_id(study)))
-    return [t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)) if trial_id(t) in ids]
 
 
 def summarize(study: optuna.Study, storage_url: str, stale: list[int]) -> dict[str, Any]:

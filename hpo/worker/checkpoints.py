@@ -12,42 +12,24 @@ epoch: a retry resumes at the next one. Only epochs far shorter than a checkpoin
 None is taken after the last epoch (the final model is stored instead) or when the trial is
 pruned; a stopping worker always takes one, because another worker resumes from it. Once a
 trial is complete or pruned, its last checkpoint is deleted (its id stays in the user attrs).
+The pointer and its epoch are trial-record keys (hpo.trials.records.TrialKeys).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import optuna
-
 from hpo import artifacts
 from hpo.checkpoint import atomic_save, safe_load
-from hpo.errors import HpoError
-from hpo.optuna_internals import set_user_attrs
+from hpo.settings import Settings
 from hpo.training import TrainState
-from hpo.worker import retry
+from hpo.trials import Lease, TrialKeys
 
 log = logging.getLogger("hpo.worker")
-
-RESUME_ATTR = "resume_artifact_id"
-EPOCH_ATTR = "resume_epoch"
-DEFAULT_RATIO = 20.0
-
-
-def ratio_from_env() -> float:
-    raw = os.environ.get("HPO_CHECKPOINT_RATIO", str(DEFAULT_RATIO))
-    try:
-        ratio = float(raw)
-    except ValueError:
-        raise HpoError(f"HPO_CHECKPOINT_RATIO is {raw!r}, but must be a number (0 = every epoch)") from None
-    if ratio < 0:
-        raise HpoError(f"HPO_CHECKPOINT_RATIO is {raw!r}, but must be >= 0 (0 = every epoch)")
-    return ratio
 
 
 class CheckpointPolicy:
@@ -57,8 +39,8 @@ class CheckpointPolicy:
     models), so a worker measures it once and short trials then never pay for it.
     """
 
-    def __init__(self, ratio: float | None = None) -> None:
-        self.ratio = ratio_from_env() if ratio is None else ratio
+    def __init__(self, ratio: float = Settings.checkpoint_ratio) -> None:
+        self.ratio = ratio  # HPO_CHECKPOINT_RATIO
         self.cost: float | None = None  # seconds the last checkpoint took; None before the first
 
     def due(self, trained_seconds: float) -> bool:
@@ -70,9 +52,9 @@ class CheckpointPolicy:
 class TrialCheckpoints:
     """Writes one trial attempt's checkpoints and keeps only the newest in the store."""
 
-    def __init__(self, store: Any, trial: optuna.Trial, policy: CheckpointPolicy) -> None:
-        self.store, self.trial, self.policy = store, trial, policy
-        self.latest_id: str | None = trial.user_attrs.get(RESUME_ATTR)  # the previous attempt's, if any
+    def __init__(self, store: Any, lease: Lease, policy: CheckpointPolicy) -> None:
+        self.store, self.lease, self.policy = store, lease, policy
+        self.latest_id: str | None = lease.user_attrs.get(TrialKeys.RESUME)  # the previous attempt's, if any
         self.since = time.monotonic()  # training since the last checkpoint is what a crash loses
 
     def maybe_save(self, state: TrainState) -> bool:
@@ -83,13 +65,13 @@ class TrialCheckpoints:
 
     def save(self, state: TrainState) -> None:
         started = time.monotonic()
-        trial = self.trial
+        lease = self.lease
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"trial{trial.number}-epoch{state.epoch}.pt"
+            path = Path(tmp) / f"trial{lease.number}-epoch{state.epoch}.pt"
             atomic_save(state.state_dict(), path)
-            new_id = retry.call(lambda: artifacts.upload_file(self.store, str(path), trial), "store a checkpoint")
+            new_id = lease.attach_file(self.store, str(path))
         # Pointer and epoch in one commit, so a retry never sees one without the other.
-        retry.call(lambda: set_user_attrs(trial, {RESUME_ATTR: new_id, EPOCH_ATTR: state.epoch}), "link a checkpoint")
+        lease.record({TrialKeys.RESUME: new_id, TrialKeys.RESUME_EPOCH: state.epoch})
         old_id, self.latest_id = self.latest_id, new_id
         if old_id:
             artifacts.remove_quietly(self.store, old_id)
@@ -97,27 +79,27 @@ class TrialCheckpoints:
         self.policy.cost = self.since - started
 
 
-def discard(store: Any, trial: optuna.Trial) -> None:
+def discard(store: Any, lease: Lease) -> None:
     """Delete a finished trial's last checkpoint: a finished trial is never resumed."""
-    artifact_id = trial.user_attrs.get(RESUME_ATTR)
+    artifact_id = lease.user_attrs.get(TrialKeys.RESUME)
     if artifact_id:
         artifacts.remove_quietly(store, artifact_id)
 
 
-def load_resume_state(store: Any, trial: optuna.Trial, worker_id: str) -> dict[str, Any] | None:
+def load_resume_state(store: Any, lease: Lease) -> dict[str, Any] | None:
     """The checkpoint a previous attempt of this trial left, if any (retries copy user attrs)."""
-    artifact_id = trial.user_attrs.get(RESUME_ATTR)
+    artifact_id = lease.user_attrs.get(TrialKeys.RESUME)
     if not artifact_id:
         return None
     try:
         path = artifacts.download_to_temp(store, artifact_id)
     except Exception as exc:
-        log.warning("[%s] trial %d: cannot fetch its checkpoint (%s); starting over", worker_id, trial.number, exc)
+        log.warning("[%s] trial %d: cannot fetch its checkpoint (%s); starting over", lease.identity.name, lease.number, exc)
         return None
     try:
         return safe_load(path, "resume checkpoint")
     except Exception as exc:
-        log.warning("[%s] trial %d: checkpoint unusable (%s); starting over", worker_id, trial.number, exc)
+        log.warning("[%s] trial %d: checkpoint unusable (%s); starting over", lease.identity.name, lease.number, exc)
         return None
     finally:
         path.unlink(missing_ok=True)

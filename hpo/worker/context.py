@@ -1,29 +1,38 @@
-"""What a worker holds for its whole life: the study, its config, decoded data, the device."""
+"""What a worker holds for its whole life: its queue, identity, settings, data and device."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-import optuna
 import torch
 
 from hpo.config import StudyConfig
 from hpo.data.splits import Splits
+from hpo.settings import Settings
 from hpo.spaces import SearchSpace
+from hpo.trials import TrialQueue, WorkerIdentity
 from hpo.worker.checkpoints import CheckpointPolicy
 from hpo.worker.signals import StopFlag
 
 
 @dataclass
 class WorkerContext:
-    study: optuna.Study
-    storage: optuna.storages.RDBStorage
-    config: StudyConfig
+    queue: TrialQueue
+    identity: WorkerIdentity
+    settings: Settings
     space: SearchSpace
     splits: Splits  # decoded once, reused by every trial of this worker
     device: torch.device
     artifact_store: Any
     stop: StopFlag
-    worker_id: str
     checkpoint_policy: CheckpointPolicy = field(default_factory=CheckpointPolicy)
+
+    @property
+    def config(self) -> StudyConfig:
+        return self.queue.config
+
+    @property
+    def name(self) -> str:
+        """This worker's name in logs."""
+        return self.identity.name

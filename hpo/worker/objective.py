@@ -17,12 +17,10 @@ from typing import Any
 import optuna
 import torch
 
-from hpo import artifacts
 from hpo.checkpoint import save_checkpoint, versions
-from hpo.optuna_internals import frozen_trial_of, set_user_attrs
-from hpo.studies.progress import original_number
+from hpo.config import OBJECTIVES
 from hpo.training import TrainConfig, TrainResult, TrainState, train
-from hpo.worker import retry
+from hpo.trials import Lease, ModelMeta, TrialKeys, TrialSetup
 from hpo.worker.checkpoints import TrialCheckpoints, load_resume_state
 from hpo.worker.context import WorkerContext
 from hpo.worker.progress import TrialProgress
@@ -30,74 +28,69 @@ from hpo.worker.signals import StopRequested
 
 log = logging.getLogger("hpo.worker")
 
-MODEL_ATTR = "model_artifact_id"
-
 
 class EpochReporter:
     """Reports each epoch, may checkpoint, and raises to prune or stop."""
 
-    def __init__(self, ctx: WorkerContext, trial: optuna.Trial, prune: bool, first_epoch: int = 1) -> None:
-        self.ctx, self.trial, self.prune = ctx, trial, prune
-        self.checkpoints = TrialCheckpoints(ctx.artifact_store, trial, ctx.checkpoint_policy)
-        self.progress = TrialProgress(ctx.worker_id, trial.number, ctx.config.epochs, first_epoch=first_epoch)
+    def __init__(self, ctx: WorkerContext, lease: Lease, prune: bool, first_epoch: int = 1) -> None:
+        self.ctx, self.lease, self.prune = ctx, lease, prune
+        self.checkpoints = TrialCheckpoints(ctx.artifact_store, lease, ctx.checkpoint_policy)
+        self.progress = TrialProgress(ctx.name, lease.number, ctx.config.epochs, first_epoch=first_epoch)
 
     def on_epoch_end(self, state: TrainState, metrics: dict[str, float | None]) -> None:
-        trial, ctx = self.trial, self.ctx
+        lease, ctx = self.lease, self.ctx
         value = metrics.get(ctx.config.metric)
         epoch = state.epoch
         if value is not None and len(ctx.config.objectives) == 1:
             # A crash before this epoch's checkpoint retrains the epoch; its second report of
             # the same step is ignored by Optuna, and the retry inherited the first.
-            retry.call(lambda: trial.report(float(value), epoch), "report an epoch")
+            lease.report(float(value), epoch)
         self.progress.epoch(epoch, float(metrics["train_loss"] or float("nan")), ctx.config.metric, value)
         last = epoch >= ctx.config.epochs
         if ctx.stop.is_set and not last:
             self.checkpoints.save(state)  # always: another worker resumes from it
             raise StopRequested()
-        if self.prune and retry.call(trial.should_prune, "ask the pruner"):
+        if self.prune and lease.should_prune():
             raise optuna.TrialPruned(f"pruned at epoch {epoch}")
         if not last:
             self.checkpoints.maybe_save(state)
 
 
-def trial_config(ctx: WorkerContext, trial: optuna.Trial) -> tuple[dict[str, Any], TrainConfig]:
-    # Sampling reads the study (the sampler's history), so it waits out outages like any call.
-    params = retry.call(lambda: ctx.space.suggest(trial), "sample parameters")
+def trial_config(ctx: WorkerContext, lease: Lease) -> tuple[dict[str, Any], TrainConfig]:
+    params = lease.suggest(ctx.space.suggest)
     # The seed follows the logical trial, so a retry trains exactly what the first attempt did.
-    seed = ctx.config.seed * 100_003 + original_number(frozen_trial_of(trial))
+    seed = ctx.config.seed * 100_003 + lease.original_number
     config = ctx.space.build(params, ctx.config.epochs).replace(seed=seed, epochs=ctx.config.epochs)
     if ctx.config.batch_size is not None:
         config = config.replace(batch_size=ctx.config.batch_size)
     return params, config
 
 
-def store_model(ctx: WorkerContext, trial: optuna.Trial, config: TrainConfig, params: dict[str, Any], result: TrainResult) -> str:
+def store_model(ctx: WorkerContext, lease: Lease, config: TrainConfig, params: dict[str, Any], result: TrainResult) -> str:
     """Upload the final weights as a self-describing checkpoint; returns its artifact id."""
-    meta = {
-        "model": config.model,
-        "train_config": config.to_dict(),
-        "params": params,
-        "dataset": ctx.splits.dataset,
-        "input_shape": list(ctx.splits.input_shape),
-        "num_classes": ctx.splits.num_classes,
-        "classes": list(ctx.splits.classes),
-        "normalization": ctx.splits.normalization.to_dict(),
-        "metrics": result.metrics,
-        "history": result.history,
-        "versions": versions(),
-        "study": ctx.study.study_name,
-        "trial": trial.number,
-        "study_config": ctx.config.to_user_attrs(),
-    }
+    meta = ModelMeta(
+        model=config.model,
+        train_config=config.to_dict(),
+        params=params,
+        dataset=ctx.splits.dataset,
+        input_shape=list(ctx.splits.input_shape),
+        num_classes=ctx.splits.num_classes,
+        classes=list(ctx.splits.classes),
+        normalization=ctx.splits.normalization.to_dict(),
+        metrics=result.metrics,
+        history=result.history,
+        versions=versions(),
+        study=ctx.queue.name,
+        trial=lease.number,
+        study_config=ctx.config.to_user_attrs(),
+    )
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"trial{trial.number}-model.pt"
-        save_checkpoint(path, result.model.state_dict(), meta)
-        return retry.call(lambda: artifacts.upload_file(ctx.artifact_store, str(path), trial), "store the model")
+        path = Path(tmp) / f"trial{lease.number}-model.pt"
+        save_checkpoint(path, result.model.state_dict(), meta.to_dict())
+        return lease.attach_file(ctx.artifact_store, str(path))
 
 
 def objective_values(ctx: WorkerContext, result: TrainResult, n_params: int) -> list[float]:
-    from hpo.config import OBJECTIVES
-
     values = []
     for name in ctx.config.objectives:
         metric = OBJECTIVES[name][1]
@@ -116,21 +109,23 @@ def objective_values(ctx: WorkerContext, result: TrainResult, n_params: int) -> 
     return values
 
 
-def run(ctx: WorkerContext, trial: optuna.Trial) -> list[float]:
-    """Train the trial to the end; raises TrialPruned, StopRequested or the training error."""
-    params, config = trial_config(ctx, trial)
-    resume = load_resume_state(ctx.artifact_store, trial, ctx.worker_id)
-    setup = {"seed": config.seed, "device": str(ctx.device), "threads": torch.get_num_threads(),
-             "worker": ctx.worker_id, "versions": versions(), "train_config": config.to_dict()}
+def run(ctx: WorkerContext, lease: Lease) -> list[float]:
+    """Train the leased trial to the end; raises TrialPruned, StopRequested or the training error."""
+    params, config = trial_config(ctx, lease)
+    resume = load_resume_state(ctx.artifact_store, lease)
+    setup = TrialSetup(
+        seed=config.seed, device=str(ctx.device), threads=torch.get_num_threads(), worker=ctx.name,
+        sampler_seed=ctx.identity.sampler_seed(ctx.config.seed), versions=versions(),
+        train_config=config.to_dict(), resumed_from_epoch=int(resume["epoch"]) if resume else None,
+    )
     if resume is not None:
-        log.info("[%s] trial %d resumes after epoch %d", ctx.worker_id, trial.number, resume["epoch"])
-        setup["resumed_from_epoch"] = int(resume["epoch"])
-    retry.call(lambda: set_user_attrs(trial, setup), "record the trial setup")
+        log.info("[%s] trial %d resumes after epoch %d", ctx.name, lease.number, resume["epoch"])
+    lease.record(setup.to_attrs())
     started = time.monotonic()
     first_epoch = int(resume["epoch"]) + 1 if resume else 1
     # Optuna prunes single-objective studies only.
     prune = ctx.config.pruner != "none" and len(ctx.config.objectives) == 1
-    reporter = EpochReporter(ctx, trial, prune=prune, first_epoch=first_epoch)
+    reporter = EpochReporter(ctx, lease, prune=prune, first_epoch=first_epoch)
     try:
         result = train(config, ctx.splits, ctx.device, callbacks=[reporter], resume=resume)
     finally:
@@ -138,12 +133,15 @@ def run(ctx: WorkerContext, trial: optuna.Trial) -> list[float]:
     n_params = sum(p.numel() for p in result.model.parameters())
     summary: dict[str, Any] = {**result.metrics, "n_params": n_params, "train_seconds": round(time.monotonic() - started, 3),
                                "epochs_trained": len(result.history)}
-    summary[MODEL_ATTR] = store_model(ctx, trial, config, params, result)
+    diagnostics = getattr(result, "diagnostics", None) or {}
+    if diagnostics.get(TrialKeys.GRAD_NORMS):
+        summary[TrialKeys.GRAD_NORMS] = diagnostics[TrialKeys.GRAD_NORMS]
+    summary[TrialKeys.MODEL] = store_model(ctx, lease, config, params, result)
     if ctx.device.type == "cuda":
         torch.cuda.empty_cache()
     values = objective_values(ctx, result, n_params)
     if "latency" in ctx.config.objectives:
         summary["latency_ms"] = values[ctx.config.objectives.index("latency")]
     # Final metrics and the model's link in one commit: readers never see one without the other.
-    retry.call(lambda: set_user_attrs(trial, summary), "record final metrics")
+    lease.record(summary)
     return values

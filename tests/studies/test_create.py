@@ -8,7 +8,7 @@ from optuna.trial import TrialState
 
 from hpo.config import MARKER, StudyConfig
 from hpo.errors import HpoError, UsageError
-from hpo.storage import open_storage
+from hpo.trials.storage import open_storage
 from hpo.studies.create import create
 
 CONFIG = StudyConfig(space="cnn", dataset="synthetic", budget=7, epochs=2)

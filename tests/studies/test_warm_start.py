@@ -10,9 +10,9 @@ import pytest
 from hpo.config import StudyConfig
 from hpo.errors import UsageError
 from hpo.spaces import get_space
-from hpo.storage import open_storage
+from hpo.trials.storage import open_storage
 from hpo.studies.create import create, warm_start_default
-from hpo.worker.claim import claim
+from tests.helpers import claim
 
 CONFIG = StudyConfig(space="cnn", dataset="synthetic", budget=5, epochs=1, sampler="random", warm_start=True)
 DEFAULTS = {"n_layers": 2, "kernel": 3, "optimizer": "adam", "lr": 1e-3}

@@ -8,8 +8,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from hpo.errors import HpoError
-from hpo.worker.checkpoints import EPOCH_ATTR, RESUME_ATTR, CheckpointPolicy, ratio_from_env
+from hpo.trials import TrialKeys
+from hpo.worker.checkpoints import CheckpointPolicy
 from tests.helpers import run_hpo
 
 
@@ -20,13 +20,6 @@ def test_policy_checkpoints_until_it_knows_the_cost_then_by_ratio() -> None:
     assert not policy.due(0.1)  # 0.1 s of training is not worth 0.01 s x 20
     assert policy.due(0.2)
     assert CheckpointPolicy(ratio=0).due(0.0)  # 0: every epoch
-
-
-@pytest.mark.parametrize("raw", ["often", "-1"])
-def test_bad_ratio_names_the_variable(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
-    monkeypatch.setenv("HPO_CHECKPOINT_RATIO", raw)
-    with pytest.raises(HpoError, match=f"HPO_CHECKPOINT_RATIO is '{raw}'"):
-        ratio_from_env()
 
 
 def _run_study(tmp_path: Path, ratio: str) -> tuple[list[optuna.trial.FrozenTrial], list[Path]]:
@@ -45,15 +38,15 @@ def _run_study(tmp_path: Path, ratio: str) -> tuple[list[optuna.trial.FrozenTria
 def test_every_epoch_but_the_last_and_none_left_after_completion(tmp_path: Path) -> None:
     trials, files = _run_study(tmp_path, ratio="0")
     # Checkpoints after epochs 1-3; after epoch 4 the final model is stored instead.
-    assert [t.user_attrs[EPOCH_ATTR] for t in trials] == [3, 3]
+    assert [t.user_attrs[TrialKeys.RESUME_EPOCH] for t in trials] == [3, 3]
     # Only the two final models remain: the last checkpoints were deleted at completion.
     stored = {f.name for f in files if f.is_file()}
     assert stored == {t.user_attrs["model_artifact_id"] for t in trials}
-    assert not stored & {t.user_attrs[RESUME_ATTR] for t in trials}
+    assert not stored & {t.user_attrs[TrialKeys.RESUME] for t in trials}
 
 
 def test_epochs_much_shorter_than_a_checkpoint_skip_it(tmp_path: Path) -> None:
     trials, _files = _run_study(tmp_path, ratio="1000000")
     # The first checkpoint measures the cost; after that, 0-second epochs never earn one.
-    assert trials[0].user_attrs[EPOCH_ATTR] == 1
-    assert EPOCH_ATTR not in trials[1].user_attrs
+    assert trials[0].user_attrs[TrialKeys.RESUME_EPOCH] == 1
+    assert TrialKeys.RESUME_EPOCH not in trials[1].user_attrs

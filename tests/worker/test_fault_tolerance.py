@@ -17,7 +17,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from hpo.studies.progress import logical_trials, superseded_numbers
+from hpo.trials.budget import logical_trials, superseded_numbers
 from tests.conftest import PgCluster
 from tests.helpers import run_hpo, start_hpo, wait_all
 
@@ -78,8 +78,9 @@ def test_sigkill_mid_trial_resumes_and_keeps_budget(env: dict[str, str], tmp_pat
         def victim() -> tuple[subprocess.Popen[str], int] | None:
             alive = {f"{os.uname().nodename}:{w.pid}": w for w in workers if w.poll() is None}
             for t in trials_of(storage, "kill"):
-                if t.state == TrialState.RUNNING and t.user_attrs.get("resume_epoch", 0) >= 1 and t.user_attrs.get("worker") in alive:
-                    return alive[t.user_attrs["worker"]], t.number
+                host_pid = t.user_attrs.get("worker", "").split("/")[0]  # name: host:pid/token
+                if t.state == TrialState.RUNNING and t.user_attrs.get("resume_epoch", 0) >= 1 and host_pid in alive:
+                    return alive[host_pid], t.number
             return None
 
         proc, number = wait_until(victim, what=f"a trial mid-way (round {round_})")  # type: ignore[misc]
@@ -118,6 +119,27 @@ def test_database_outages_are_survived(env: dict[str, str], pg_cluster: PgCluste
         pg_cluster.start()
     assert wait_all(workers, timeout=900) == [0, 0, 0], [(tmp_path / f"w{i}.log").read_text()[-3000:] for i in range(3)]
     assert_exact_budget(storage, "outage", 40)
+
+
+def test_create_and_workers_started_while_the_database_is_down_wait_for_it(
+    env: dict[str, str], pg_cluster: PgCluster, tmp_path: Path
+) -> None:
+    pg_cluster.stop()
+    env = {**env, "HPO_DB_RETRY_TIMEOUT": "300"}
+    creator = start_hpo("study", "create", "late", "--space", STEADY, "--dataset", "fashion-mnist", "--trials", "4",
+                        "--epochs", "2", "--train-subset", "2000", "--val-subset", "500", "--pruner", "none",
+                        env=env, log=tmp_path / "create.log")
+    workers = [start_hpo("worker", "late", "--wait-for-study", "300", env=env, log=tmp_path / f"w{i}.log")
+               for i in range(2)]
+    time.sleep(10)  # a compose stack's PostgreSQL takes this long to come up
+    assert creator.poll() is None and [w.poll() for w in workers] == [None, None], "they must wait, not exit"
+    pg_cluster.start()
+    assert creator.wait(timeout=120) == 0, (tmp_path / "create.log").read_text()
+    assert wait_all(workers, timeout=600) == [0, 0]
+    logs = [(tmp_path / name).read_text() for name in ("create.log", "w0.log", "w1.log")]
+    assert not any("Traceback" in log for log in logs), logs
+    assert all("storage unavailable while trying to open the storage" in log for log in logs), logs
+    assert_exact_budget(env["HPO_STORAGE"], "late", 4)
 
 
 def test_sigterm_hands_the_trial_back(env: dict[str, str], tmp_path: Path) -> None:

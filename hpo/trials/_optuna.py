@@ -1,9 +1,10 @@
 """Every use of Optuna's private internals, in one place. Pinned to Optuna 5.x.
 
-pyproject.toml pins ``optuna>=5.0,<6``; each function here was written against Optuna 5.0's
-source. No other hpo module should import from ``optuna.storages._*`` or read a private
-attribute of an Optuna object, so that a new Optuna major version means re-reading only this
-file.
+Private to hpo.trials, the way Optuna keeps ``storages/_rdb`` behind its storage interface:
+only modules of this package import it, and tests/trials/test_optuna_contract.py runs its
+contract over SQLite and PostgreSQL, so that an Optuna upgrade breaks one package's tests,
+not the product. pyproject.toml pins ``optuna>=5.0,<6``; each function here was written
+against Optuna 5.0's source. Where a public API exists, the rest of hpo uses it instead.
 
 Why hpo reaches in at all:
 
@@ -19,7 +20,7 @@ Why hpo reaches in at all:
   the Trial's own frozen copy (:func:`frozen_trial_of`) rather than another read.
 - The sampler's and pruner's history (:func:`oldest_open_trial_id`, :func:`trial_states_above`,
   :func:`read_trials`, speed): the cache re-reads every unfinished trial, WAITING slots
-  included, on every read: ~0.9 s per read at 1,000 slots (see hpo.studies.history).
+  included, on every read: ~0.9 s per read at 1,000 slots (see hpo.trials.history).
 - Budget slots (:func:`insert_waiting_trials`, speed): ``study.add_trials`` commits each trial
   on its own, ~35 ms each on PostgreSQL, 6 minutes for a budget of 10,000; this inserts them
   in one transaction.

@@ -1,7 +1,7 @@
 """Where studies live: resolving, opening and masking storage URLs.
 
-The URL comes from ``--storage``, else ``HPO_STORAGE``, else an embedded SQLite file in the
-current folder. SQLite is tuned so that several local workers can share one file; PostgreSQL
+The URL comes from ``--storage``, else ``HPO_STORAGE`` (resolved once into hpo.settings), else
+an embedded SQLite file in the current folder. SQLite is tuned so that several local workers can share one file; PostgreSQL
 gets ``pool_pre_ping`` so that a restarted server does not hand out dead connections.
 """
 
@@ -17,19 +17,19 @@ import optuna
 import sqlalchemy
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from hpo.errors import HpoError, UsageError
-
-DEFAULT_SQLITE_FILE = "hpo.db"
+from hpo.settings import DEFAULT_SQLITE_FILE
+from hpo.trials._retry import Retrier, is_transient
 SQLITE_BUSY_TIMEOUT_S = 120
 
 _PASSWORD_IN_URL = re.compile(r"(?P<head>://[^:/@]+:)(?P<password>[^@]*)(?P<tail>@)")
 
 
 def resolve_url(url: str | None) -> str:
-    """The storage URL to use: the given one, ``HPO_STORAGE``, or ``sqlite:///hpo.db``."""
-    return url or os.environ.get("HPO_STORAGE") or f"sqlite:///{DEFAULT_SQLITE_FILE}"
+    """The storage URL to use: the given one (flag or ``HPO_STORAGE``), or ``sqlite:///hpo.db``."""
+    return url or f"sqlite:///{DEFAULT_SQLITE_FILE}"
 
 
 def mask_url(url: str) -> str:
@@ -63,6 +63,10 @@ def _engine_kwargs(parsed: sqlalchemy.engine.URL) -> dict[str, Any]:
         # from hanging the CLI.
         return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}}
     return {"pool_pre_ping": True}
+
+
+class StorageMissing(HpoError):
+    """A read-only command was pointed at an SQLite file that does not exist."""
 
 
 # SQLite engines whose transactions take the write lock at BEGIN; see _sqlite_on_begin.
@@ -109,44 +113,60 @@ def open_storage(
     *,
     heartbeat_interval: int | None = None,
     grace_period: int | None = None,
+    retrier: Retrier | None = None,
+    must_exist: bool = False,
 ) -> optuna.storages.RDBStorage:
     """Open (and if needed create the schema of) the storage at ``url``.
 
+    With a ``retrier``, an unreachable database is waited for (hpo.trials._retry) instead of
+    failing at once. With ``must_exist``, an SQLite file that does not exist yet is an error
+    rather than created: read-only commands never leave an empty database behind.
+
     Raises:
         UsageError: the URL is malformed or names an unsupported database.
-        HpoError: the database cannot be reached.
+        HpoError: the database cannot be reached (in time), or ``must_exist`` and it does not.
     """
     url = resolve_url(url)
     parsed = _check_url(url)
     if parsed.get_backend_name() == "sqlite":
-        _check_sqlite_folder(url, parsed)
-    callback = None
-    if heartbeat_interval is not None:
-        callback = retry_callback()
-    try:
-        storage = optuna.storages.RDBStorage(
+        _check_sqlite_file(url, parsed, must_exist)
+    callback = retry_callback() if heartbeat_interval is not None else None
+
+    def connect() -> optuna.storages.RDBStorage:
+        return optuna.storages.RDBStorage(
             url,
             engine_kwargs=_engine_kwargs(parsed),
             heartbeat_interval=heartbeat_interval,
             grace_period=grace_period,
             heartbeat_stale_trial_callback=callback,
         )
-        if parsed.get_backend_name() == "sqlite":
-            _SERIALIZED_ENGINES.add(storage.engine)
-    except (OperationalError, DBAPIError) as exc:
+
+    try:
+        storage = retrier.call(connect, "open the storage") if retrier else connect()
+    except Exception as exc:
+        if not is_transient(exc):
+            if isinstance(exc, (NoSuchModuleError, ModuleNotFoundError)):
+                raise UsageError(f"storage URL {mask_url(url)!r} needs a driver: {exc}") from None
+            raise
+        orig = exc.orig if isinstance(exc, DBAPIError) else exc
         raise HpoError(
-            f"cannot reach storage {mask_url(url)}: {first_line(exc.orig or exc)}; "
+            f"cannot reach storage {mask_url(url)}: {first_line(orig or exc)}; "
             "check that the database server is running and the URL is right "
             "(--storage or HPO_STORAGE)"
         ) from None
-    except (NoSuchModuleError, ModuleNotFoundError) as exc:
-        raise UsageError(f"storage URL {mask_url(url)!r} needs a driver: {exc}") from None
+    if parsed.get_backend_name() == "sqlite":
+        _SERIALIZED_ENGINES.add(storage.engine)
     return storage
 
 
-def _check_sqlite_folder(url: str, parsed: sqlalchemy.engine.URL) -> None:
+def _check_sqlite_file(url: str, parsed: sqlalchemy.engine.URL, must_exist: bool) -> None:
     database = parsed.database
     if database and database != ":memory:":
+        if must_exist and not os.path.exists(database):
+            raise StorageMissing(
+                f"no storage at {url} (no such file); create a study with `hpo study create`, "
+                "or pass --storage / HPO_STORAGE"
+            )
         folder = os.path.dirname(os.path.abspath(database))
         if not os.path.isdir(folder):
             raise HpoError(

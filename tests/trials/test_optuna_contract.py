@@ -1,4 +1,4 @@
-"""Optuna's internals behind hpo.optuna_internals: batched user attrs, against real databases."""
+"""Optuna's internals behind hpo.trials._optuna: batched user attrs, against real databases."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy
 
 from hpo.config import StudyConfig
-from hpo.optuna_internals import rdb_backend, set_user_attrs, storage_of, trial_id
-from hpo.storage import open_storage
+from hpo.trials._optuna import rdb_backend, set_user_attrs, storage_of, trial_id
+from hpo.trials.storage import open_storage
 from hpo.studies.create import create
-from hpo.worker.claim import claim
+from tests.helpers import claim
 
 ATTRS: dict[str, Any] = {
     "n_params": 12345,

@@ -32,7 +32,7 @@ from optuna.storages import RDBStorage
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from hpo.optuna_internals import oldest_open_trial_id, rdb_backend, read_trials, study_id, trial_id, trial_states_above
+from hpo.trials._optuna import oldest_open_trial_id, rdb_backend, read_trials, study_id, trial_id, trial_states_above
 
 NOT_WAITING = (TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 DEFAULT_MAX_TRIALS = 1000  # the sampler's history bound; 8.5x slower TPE at 10,000 trials without it

@@ -7,12 +7,12 @@ import pytest
 from optuna.trial import TrialState, create_trial
 
 from hpo.config import StudyConfig
-from hpo.storage import open_storage
+from hpo.trials.storage import open_storage
 from hpo.studies.create import create
-from hpo.studies.history import HISTORIES, HistoryPruner, HistorySampler, TrialHistory, bounded, rdb_backend
+from hpo.trials.history import HISTORIES, HistoryPruner, HistorySampler, TrialHistory, bounded, rdb_backend
 from hpo.studies.samplers import make_pruner, make_sampler
 from hpo.spaces import get_space
-from hpo.worker.claim import claim
+from tests.helpers import claim
 
 
 def _study(url: str, budget: int = 6) -> optuna.Study:
@@ -20,7 +20,7 @@ def _study(url: str, budget: int = 6) -> optuna.Study:
     study, _ = create("s", config, open_storage(url))
     return optuna.load_study(
         study_name="s", storage=open_storage(url),
-        sampler=make_sampler(config, get_space("sleep")), pruner=make_pruner(config),
+        sampler=make_sampler(config, get_space("sleep"), 0), pruner=make_pruner(config),
     )
 
 

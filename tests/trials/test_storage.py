@@ -6,7 +6,8 @@ import optuna
 import pytest
 
 from hpo.errors import HpoError, UsageError
-from hpo.storage import mask_url, open_storage, resolve_url
+from hpo.settings import Settings
+from hpo.trials.storage import StorageMissing, mask_url, open_storage, resolve_url
 from tests.conftest import free_port
 
 
@@ -14,10 +15,18 @@ def test_default_is_an_sqlite_file_in_the_current_folder() -> None:
     assert resolve_url(None) == "sqlite:///hpo.db"
 
 
-def test_environment_variable_wins_over_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HPO_STORAGE", "sqlite:///other.db")
-    assert resolve_url(None) == "sqlite:///other.db"
-    assert resolve_url("sqlite:///flag.db") == "sqlite:///flag.db"
+def test_environment_variable_wins_over_default_and_a_flag_over_both() -> None:
+    settings = Settings.from_env({"HPO_STORAGE": "sqlite:///other.db"})
+    assert settings.storage_url == "sqlite:///other.db"
+    assert settings.replace(storage="sqlite:///flag.db").storage_url == "sqlite:///flag.db"
+    assert settings.replace(storage=None).storage_url == "sqlite:///other.db"  # an unset flag keeps the env
+
+
+def test_read_only_opening_never_creates_an_sqlite_file(tmp_path) -> None:  # noqa: ANN001
+    path = tmp_path / "none.db"
+    with pytest.raises(StorageMissing, match="no storage at .*none.db"):
+        open_storage(f"sqlite:///{path}", must_exist=True)
+    assert not path.exists()
 
 
 def test_passwords_are_masked() -> None:

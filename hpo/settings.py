@@ -1,0 +1,104 @@
+"""Settings: the environment and command-line flags, resolved once into one typed object.
+
+The CLI builds a :class:`Settings` at its edge (flags first, then ``HPO_*`` variables, then
+defaults) and passes it down the call chain; library modules never read ``os.environ`` for
+these. A malformed value is one line naming the variable, its value and the rule::
+
+    error: HPO_NUM_THREADS is '0', but must be an integer >= 1
+
+Example:
+    >>> Settings.from_env({"HPO_DB_RETRY_TIMEOUT": "30"}).db_retry_timeout
+    30.0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from hpo.errors import UsageError
+
+T = TypeVar("T")
+
+DEFAULT_SQLITE_FILE = "hpo.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where things live and how a process behaves; the same for every command."""
+
+    storage: str | None = None  # HPO_STORAGE; None = sqlite:///hpo.db in the current folder
+    artifacts: str | None = None  # HPO_ARTIFACTS; None = the study's recorded store, else ./artifacts
+    data_dir: str | None = None  # HPO_DATA_DIR
+    device: str = "auto"  # HPO_DEVICE: auto | cpu | cuda | cuda:N | cuda:auto
+    # Seconds to wait out a database outage (start-up, claims, reports) before giving up.
+    db_retry_timeout: float = 3600.0  # HPO_DB_RETRY_TIMEOUT
+    # Checkpoint when the training since the last one is worth this many checkpoint costs.
+    checkpoint_ratio: float = 20.0  # HPO_CHECKPOINT_RATIO; 0 = every epoch
+    num_threads: int | None = None  # HPO_NUM_THREADS; None = available cores / workers_per_host
+    workers_per_host: int = 1  # HPO_WORKERS_PER_HOST
+    worker_index: int | None = None  # HPO_WORKER_INDEX: this worker's place on its host (GPU choice)
+    gpu_counter: str | None = None  # HPO_GPU_COUNTER: a file that deals out worker ordinals
+
+    @property
+    def storage_url(self) -> str:
+        return self.storage or f"sqlite:///{DEFAULT_SQLITE_FILE}"
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes``; None values are ignored, so unset flags keep the env's value."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Parse the ``HPO_*`` variables; raises UsageError naming a malformed one."""
+        env = os.environ if environ is None else environ
+
+        def get(name: str, parse: Callable[[str, str], T], default: T) -> T:
+            raw = env.get(name, "").strip()
+            return parse(name, raw) if raw else default
+
+        return cls(
+            storage=get("HPO_STORAGE", _text, None),
+            artifacts=get("HPO_ARTIFACTS", _text, None),
+            data_dir=get("HPO_DATA_DIR", _text, None),
+            device=get("HPO_DEVICE", _text, "auto"),
+            db_retry_timeout=get("HPO_DB_RETRY_TIMEOUT", _number(minimum=0), 3600.0),
+            checkpoint_ratio=get("HPO_CHECKPOINT_RATIO", _number(minimum=0), 20.0),
+            num_threads=get("HPO_NUM_THREADS", _integer(minimum=1), None),
+            workers_per_host=get("HPO_WORKERS_PER_HOST", _integer(minimum=1), 1),
+            worker_index=get("HPO_WORKER_INDEX", _integer(minimum=0), None),
+            gpu_counter=get("HPO_GPU_COUNTER", _text, None),
+        )
+
+
+def _text(_name: str, raw: str) -> str:
+    return raw
+
+
+def _integer(minimum: int) -> Callable[[str, str], int]:
+    def parse(name: str, raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise UsageError(f"{name} is {raw!r}, but must be an integer >= {minimum}")
+        return value
+
+    return parse
+
+
+def _number(minimum: float) -> Callable[[str, str], float]:
+    def parse(name: str, raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = float("nan")
+        if not value >= minimum:  # also catches NaN
+            raise UsageError(f"{name} is {raw!r}, but must be a number >= {minimum:g}")
+        return value
+
+    return parse

@@ -1,0 +1,76 @@
+"""The trial record: every key hpo writes on a trial, and the stored model's metadata, typed.
+
+Workers write these; ``hpo study show``, the report, export and retrain read them. One
+definition here means a reader never imports the worker to know a key, and a renamed key is
+one edit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Final
+
+
+class TrialKeys:
+    """User-attr keys of a trial (plain strings, so Optuna's CLI and dashboard show them)."""
+
+    FAIL_REASON: Final = "fail_reason"  # why a trial failed, was pruned for NaN, or was handed back
+    MODEL: Final = "model_artifact_id"  # the final weights (a ModelMeta checkpoint) in the artifact store
+    RESUME: Final = "resume_artifact_id"  # the newest resumable checkpoint of an unfinished trial
+    RESUME_EPOCH: Final = "resume_epoch"  # the epoch that checkpoint ends
+    RESUMED_FROM: Final = "resumed_from_epoch"
+    TRAIN_CONFIG: Final = "train_config"  # hpo.training.TrainConfig.to_dict(): what retrain reruns
+    WORKER: Final = "worker"  # the WorkerIdentity name of the attempt's worker
+    SAMPLER_SEED: Final = "sampler_seed"
+    GRAD_NORMS: Final = "grad_norms_epoch1"  # per-layer gradient norms of the first epoch
+
+
+# Final metrics a completed trial records, in the order tables show them.
+METRIC_KEYS: tuple[str, ...] = (
+    "val_accuracy", "val_loss", "val_precision", "val_recall", "val_f1", "val_mcc", "val_roc_auc",
+    "n_params", "latency_ms", "train_seconds", "epochs_trained",
+)
+
+
+@dataclass(frozen=True)
+class TrialSetup:
+    """What an attempt trains with, written in one commit when it starts."""
+
+    seed: int
+    device: str
+    threads: int
+    worker: str
+    sampler_seed: int | None
+    versions: dict[str, str]
+    train_config: dict[str, Any]
+    resumed_from_epoch: int | None = None
+
+    def to_attrs(self) -> dict[str, Any]:
+        attrs = dataclasses.asdict(self)
+        if self.resumed_from_epoch is None:
+            del attrs[TrialKeys.RESUMED_FROM]
+        return attrs
+
+
+@dataclass(frozen=True)
+class ModelMeta:
+    """The metadata stored beside a trial's final weights; everything needed to rebuild it."""
+
+    model: dict[str, Any]  # the architecture spec hpo.models.build_model takes
+    train_config: dict[str, Any]
+    params: dict[str, Any]
+    dataset: str
+    input_shape: list[int]
+    num_classes: int
+    classes: list[str]
+    normalization: dict[str, Any]
+    metrics: dict[str, Any]
+    history: list[dict[str, Any]]
+    versions: dict[str, str]
+    study: str
+    trial: int
+    study_config: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
