@@ -4,21 +4,52 @@ The location comes from ``--artifacts``, else ``HPO_ARTIFACTS``, else the folder
 the study when it was created, else ./artifacts. An ``s3://BUCKET`` location uses Optuna's
 Boto3ArtifactStore, configured the way boto3 always is (AWS_* variables, AWS_ENDPOINT_URL for
 S3-compatible stores); see docs/distributed.md.
+
+Listed and unlisted files: :func:`upload_file` links a file to its trial the way
+``optuna.artifacts.upload_artifact`` does (metadata in the trial's system attrs), so
+optuna-dashboard lists it; use it for files that are kept, such as a trial's final model.
+:func:`store_unlisted` writes a file under a fresh id without that metadata; use it for
+transient files that are deleted later, such as resume checkpoints. Optuna cannot change a
+finished trial's system attrs, so a listed file deleted after the trial ends would stay listed
+for good, pointing at nothing.
 """
 
 from __future__ import annotations
 
+import mimetypes
 import os
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
 import optuna
 from optuna.artifacts import FileSystemArtifactStore, download_artifact, upload_artifact
+from optuna.artifacts.exceptions import ArtifactNotFound
 
 from hpo.errors import HpoError, UsageError
 
 DEFAULT_FOLDER = "artifacts"
+
+# Media types for the files hpo stores, by suffix. The system's table may guess wrong: Debian's
+# /etc/mime.types maps .pt to application/vnd.snesdev-page-table (a SNES ROM format).
+MIMETYPES = {
+    ".pt": "application/octet-stream",
+    ".pth": "application/octet-stream",
+    ".ckpt": "application/octet-stream",
+    ".onnx": "application/octet-stream",
+}
+
+
+def mimetype_of(filename: str) -> str | None:
+    """The media type hpo serves ``filename`` as, when hpo knows its suffix; else None."""
+    return MIMETYPES.get(os.path.splitext(filename)[1].lower())
+
+
+def register_mimetypes() -> None:
+    """Teach this process's :mod:`mimetypes` hpo's suffixes (optuna and the dashboard guess by them)."""
+    for suffix, mimetype in MIMETYPES.items():
+        mimetypes.add_type(mimetype, suffix)
 
 
 def resolve_location(explicit: str | None = None, recorded: str | None = None) -> str:
@@ -51,8 +82,42 @@ def _open_s3(location: str) -> Any:
 
 
 def upload_file(store: Any, path: str, trial: optuna.Trial | optuna.trial.FrozenTrial, storage: Any = None) -> str:
-    """Upload ``path`` and link it to ``trial``; returns the artifact id."""
-    return upload_artifact(artifact_store=store, file_path=path, study_or_trial=trial, storage=storage)
+    """Upload ``path`` and link it to ``trial`` (optuna-dashboard lists it); returns the artifact id."""
+    return upload_artifact(artifact_store=store, file_path=path, study_or_trial=trial, storage=storage,
+                           mimetype=mimetype_of(path))
+
+
+def store_unlisted(store: Any, path: str) -> str:
+    """Write ``path`` under a fresh artifact id, linked to no trial or study; returns the id.
+
+    Nothing records it but the id the caller keeps, so deleting it later
+    (:func:`remove_quietly`) leaves no listing behind.
+    """
+    artifact_id = str(uuid.uuid4())
+    with open(path, "rb") as f:
+        store.write(artifact_id, f)
+    return artifact_id
+
+
+def exists(store: Any, artifact_id: str) -> bool:
+    """Whether the store holds ``artifact_id``. Errors other than "not found" propagate."""
+    client, bucket = getattr(store, "client", None), getattr(store, "bucket", None)
+    if client is not None and isinstance(bucket, str) and hasattr(client, "head_object"):
+        # Boto3ArtifactStore: a HEAD request, not a download.
+        from botocore.exceptions import ClientError
+
+        try:
+            client.head_object(Bucket=bucket, Key=artifact_id)
+        except ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+    try:
+        store.open_reader(artifact_id).close()
+    except ArtifactNotFound:
+        return False
+    return True
 
 
 def download_to_temp(store: Any, artifact_id: str, suffix: str = ".pt") -> Path:

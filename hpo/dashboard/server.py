@@ -2,7 +2,9 @@
 
 optuna-dashboard has no authentication and does have write endpoints, so the default host is
 127.0.0.1. gunicorn serves it when installed (``pip install hpo[serve]``); otherwise the
-dashboard's own wsgiref server, which is fine for one user.
+dashboard's own wsgiref server, which is fine for one user. hpo.dashboard.middleware sits in
+front of it: only files the artifact store still holds are listed, ``.pt`` files are served as
+``application/octet-stream``, and objectives carry their metric names.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from hpo import artifacts
-from hpo.storage import mask_url, open_storage, resolve_url
+from hpo.dashboard.middleware import DashboardFixes
+from hpo.trials.storage import mask_url, open_storage, resolve_url
 
 log = logging.getLogger("hpo.dashboard")
 
@@ -25,9 +28,10 @@ def make_app(storage_url: str | None, artifact_location: str | None) -> Any:
     """The dashboard's WSGI app; opening the storage first also creates its schema."""
     from optuna_dashboard import wsgi
 
+    artifacts.register_mimetypes()  # the dashboard's own uploads guess types by suffix
     storage = open_storage(storage_url)
     store = artifacts.open_store(artifacts.resolve_location(artifact_location))
-    return wsgi(storage, artifact_store=store)
+    return DashboardFixes(wsgi(storage, artifact_store=store), storage, store)
 
 
 def _gunicorn_available() -> bool:

@@ -1,4 +1,8 @@
-"""Data sets that torchvision knows: Fashion-MNIST, MNIST, CIFAR-10 and CIFAR-100."""
+"""Data sets that torchvision knows: Fashion-MNIST, MNIST, CIFAR-10 and CIFAR-100.
+
+They live in one data folder (hpo.data.locations: HPO_DATA_DIR, else the user's cache), which
+callers pass as ``data_dir``; None means the folder the environment names.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ import torch
 from torchvision import datasets as tv
 
 from hpo.data.base import DatasetUnavailable, ImageData
-from hpo.data.locations import DEBIAN_FASHION_MNIST, data_dirs, writable_data_dir
+from hpo.data.locations import DEBIAN_FASHION_MNIST, data_dir_from_env, resolve_data_dir
 
 # Name -> (torchvision class, the folder torchvision expects under its root).
 TORCHVISION_SETS: dict[str, tuple[Any, str]] = {
@@ -27,6 +31,11 @@ TORCHVISION_SETS: dict[str, tuple[Any, str]] = {
 _HOW_TO_GET = {
     "fashion-mnist": "install Debian's dataset-fashion-mnist package, or pass --download",
 }
+
+
+def _root(data_dir: str | os.PathLike[str] | None) -> Path:
+    """HPO_DATA_DIR's value as given by the caller; None: the folder the environment names."""
+    return resolve_data_dir(data_dir) if data_dir is not None else data_dir_from_env()
 
 
 def _link_debian_fashion_mnist(root: Path) -> bool:
@@ -50,24 +59,22 @@ def _link_debian_fashion_mnist(root: Path) -> bool:
     return True
 
 
-def _open(name: str, train: bool, download: bool) -> Any:
+def _open(name: str, train: bool, download: bool, root: Path) -> Any:
     cls, _folder = TORCHVISION_SETS[name]
-    roots = data_dirs()
-    for root in roots:
-        try:
-            return cls(root=str(root), train=train, download=False)
-        except RuntimeError:
-            continue
-    if name == "fashion-mnist" and _link_debian_fashion_mnist(writable_data_dir()):
-        return cls(root=str(writable_data_dir()), train=train, download=False)
+    try:
+        return cls(root=str(root), train=train, download=False)
+    except RuntimeError:
+        pass
+    if name == "fashion-mnist" and _link_debian_fashion_mnist(root):
+        return cls(root=str(root), train=train, download=False)
     if download:
-        return cls(root=str(writable_data_dir()), train=train, download=True)
-    looked = ", ".join(str(r) for r in roots)
+        return cls(root=str(root), train=train, download=True)
+    looked = str(root)
     if name == "fashion-mnist":
         looked += f", {DEBIAN_FASHION_MNIST}"
     how = _HOW_TO_GET.get(name, "pass --download on a machine with internet access")
     raise DatasetUnavailable(
-        f"data set {name!r} not found (looked in {looked}); {how}, or set HPO_DATA_DIR"
+        f"data set {name!r} not found (looked in {looked}); {how}, or set HPO_DATA_DIR to a folder that has it"
     )
 
 
@@ -79,10 +86,11 @@ def _to_uint8_nchw(data: Any) -> torch.Tensor:
     return tensor.permute(0, 3, 1, 2).contiguous()  # (N, H, W, C) colour
 
 
-def load_torchvision(name: str, download: bool = False) -> ImageData:
+def load_torchvision(name: str, download: bool = False, data_dir: str | os.PathLike[str] | None = None) -> ImageData:
+    root = _root(data_dir)
     parts = {}
     for split, train in (("train", True), ("test", False)):
-        ds = _open(name, train, download)
+        ds = _open(name, train, download, root)
         parts[split] = (_to_uint8_nchw(ds.data), torch.as_tensor(np.asarray(ds.targets)).long())
     return ImageData(
         name=name,
@@ -94,8 +102,9 @@ def load_torchvision(name: str, download: bool = False) -> ImageData:
     )
 
 
-def is_available(name: str) -> bool:
+def is_available(name: str, data_dir: str | os.PathLike[str] | None = None) -> bool:
     _cls, folder = TORCHVISION_SETS[name]
-    if any((root / folder).is_dir() for root in data_dirs()):
+    root = _root(data_dir)
+    if (root / folder).is_dir():
         return True
     return name == "fashion-mnist" and DEBIAN_FASHION_MNIST.is_dir()

@@ -1,4 +1,4 @@
-"""A real browser opens `hpo dashboard` and finds the study and its trials."""
+"""A real browser opens `hpo dashboard` and finds the study, its trials and its objective's name."""
 
 from __future__ import annotations
 
@@ -58,6 +58,8 @@ def test_dashboard_shows_the_study_and_its_trials(dashboard_url: str) -> None:
         for trial in trials:
             page.get_by_text(f"Trial {trial.number}", exact=True).filter(visible=True).first.wait_for()
         body = page.inner_text("body")
+    # The objective carries its metric's name, not "Objective 0".
+    assert "val_accuracy" in body and "Objective 0" not in body
     states = {"COMPLETE": "Complete", "PRUNED": "Pruned"}
     for state, label in states.items():
         expected = sum(t.state.name == state for t in trials)
