@@ -44,3 +44,8 @@ def data_dir_from_env(environ: Mapping[str, str] | None = None) -> Path:
     """:func:`resolve_data_dir` from ``HPO_DATA_DIR`` and ``XDG_CACHE_HOME`` in ``environ``."""
     env = os.environ if environ is None else environ
     return resolve_data_dir(env.get("HPO_DATA_DIR"), env.get("XDG_CACHE_HOME"), env.get("HOME") or None)
+
+
+def writable_data_dir() -> Path:
+    """The data folder the environment names; kept for callers written before :func:`data_dir_from_env`."""
+    return data_dir_from_env()
