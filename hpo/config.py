@@ -34,7 +34,7 @@ class StudyConfig:
 
     space: str
     dataset: str
-    budget: int  # logical trials: each ends exactly once as complete, pruned or failed
+    budget: int | None  # logical trials, each ending exactly once; None: as many as time_budget_s allows
     epochs: int
     objectives: tuple[str, ...] = ("accuracy",)
     sampler: str = "tpe"
@@ -48,6 +48,8 @@ class StudyConfig:
     grace_period: int = 60  # seconds without a heartbeat before a trial counts as stale
     # Trial 0 trains the space's defaults (hpo.studies.create). False for studies made before.
     warm_start: bool = False
+    # Wall-clock seconds for the whole study, from its first claimed trial; None: no limit.
+    time_budget_s: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -9,7 +9,7 @@ from typing import Any
 import click
 import optuna
 
-from hpo.formatting import fmt, table
+from hpo.formatting import fmt, format_duration, table
 from hpo.cli.options import artifacts_option, current_settings, storage_option
 from hpo.config import OBJECTIVES, StudyConfig
 from hpo.errors import UsageError
@@ -36,11 +36,36 @@ def _objectives(value: str) -> tuple[str, ...]:
     return names
 
 
+class DurationType(click.ParamType):
+    """``90s``, ``30m``, ``2h`` (or plain seconds) -> seconds."""
+
+    name = "duration"
+    UNITS = {"s": 1, "m": 60, "h": 3600}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, (int, float)):
+            return float(value)
+        text = str(value).strip().lower()
+        unit = text[-1:] if text[-1:] in self.UNITS else "s"
+        number = text[:-1] if text[-1:] in self.UNITS else text
+        try:
+            seconds = float(number) * self.UNITS[unit]
+        except ValueError:
+            self.fail(f"{value!r} is not a duration; use e.g. 90s, 30m or 2h", param, ctx)
+        if not seconds > 0:
+            self.fail(f"{value!r} must be positive", param, ctx)
+        return seconds
+
+
 @study_group.command("create")
 @click.argument("name")
 @click.option("--space", required=True, help="Search space: a name from `hpo spaces`, a .py file, or a module.")
 @click.option("--dataset", required=True, help="Data set: a name from `hpo datasets`, or imagefolder:PATH.")
-@click.option("--trials", type=click.IntRange(min=1), required=True, help="Budget: the exact number of trials.")
+@click.option("--trials", type=click.IntRange(min=1), default=None,
+              help="Budget: the exact number of trials (configurations). Give it, --time-budget, or both.")
+@click.option("--time-budget", type=DurationType(), default=None, metavar="DURATION",
+              help="Budget: wall-clock time for the whole study, e.g. 90s, 30m, 2h; it starts with the first "
+                   "trial. No trial starts after it; running ones stop at their next epoch and keep what they reached.")
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Epochs per trial. Default: the space's.")
 @click.option("--sampler", type=click.Choice(list(SAMPLERS)), default="tpe", show_default=True)
 @click.option("--pruner", type=click.Choice(list(PRUNERS)), default="asha", show_default=True)
@@ -58,7 +83,7 @@ def _objectives(value: str) -> tuple[str, ...]:
 @click.option("--if-exists", type=click.Choice(IF_EXISTS), default="fail", show_default=True)
 @storage_option
 @artifacts_option
-def create_cmd(name: str, space: str, dataset: str, trials: int, epochs: int | None, sampler: str, pruner: str,
+def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_budget: float | None, epochs: int | None, sampler: str, pruner: str,
                objectives: str, seed: int, batch_size: int | None, train_subset: int | None, val_subset: int | None,
                val_fraction: float, heartbeat_interval: int, grace_period: int, warm_start: bool | None,
                if_exists: str, storage: str | None, artifacts: str | None) -> None:
@@ -75,7 +100,7 @@ def create_cmd(name: str, space: str, dataset: str, trials: int, epochs: int | N
         space=canonical_spec(space), dataset=dataset, budget=trials, epochs=epochs or resolved.default_epochs,
         objectives=objective_names, sampler=sampler, pruner=pruner, seed=seed, batch_size=batch_size, train_subset=train_subset,
         val_subset=val_subset, val_fraction=val_fraction, heartbeat_interval=heartbeat_interval,
-        grace_period=grace_period, extra=extra,
+        grace_period=grace_period, extra=extra, time_budget_s=time_budget,
         warm_start=warm_start_default(resolved, sampler) if warm_start is None else warm_start,
     )
     settings = current_settings(storage=storage)
@@ -84,7 +109,9 @@ def create_cmd(name: str, space: str, dataset: str, trials: int, epochs: int | N
     backend = open_storage(url, retrier=Retrier(settings.db_retry_timeout))
     study, created = create(name, config, backend, if_exists=if_exists)
     if created:
-        click.echo(f"created study {name!r} in {mask_url(url)}: {resolved.name} on {dataset}, {trials} trials x {config.epochs} epochs"
+        trials = study.user_attrs.get("budget")  # a grid without --trials: the whole grid
+        budget = " and ".join(b for b in (f"{trials} trials" if trials else "", format_duration(time_budget) if time_budget else "") if b)
+        click.echo(f"created study {name!r} in {mask_url(url)}: {resolved.name} on {dataset}, {budget} x up to {config.epochs} epochs"
                    + (" (trial 0: the space's defaults)" if config.warm_start else ""))
         click.echo(f"start workers with: hpo worker {name}" + (f" --storage '{mask_url(url)}'" if storage else ""))
     else:
@@ -130,8 +157,14 @@ def _print_summary(info: dict[str, Any]) -> None:
     click.echo(f"  space {cfg['space']} on {cfg['dataset']}, {cfg['epochs']} epochs/trial, sampler {cfg['sampler']}, "
                f"pruner {cfg['pruner']}, objectives {', '.join(cfg['objectives'])}"
                + (", warm start (trial 0: the space's defaults)" if cfg.get("warm_start") else ""))
-    click.echo(f"  budget {p['budget']}: {p['finished']} finished ({p['complete']} complete, {p['pruned']} pruned, "
-               f"{p['failed']} failed), {p['running']} running, {p['waiting']} waiting; {p['retried']} attempts retried")
+    budget = f"budget {p['budget']} trials" if p["budget"] else "no trial budget"
+    click.echo(f"  {budget}: {p['finished']} finished ({p['complete']} complete, {p['pruned']} pruned, "
+               f"{p['failed']} failed), {p['running']} running, {p['waiting']} waiting"
+               + (f" ({p['paused']} paused at a rung)" if p.get("paused") else "") + f"; {p['retried']} attempts retried")
+    if info.get("time"):
+        click.echo(f"  time budget {info['time']}")
+    if info.get("ended"):
+        click.echo(f"  ended: {info['ended']}")
     if info["stale_running"]:
         click.echo(f"  stale: trials {', '.join(map(str, info['stale_running']))} have no recent heartbeat; "
                    f"`hpo study recover {info['study']}` re-queues them")
@@ -157,7 +190,7 @@ def show_cmd(name: str, as_json: bool, watch: float | None, storage: str | None)
     queue = _open_queue(name, storage)
     url = mask_url(current_settings(storage=storage).storage_url)
     while True:
-        info = summarize(queue.study, url, queue.stale_numbers())
+        info = summarize(queue, url)
         if as_json:
             click.echo(json.dumps(info, indent=2, default=str))
         else:

@@ -28,7 +28,7 @@ from typing import Any
 from optuna.artifacts import FileSystemArtifactStore
 
 from hpo import artifacts
-from hpo.dashboard.metric_names import names_from_user_attrs
+from hpo.studies.metric_names import names_from_user_attrs
 
 ARTIFACTS_ATTR_PREFIX = "artifacts:"  # optuna.artifacts' key for an artifact's metadata
 _ID = r"(?P<artifact_id>[0-9a-fA-F-]+)"

@@ -13,6 +13,11 @@ the budget stays exact.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+import random
+from typing import Any
+
 import optuna
 
 from hpo import data
@@ -20,7 +25,9 @@ from hpo.config import MARKER, OBJECTIVES, StudyConfig
 from hpo.errors import HpoError, UsageError, unknown_name
 from hpo.trials.slots import add_waiting_slots
 from hpo.spaces import SearchSpace, get_space
+from hpo.studies.metric_names import label_objectives
 from hpo.studies.samplers import PRUNERS, SAMPLERS
+from hpo.trials.promotion import PROMOTE
 
 IF_EXISTS = ("fail", "skip")
 
@@ -39,16 +46,23 @@ def validate(config: StudyConfig) -> SearchSpace:
     for objective in config.objectives:
         if objective not in OBJECTIVES:
             raise unknown_name("objective", objective, OBJECTIVES)
-    if config.budget < 1:
+    if config.budget is None and config.time_budget_s is None and config.sampler != "grid":
+        raise UsageError("give a budget: --trials N, --time-budget DURATION (e.g. 30m), or both")
+    if config.budget is not None and config.budget < 1:
         raise UsageError(f"--trials is {config.budget}, but must be at least 1")
+    if config.time_budget_s is not None and config.time_budget_s <= 0:
+        raise UsageError(f"--time-budget is {config.time_budget_s:g}s, but must be positive")
+    if config.pruner == PROMOTE and len(config.objectives) > 1:
+        raise UsageError(f"--pruner {PROMOTE} ranks trials by one objective, and "
+                         f"--objectives has {len(config.objectives)}; pass one objective or another pruner")
     if config.epochs < 1:
         raise UsageError(f"--epochs is {config.epochs}, but must be at least 1")
     space.check_epochs(config.epochs)  # optimizer combinations need an epoch per phase
     if config.sampler == "grid":
-        try:
-            space.grid()
-        except ValueError as exc:
-            raise UsageError(f"--sampler grid does not fit space {space.name!r}: {exc}") from None
+        cells = grid_cells(space, config)  # raises for spaces a grid cannot enumerate
+        if config.budget is not None and config.budget > len(cells):
+            raise UsageError(f"--trials is {config.budget}, but the grid of space {space.name!r} has "
+                             f"{len(cells)} cells; pass --trials {len(cells)} (or fewer, for a random subset)")
     if config.warm_start:
         if space.defaults is None:
             raise UsageError(f"--warm-start needs defaults, and space {space.name!r} declares none; "
@@ -61,6 +75,17 @@ def validate(config: StudyConfig) -> SearchSpace:
     return space
 
 
+def grid_cells(space: SearchSpace, config: StudyConfig) -> list[dict[str, Any]]:
+    """The grid's cells, in an order shuffled by the study's seed; ``--trials`` takes a prefix."""
+    try:
+        grid = space.grid()
+    except ValueError as exc:
+        raise UsageError(f"--sampler grid does not fit space {space.name!r}: {exc}") from None
+    cells = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    random.Random(config.seed).shuffle(cells)
+    return cells[: config.budget] if config.budget is not None else cells
+
+
 def warm_start_default(space: SearchSpace, sampler: str) -> bool:
     """Warm start unless the space has no defaults or the grid sampler enumerates the space."""
     return space.defaults is not None and sampler != "grid"
@@ -71,6 +96,8 @@ def create(
 ) -> tuple[optuna.Study, bool]:
     """Create the study (or find it, with ``if_exists="skip"``). Returns (study, created)."""
     space = validate(config)
+    if config.sampler == "grid" and config.budget is None:
+        config = dataclasses.replace(config, budget=len(grid_cells(space, config)))  # the whole grid
     if if_exists not in IF_EXISTS:
         raise unknown_name("--if-exists mode", if_exists, IF_EXISTS)
     try:
@@ -82,6 +109,7 @@ def create(
             f"study {name!r} already exists; pick another name, delete it with "
             f"`hpo study delete {name} --yes`, or pass --if-exists skip"
         ) from None
+    label_objectives(study, config.objectives)  # the dashboard shows val_accuracy, not "Objective 0"
     attrs = config.to_user_attrs()
     marker = attrs.pop(MARKER)
     for key, value in attrs.items():
@@ -90,7 +118,13 @@ def create(
     if config.warm_start:
         # Made first, so it has the smallest trial id: the first claim takes it.
         study.enqueue_trial(dict(space.defaults or {}))
-    add_waiting_slots(study, config.budget - int(config.warm_start))
+    if config.sampler == "grid":
+        # One slot per grid cell, its params fixed: any number of workers runs each cell
+        # exactly once (GridSampler's own bookkeeping races between workers).
+        add_waiting_slots(study, 0, fixed_params=grid_cells(space, config))
+    elif config.budget is not None:
+        add_waiting_slots(study, config.budget - int(config.warm_start))
+    # else: a time budget alone; workers add slots as they need them (hpo.trials.queue).
     # The marker goes last: a worker that sees it knows the study is complete.
     study.set_user_attr(MARKER, marker)
     return study, True

@@ -23,19 +23,11 @@ from collections.abc import Callable
 import optuna
 
 from hpo.config import StudyConfig
-from hpo.errors import UsageError
 from hpo.spaces import SearchSpace
+from hpo.trials.promotion import PROMOTE
 from hpo.trials.history import HISTORIES, HistoryPruner, HistorySampler
 
 SamplerFactory = Callable[[StudyConfig, SearchSpace, int | None], optuna.samplers.BaseSampler]
-
-
-def _grid(config: StudyConfig, space: SearchSpace, seed: int | None) -> optuna.samplers.BaseSampler:
-    try:
-        grid = space.grid()
-    except ValueError as exc:
-        raise UsageError(f"--sampler grid does not fit space {space.name!r}: {exc}") from None
-    return optuna.samplers.GridSampler(grid, seed=seed)
 
 
 SAMPLERS: dict[str, SamplerFactory] = {
@@ -47,7 +39,10 @@ SAMPLERS: dict[str, SamplerFactory] = {
     # neither may have its history bounded.
     "cmaes": lambda c, s, seed: optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False),
     "gp": lambda c, s, seed: HistorySampler(optuna.samplers.GPSampler(seed=seed), HISTORIES),
-    "grid": _grid,
+    # Grid studies get one slot per cell with its params fixed (hpo.studies.create): the
+    # sampler is never asked, and Optuna's GridSampler, whose bookkeeping races between
+    # workers (cells run twice, others skipped), is not used.
+    "grid": lambda c, s, seed: optuna.samplers.RandomSampler(seed=seed),
 }
 
 PRUNERS: dict[str, Callable[[StudyConfig], optuna.pruners.BasePruner]] = {
@@ -55,6 +50,9 @@ PRUNERS: dict[str, Callable[[StudyConfig], optuna.pruners.BasePruner]] = {
     "hyperband": lambda c: optuna.pruners.HyperbandPruner(min_resource=1, max_resource=c.epochs, reduction_factor=3),
     "median": lambda c: optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1),
     "none": lambda c: optuna.pruners.NopPruner(),
+    # Successive halving that pauses and promotes (hpo.trials.promotion); run by the queue and
+    # the worker, not by Optuna, whose pruners can only stop a trial.
+    PROMOTE: lambda c: optuna.pruners.NopPruner(),
 }
 
 

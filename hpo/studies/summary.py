@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from hpo.config import StudyConfig
+from hpo.formatting import format_duration
+from hpo.trials import TrialQueue
+from hpo.trials.budget import Progress
 from hpo.trials.records import METRIC_KEYS
-from hpo.trials.budget import progress
 
 
 
@@ -24,9 +27,10 @@ def trial_summary(trial: FrozenTrial) -> dict[str, Any]:
     }
 
 
-def summarize(study: optuna.Study, storage_url: str, stale: list[int]) -> dict[str, Any]:
-    config = StudyConfig.of(study)
-    state = progress(study, config.budget)
+def summarize(queue: TrialQueue, storage_url: str) -> dict[str, Any]:
+    study, config = queue.study, queue.config
+    state = queue.progress()
+    stale = queue.stale_numbers()
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not complete:
         best: list[dict[str, Any]] = []
@@ -42,4 +46,26 @@ def summarize(study: optuna.Study, storage_url: str, stale: list[int]) -> dict[s
         "stale_running": stale,
         "best": best,
         "multi_objective": len(config.objectives) > 1,
+        "time": _time_line(queue),
+        "ended": _why_ended(state, config),
     }
+
+
+def _time_line(queue: TrialQueue) -> str | None:
+    """``"30m: 12m04s left"``; None without a time budget."""
+    budget = queue.config.time_budget_s
+    if budget is None:
+        return None
+    deadline = queue.deadline
+    if deadline is None:
+        return f"{format_duration(budget)}: starts with the first trial"
+    left = (deadline - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    return f"{format_duration(budget)}: {format_duration(left)} left" if left > 0 else f"{format_duration(budget)}: spent"
+
+
+def _why_ended(state: Progress, config: StudyConfig) -> str | None:
+    if not state.done:
+        return None
+    if state.time_up and (config.budget is None or state.waiting):
+        return f"the time budget ({format_duration(config.time_budget_s or 0)}) ran out"
+    return f"all {state.finished} trials of the budget ended"

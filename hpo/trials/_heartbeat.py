@@ -13,7 +13,7 @@ from types import TracebackType
 
 from optuna.storages import RDBStorage
 
-log = logging.getLogger("hpo.worker")
+log = logging.getLogger("hpo.trials")
 
 
 class Heartbeat:
@@ -43,6 +43,11 @@ class Heartbeat:
         self._thread.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def stop(self) -> None:
+        """Stop beating, and wait for a beat in flight; safe to call more than once."""
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()

@@ -41,7 +41,7 @@ import copy
 import datetime
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import optuna
@@ -115,7 +115,10 @@ def stale_trial_ids(storage: BaseStorage, study_id: int) -> list[int]:
 # --- Claiming -------------------------------------------------------------------------------
 
 
-def claim_waiting_trial(backend: RDBStorage, study_id: int, candidates: int, heartbeat: bool) -> int | None:
+def claim_waiting_trial(
+    backend: RDBStorage, study_id: int, candidates: int, heartbeat: bool,
+    only_ids: Sequence[int] | None = None, skip_marked: str | None = None,
+) -> int | None:
     """Move one of the study's oldest WAITING trials to RUNNING; returns its id, or None.
 
     One transaction: list up to ``candidates`` WAITING ids (one indexed query, ids only), then
@@ -124,29 +127,83 @@ def claim_waiting_trial(backend: RDBStorage, study_id: int, candidates: int, hea
     trial's first heartbeat. So a trial is never RUNNING without a heartbeat row: a worker that
     dies right after claiming leaves a trial that goes stale and is re-queued, where Optuna's
     separate update and beat left a window with a trial RUNNING forever. A WAITING trial has
-    no heartbeat row yet (Optuna never moves a trial back to WAITING; a retry is a new trial).
+    no heartbeat row (a retry is a new trial; a paused one had its row removed by
+    :func:`pause_running_trial`).
+
+    ``only_ids`` restricts the claim to these trials, tried in this order (promotions);
+    otherwise trials whose user attr ``skip_marked`` is set (not null) are left alone (paused
+    trials wait for a promotion, not for the next free worker).
     """
     t = models.TrialModel
     with backend.engine.begin() as conn:
-        ids = conn.execute(
-            sqlalchemy.select(t.trial_id)
-            .where(t.study_id == study_id, t.state == TrialState.WAITING)
-            .order_by(t.trial_id)
-            .limit(candidates)
-        ).scalars().all()
+        if only_ids is not None:
+            ids = list(only_ids)
+        else:
+            query = sqlalchemy.select(t.trial_id).where(t.study_id == study_id, t.state == TrialState.WAITING)
+            if skip_marked is not None:
+                a = models.TrialUserAttributeModel
+                marked = sqlalchemy.select(a.trial_id).where(a.key == skip_marked, a.value_json != "null")
+                query = query.where(t.trial_id.not_in(marked))
+            ids = conn.execute(query.order_by(t.trial_id).limit(candidates)).scalars().all()
         # Optuna stores start times as naive UTC (TrialModel.datetime_start's setter).
         started = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
         for candidate in ids:
             flipped = conn.execute(
                 sqlalchemy.update(t.__table__)
                 .where(t.__table__.c.trial_id == candidate, t.__table__.c.state == TrialState.WAITING)
-                .values(state=TrialState.RUNNING, datetime_start=started)
+                # A resumed (promoted) or retired trial keeps the start of its first attempt.
+                .values(state=TrialState.RUNNING,
+                        datetime_start=sqlalchemy.func.coalesce(t.__table__.c.datetime_start, started))
             )
             if flipped.rowcount == 1:
                 if heartbeat:
-                    conn.execute(sqlalchemy.insert(models.TrialHeartbeatModel.__table__).values(trial_id=candidate))
+                    h = models.TrialHeartbeatModel.__table__
+                    conn.execute(sqlalchemy.delete(h).where(h.c.trial_id == candidate))  # none expected; be sure
+                    conn.execute(sqlalchemy.insert(h).values(trial_id=candidate))
                 return candidate
     return None
+
+
+def pause_running_trial(backend: RDBStorage, trial_id: int) -> bool:
+    """RUNNING -> WAITING and drop its heartbeat row, in one transaction; False if not RUNNING.
+
+    Optuna itself never moves a trial back to WAITING, but its storage accepts it and every
+    reader treats the trial as one waiting for a worker. Without a heartbeat row, a paused
+    trial is never judged stale, and the next claim can record a fresh first beat.
+    """
+    t = models.TrialModel.__table__
+    with backend.engine.begin() as conn:
+        flipped = conn.execute(
+            sqlalchemy.update(t).where(t.c.trial_id == trial_id, t.c.state == TrialState.RUNNING)
+            .values(state=TrialState.WAITING)
+        )
+        if flipped.rowcount != 1:
+            return False
+        h = models.TrialHeartbeatModel.__table__
+        conn.execute(sqlalchemy.delete(h).where(h.c.trial_id == trial_id))
+    return True
+
+
+def started_waiting_trial_ids(backend: RDBStorage, study_id: int) -> list[int]:
+    """Ids of the study's WAITING trials that have reported an epoch (paused ones, retries)."""
+    t, v = models.TrialModel, models.TrialIntermediateValueModel
+    with backend.engine.connect() as conn:
+        return list(conn.execute(
+            sqlalchemy.select(t.trial_id).where(
+                t.study_id == study_id, t.state == TrialState.WAITING,
+                sqlalchemy.exists().where(v.trial_id == t.trial_id),
+            )
+        ).scalars().all())
+
+
+def marked_waiting_trial_ids(backend: RDBStorage, study_id: int, key: str) -> list[int]:
+    """Ids of the study's WAITING trials whose user attr ``key`` is set (not null)."""
+    t, a = models.TrialModel, models.TrialUserAttributeModel
+    with backend.engine.connect() as conn:
+        return list(conn.execute(
+            sqlalchemy.select(t.trial_id).join(a, a.trial_id == t.trial_id)
+            .where(t.study_id == study_id, t.state == TrialState.WAITING, a.key == key, a.value_json != "null")
+        ).scalars().all())
 
 
 def register_claimed_trial(study: optuna.Study, trial: optuna.Trial) -> None:
@@ -179,19 +236,29 @@ def frozen_trial_of(trial: optuna.Trial) -> FrozenTrial:
 # --- Budget slots ---------------------------------------------------------------------------
 
 
-def insert_waiting_trials(backend: RDBStorage, study_id: int, first_number: int, n: int) -> None:
+def insert_waiting_trials(
+    backend: RDBStorage, study_id: int, first_number: int, n: int,
+    fixed_params: Sequence[Mapping[str, Any]] | None = None,
+) -> None:
     """Insert ``n`` WAITING trials numbered from ``first_number``, in one transaction.
 
-    The caller guarantees that nothing else numbers trials of this study meanwhile. The
-    trials carry no system attrs (``fixed_params`` would make GridSampler treat them as
-    enqueued trials).
+    The caller guarantees that nothing else numbers trials of this study meanwhile. With
+    ``fixed_params`` (one dict per trial, ``n`` ignored), each trial carries them as Optuna's
+    ``fixed_params`` system attr, exactly as ``study.enqueue_trial`` stores them, so every
+    sampler's suggestions return those values.
     """
+    count = len(fixed_params) if fixed_params is not None else n
     session = backend.scoped_session()
     try:
-        session.add_all(
-            models.TrialModel(number=first_number + i, study_id=study_id, state=TrialState.WAITING)
-            for i in range(n)
-        )
+        rows = [models.TrialModel(number=first_number + i, study_id=study_id, state=TrialState.WAITING)
+                for i in range(count)]
+        session.add_all(rows)
+        if fixed_params is not None:
+            session.flush()  # assigns the trial ids
+            session.add_all(
+                models.TrialSystemAttributeModel(trial_id=row.trial_id, key="fixed_params", value_json=json.dumps(dict(p)))
+                for row, p in zip(rows, fixed_params)
+            )
         session.commit()
     finally:
         session.close()

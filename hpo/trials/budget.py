@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from hpo.trials.promotion import PAUSED_KEY
+
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
 
@@ -29,13 +31,15 @@ def logical_trials(trials: list[FrozenTrial]) -> list[FrozenTrial]:
 
 @dataclass(frozen=True)
 class Progress:
-    budget: int
+    budget: int | None  # None: a time budget alone
     complete: int
     pruned: int
     failed: int
     running: int
-    waiting: int
+    waiting: int  # fresh slots and paused trials
     retried: int  # attempts that died and were handed to a retry (not counted in the budget)
+    paused: int = 0  # trials waiting at a rung for a promotion (hpo.trials.promotion)
+    time_up: bool = False  # the study's time budget has run out
 
     @property
     def finished(self) -> int:
@@ -43,15 +47,17 @@ class Progress:
 
     @property
     def done(self) -> bool:
-        return self.running == 0 and self.waiting == 0
+        """Nothing runs and nothing more will: every slot is used, or the time is up."""
+        return self.running == 0 and (self.waiting == 0 or self.time_up)
 
     def to_dict(self) -> dict[str, int]:
         return {**self.__dict__, "finished": self.finished}
 
 
-def progress(study: optuna.Study, budget: int) -> Progress:
+def progress(study: optuna.Study, budget: int | None, time_up: bool = False) -> Progress:
     trials = study.get_trials(deepcopy=False)
-    counts = Counter(t.state for t in logical_trials(trials))
+    logical = logical_trials(trials)
+    counts = Counter(t.state for t in logical)
     return Progress(
         budget=budget,
         complete=counts[TrialState.COMPLETE],
@@ -60,6 +66,8 @@ def progress(study: optuna.Study, budget: int) -> Progress:
         running=counts[TrialState.RUNNING],
         waiting=counts[TrialState.WAITING],
         retried=len(superseded_numbers(trials)),
+        paused=sum(t.state == TrialState.WAITING and t.user_attrs.get(PAUSED_KEY) is not None for t in logical),
+        time_up=time_up,
     )
 
 

@@ -25,6 +25,7 @@ from hpo.trials import _optuna
 from hpo.trials._heartbeat import Heartbeat
 from hpo.trials.budget import original_number
 from hpo.trials.identity import WorkerIdentity
+from hpo.trials.promotion import PAUSED_KEY
 from hpo.trials.records import TrialKeys
 
 if TYPE_CHECKING:
@@ -88,8 +89,13 @@ class Lease:
         self._guarded(lambda: _optuna.set_user_attrs(self.trial, attrs), "record " + ", ".join(attrs))
 
     def attach_file(self, store: Any, path: str) -> str:
-        """Upload ``path`` to the artifact store, linked to this trial; returns its artifact id."""
+        """Upload ``path`` to the artifact store, linked to this trial (the dashboard lists it)."""
         return self._guarded(lambda: artifacts.upload_file(store, path, self.trial), "store " + path.rsplit("/", 1)[-1])
+
+    def store_file(self, store: Any, path: str) -> str:
+        """Upload ``path`` unlisted (no dashboard metadata): for files deleted later, such as
+        checkpoints, whose listing a finished trial could no longer remove."""
+        return self._retry(lambda: artifacts.store_unlisted(store, path), "store " + path.rsplit("/", 1)[-1])
 
     # --- how it ends -------------------------------------------------------------------
 
@@ -104,6 +110,15 @@ class Lease:
     def fail(self, reason: str) -> None:
         self._note_reason(reason)
         self._tell(TrialState.FAIL)
+
+    def pause(self, epoch: int) -> None:
+        """Wait at rung ``epoch`` for a promotion (hpo.trials.promotion): WAITING again, marked
+        paused, and resumable by any worker from the checkpoint the caller has just saved."""
+        self.record({PAUSED_KEY: epoch})
+        self._heartbeat.stop()  # a late beat would give the WAITING trial a heartbeat row
+        tid = _optuna.trial_id(self.trial)
+        if not self._retry(lambda: _optuna.pause_running_trial(self._queue.backend, tid), "pause a trial"):
+            raise LeaseLost(f"trial {self.number} was finished by another worker")
 
     def hand_back(self, reason: str) -> None:
         """Fail this attempt and queue a retry that resumes from its last checkpoint."""

@@ -21,6 +21,7 @@ transaction. Unlike ``study.ask()``, it never creates a trial, so N workers cann
 
 from __future__ import annotations
 
+import datetime
 import logging
 import time
 
@@ -31,7 +32,10 @@ from hpo.config import MARKER, StudyConfig
 from hpo.errors import HpoError
 from hpo.trials import _optuna
 from hpo.trials._retry import Retrier
-from hpo.trials.budget import Progress, progress, superseded_numbers
+from hpo.trials.budget import Progress, logical_trials, progress, superseded_numbers
+from hpo.trials.history import HISTORIES
+from hpo.trials.promotion import PAUSED_KEY, PROMOTE, RungRecord, Rungs, promotable
+from hpo.trials.slots import add_waiting_slots
 from hpo.trials.identity import WorkerIdentity
 from hpo.trials.lease import Lease
 from hpo.trials.inspect import stale_trial_numbers
@@ -43,6 +47,7 @@ log = logging.getLogger("hpo.trials")
 # still find a free one, few enough that a 10,000-trial budget is not read on every claim.
 CANDIDATES = 32
 STUDY_POLL_S = 2.0
+DEADLINE_KEY = "deadline_utc"  # study user attr: when the time budget runs out, ISO 8601
 PLAIN_STUDY_GRACE_S = 3.0  # a study without hpo's config this long was not made by hpo
 
 
@@ -53,6 +58,10 @@ class TrialQueue:
                  retrier: Retrier) -> None:
         self.study, self.config, self.retrier = study, config, retrier
         self._backend = backend
+        self._deadline: datetime.datetime | None = None
+        # The promotion scheduler's rungs, when the study uses it (hpo.trials.promotion).
+        self.rungs = Rungs.geometric(config.epochs) if config.pruner == PROMOTE else None
+        self._maximize = config.directions[0] == "maximize"
         # Heartbeat settings are the study's, known only once it is read: give them to the
         # same storage rather than open a second one.
         _optuna.enable_heartbeat(backend, config.heartbeat_interval, config.grace_period, retry_callback())
@@ -103,19 +112,141 @@ class TrialQueue:
         self.study.sampler, self.study.pruner = sampler, pruner
 
     def claim(self, identity: WorkerIdentity) -> Lease | None:
-        """The next WAITING trial, now RUNNING and leased to ``identity``; None when none waits."""
+        """The next trial for ``identity``, now RUNNING and leased to it; None when none is due.
+
+        In order: nothing once the time budget is spent; else the most deserving paused trial
+        that may be promoted (promotion scheduler); else the oldest fresh slot; else, for a
+        time budget without a trial budget, a new slot.
+        """
+        if self.time_up():
+            return None
+        self._start_clock()
         beat = _optuna.heartbeat_enabled(self._backend)
-        candidate = self.retrier.call(
-            lambda: _optuna.claim_waiting_trial(self._backend, _optuna.study_id(self.study), CANDIDATES, beat),
-            "claim a trial",
-        )
+        sid = _optuna.study_id(self.study)
+        candidate, promoted = None, False
+        if self.rungs is not None:
+            order = self._promotable_ids()
+            if order:
+                candidate = self.retrier.call(
+                    lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, only_ids=order),
+                    "promote a trial")
+                promoted = candidate is not None
+        if candidate is None:
+            candidate = self.retrier.call(
+                lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, skip_marked=PAUSED_KEY),
+                "claim a trial")
+        if candidate is None and self.config.budget is None:
+            # A time budget alone: a new slot, claimed at once (another worker may take it
+            # first; then the next one, as any free worker would).
+            self.retrier.call(lambda: add_waiting_slots(self.study, 1), "add a trial slot")
+            candidate = self.retrier.call(
+                lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, skip_marked=PAUSED_KEY),
+                "claim a trial")
         if candidate is None:
             return None
         # Building the Trial reads it and samples the relative (multivariate) params; nothing
         # is written through the cache before it is registered just after.
         trial = self.retrier.call(lambda: optuna.Trial(self.study, candidate), "start a trial")
         _optuna.register_claimed_trial(self.study, trial)
-        return Lease(self, trial, identity)
+        lease = Lease(self, trial, identity)
+        if promoted:
+            log.info("[%s] trial %d promoted past epoch %s", identity.name, trial.number,
+                     trial.user_attrs.get(PAUSED_KEY))
+            lease.record({PAUSED_KEY: None})  # running again: no longer waiting for a promotion
+        return lease
+
+    # --- the promotion scheduler ---------------------------------------------------------
+
+    def keeps_running(self, lease: Lease, epoch: int) -> bool:
+        """At a rung: whether ``lease``'s trial is the one to promote now (else it pauses)."""
+        assert self.rungs is not None
+        records, _ids = self._rung_records()
+        mine = self.retrier.call(lambda: self._backend.get_trial(_optuna.trial_id(lease.trial)), "read a trial")
+        records = [r for r in records if r.number != lease.number]
+        records.append(RungRecord(lease.number, dict(mine.intermediate_values), paused_at=epoch))
+        return promotable(records, self.rungs, self._maximize)[:1] == [lease.number]
+
+    def retire_paused(self) -> int:
+        """End every paused trial as pruned (no promotion is coming); returns how many.
+
+        For when nothing runs and nothing is promotable any more.
+        """
+        sid = _optuna.study_id(self.study)
+        return self._retire(self.retrier.call(
+            lambda: _optuna.marked_waiting_trial_ids(self._backend, sid, PAUSED_KEY), "list paused trials"))
+
+    def retire_started(self) -> int:
+        """Once the time is up: end every waiting trial that has trained (paused ones, retries
+        of handed-back or dead attempts) as pruned, with the epochs it reached."""
+        sid = _optuna.study_id(self.study)
+        return self._retire(self.retrier.call(
+            lambda: _optuna.started_waiting_trial_ids(self._backend, sid), "list started trials"))
+
+    def _retire(self, ids: list[int]) -> int:
+        """Claim each trial first, so two workers retiring at once never end one twice."""
+        sid = _optuna.study_id(self.study)
+        retired = 0
+        for tid in ids:
+            got = self.retrier.call(lambda: _optuna.claim_waiting_trial(self._backend, sid, 1, False, only_ids=[tid]),
+                                    "retire a waiting trial")
+            if got is None:
+                continue  # promoted or retired by another worker meanwhile
+            trial = self.retrier.call(lambda: optuna.Trial(self.study, tid), "read a waiting trial")
+            _optuna.register_claimed_trial(self.study, trial)
+            self.retrier.call(lambda: self.study.tell(trial, state=TrialState.PRUNED), "retire a waiting trial")
+            retired += 1
+        return retired
+
+    def promotable_now(self) -> bool:
+        return self.rungs is not None and bool(self._promotable_ids())
+
+    def _rung_records(self) -> tuple[list[RungRecord], dict[int, int]]:
+        """Every live trial's rung values, and the database ids of the paused ones by number."""
+        sid = _optuna.study_id(self.study)
+
+        def read() -> tuple[list[RungRecord], dict[int, int]]:
+            seen = HISTORIES.trials(self.study) or []
+            paused_ids = set(_optuna.marked_waiting_trial_ids(self._backend, sid, PAUSED_KEY))
+            paused = _optuna.read_trials(self._backend, sid, (TrialState.WAITING,), paused_ids,
+                                         max(paused_ids)) if paused_ids else []
+            # A failed attempt and its retry share a learning curve: count the retry only.
+            live = [t for t in logical_trials(seen + paused) if t.state != TrialState.FAIL and t.intermediate_values]
+            records = [RungRecord(t.number, dict(t.intermediate_values),
+                                  t.user_attrs.get(PAUSED_KEY) if t.state == TrialState.WAITING else None)
+                       for t in live]
+            return records, {t.number: _optuna.trial_id(t) for t in paused}
+
+        return self.retrier.call(read, "read the rungs")
+
+    def _promotable_ids(self) -> list[int]:
+        assert self.rungs is not None
+        records, ids = self._rung_records()
+        return [ids[n] for n in promotable(records, self.rungs, self._maximize) if n in ids]
+
+    # --- the time budget -----------------------------------------------------------------
+
+    @property
+    def deadline(self) -> datetime.datetime | None:
+        """When the study's time budget runs out (UTC); None before its first claim or without one."""
+        if self.config.time_budget_s is None:
+            return None
+        if self._deadline is None:
+            raw = self.retrier.call(lambda: self.study.user_attrs.get(DEADLINE_KEY), "read the deadline")
+            self._deadline = datetime.datetime.fromisoformat(raw) if raw else None
+        return self._deadline
+
+    def time_up(self) -> bool:
+        deadline = self.deadline
+        return deadline is not None and datetime.datetime.now(datetime.timezone.utc) >= deadline
+
+    def _start_clock(self) -> None:
+        """The first claim of the study starts its time budget; all workers share the deadline."""
+        if self.config.time_budget_s is None or self.deadline is not None:
+            return
+        deadline = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=self.config.time_budget_s)
+        # Two workers starting together may both write it, milliseconds apart: harmless.
+        self.retrier.call(lambda: self.study.set_user_attr(DEADLINE_KEY, deadline.isoformat()), "start the clock")
+        self._deadline = deadline
 
     def recover_stale(self) -> list[int]:
         """Fail and re-queue trials whose worker stopped beating; returns their numbers.
@@ -144,7 +275,8 @@ class TrialQueue:
 
     def progress(self) -> Progress:
         """Logical trials against the budget (retried attempts count once)."""
-        return self.retrier.call(lambda: progress(self.study, self.config.budget), "read progress")
+        time_up = self.time_up()
+        return self.retrier.call(lambda: progress(self.study, self.config.budget, time_up), "read progress")
 
     def requeue(self, lease: Lease) -> None:
         """After ``lease``'s trial was failed: queue a retry that resumes from its checkpoint.

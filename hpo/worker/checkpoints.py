@@ -69,7 +69,7 @@ class TrialCheckpoints:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"trial{lease.number}-epoch{state.epoch}.pt"
             atomic_save(state.state_dict(), path)
-            new_id = lease.attach_file(self.store, str(path))
+            new_id = lease.store_file(self.store, str(path))
         # Pointer and epoch in one commit, so a retry never sees one without the other.
         lease.record({TrialKeys.RESUME: new_id, TrialKeys.RESUME_EPOCH: state.epoch})
         old_id, self.latest_id = self.latest_id, new_id

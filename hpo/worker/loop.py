@@ -94,6 +94,8 @@ def _log_outcome(ctx: WorkerContext, lease: Lease, outcome: Outcome) -> None:
         log.warning("[%s] trial %d pruned: %s", name, number, outcome.reason)
     elif outcome.ending is Ending.PRUNED:
         log.info("[%s] trial %d %s", name, number, outcome.detail or "pruned")
+    elif outcome.ending is Ending.PAUSED:
+        log.info("[%s] trial %d paused at epoch %s, waiting for a promotion", name, number, outcome.epoch)
     elif outcome.ending is Ending.HANDED_BACK:
         log.info("[%s] trial %d handed back for another worker to resume (%s)", name, number, outcome.reason)
     elif outcome.ending is Ending.DROPPED:
@@ -108,10 +110,11 @@ def run_worker(options: WorkerOptions) -> int:
     stop.install()
     ctx = build_context(options, stop)
     queue = ctx.queue
+    budget = " and ".join(b for b in (f"{ctx.config.budget} trials" if ctx.config.budget else "",
+                                      f"{ctx.config.time_budget_s:g}s" if ctx.config.time_budget_s else "") if b)
     log.info(
-        "[%s] working on study %r (%s on %s, budget %d, device %s, %d threads)",
-        ctx.name, queue.name, ctx.config.space, ctx.config.dataset,
-        ctx.config.budget, ctx.device, torch.get_num_threads(),
+        "[%s] working on study %r (%s on %s, budget %s, device %s, %d threads)",
+        ctx.name, queue.name, ctx.config.space, ctx.config.dataset, budget, ctx.device, torch.get_num_threads(),
     )
     ran = 0
     recent_failures: deque[str] = deque(maxlen=REPEATED_FAILURE_LIMIT)
@@ -120,7 +123,14 @@ def run_worker(options: WorkerOptions) -> int:
         queue.recover_stale()
         lease = queue.claim(ctx.identity)
         if lease is None:
-            if queue.progress().done:
+            state = queue.progress()
+            if state.time_up and state.running == 0 and queue.retire_started():
+                continue  # the time is spent: what paused or was handed back ends where it got
+            if state.paused and state.running == 0 and not state.time_up and not queue.promotable_now():
+                # No promotion is coming: the paused trials end where they are.
+                log.info("[%s] retired %d paused trials", ctx.name, queue.retire_paused())
+                continue
+            if state.done:
                 break
             # Others are still training; stay, so their trials are re-queued if they die.
             time.sleep(poll)

@@ -21,10 +21,11 @@ from hpo.checkpoint import save_checkpoint, versions
 from hpo.config import OBJECTIVES
 from hpo.training import TrainConfig, TrainResult, TrainState, train
 from hpo.trials import Lease, ModelMeta, TrialKeys, TrialSetup
+from hpo.trials.promotion import PROMOTE
 from hpo.worker.checkpoints import TrialCheckpoints, load_resume_state
 from hpo.worker.context import WorkerContext
 from hpo.worker.progress import TrialProgress
-from hpo.worker.signals import StopRequested
+from hpo.worker.signals import DeadlineReached, PauseAtRung, StopRequested
 
 log = logging.getLogger("hpo.worker")
 
@@ -47,13 +48,23 @@ class EpochReporter:
             lease.report(float(value), epoch)
         self.progress.epoch(epoch, float(metrics["train_loss"] or float("nan")), ctx.config.metric, value)
         last = epoch >= ctx.config.epochs
-        if ctx.stop.is_set and not last:
+        if last:
+            return  # a trial that trained all its epochs is never pruned, paused or cut short
+        if ctx.stop.is_set:
             self.checkpoints.save(state)  # always: another worker resumes from it
             raise StopRequested()
+        if ctx.queue.time_up():
+            # The study's time is spent: keep what this trial reached, as a complete trial.
+            raise DeadlineReached(TrainResult(state.model, list(state.history),
+                                              {k: v for k, v in metrics.items() if k.startswith("val_")},
+                                              state.diagnostics()))
+        rungs = ctx.queue.rungs
+        if rungs is not None and rungs.is_pause_point(epoch) and not ctx.queue.keeps_running(lease, epoch):
+            self.checkpoints.save(state)  # always: whoever promotes it resumes from it
+            raise PauseAtRung(epoch)
         if self.prune and lease.should_prune():
             raise optuna.TrialPruned(f"pruned at epoch {epoch}")
-        if not last:
-            self.checkpoints.maybe_save(state)
+        self.checkpoints.maybe_save(state)
 
 
 def trial_config(ctx: WorkerContext, lease: Lease) -> tuple[dict[str, Any], TrainConfig]:
@@ -124,10 +135,15 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
     started = time.monotonic()
     first_epoch = int(resume["epoch"]) + 1 if resume else 1
     # Optuna prunes single-objective studies only.
-    prune = ctx.config.pruner != "none" and len(ctx.config.objectives) == 1
+    # Optuna's pruners (not the promotion scheduler, which pauses instead) on one objective.
+    prune = ctx.config.pruner not in ("none", PROMOTE) and len(ctx.config.objectives) == 1
     reporter = EpochReporter(ctx, lease, prune=prune, first_epoch=first_epoch)
     try:
         result = train(config, ctx.splits, ctx.device, callbacks=[reporter], resume=resume)
+    except DeadlineReached as cut:
+        result = cut.result  # type: ignore[assignment]
+        log.info("[%s] trial %d stopped at epoch %d: the study's time budget ran out", ctx.name, lease.number,
+                 len(result.history))
     finally:
         reporter.progress.close()  # end the live line before the outcome is logged
     n_params = sum(p.numel() for p in result.model.parameters())

@@ -7,6 +7,7 @@ tested without a database; :func:`settle` applies an outcome to the lease.
 |-------------------------------------|-------------|---------------------------------------------------|
 | (nothing)                           | complete    |                                                   |
 | optuna.TrialPruned                  | pruned      | the pruner stopped it                             |
+| PauseAtRung                         | paused      | waits at its rung for a promotion (checkpointed)  |
 | NonFiniteLoss                       | pruned      | so the sampler learns the region is bad           |
 | StopRequested (SIGTERM, Ctrl-C)     | handed back | another worker resumes it from its checkpoint     |
 | a transient storage error           | handed back | it escaped the retries; resume after the outage   |
@@ -28,12 +29,13 @@ from hpo.errors import HpoError
 from hpo.trials import Lease, LeaseLost, is_transient
 from hpo.trials.storage import first_line
 from hpo.training import NonFiniteLoss
-from hpo.worker.signals import StopRequested
+from hpo.worker.signals import PauseAtRung, StopRequested
 
 
 class Ending(enum.Enum):
     COMPLETE = "complete"
     PRUNED = "pruned"
+    PAUSED = "paused"
     HANDED_BACK = "handed back"
     DROPPED = "dropped"
     FAILED = "failed"
@@ -46,12 +48,15 @@ class Outcome:
     values: Sequence[float] | None = None  # the objective values of a complete trial
     unexpected: bool = False  # an error hpo did not anticipate: its traceback is worth a debug log
     detail: str | None = None  # for the log only, e.g. "pruned at epoch 3"
+    epoch: int | None = None  # the rung a paused trial waits at
 
 
 def classify(exc: BaseException) -> Outcome:
     """What ``exc``, raised while training a leased trial, means for that trial."""
     if isinstance(exc, optuna.TrialPruned):
         return Outcome(Ending.PRUNED, None, detail=str(exc) or None)
+    if isinstance(exc, PauseAtRung):
+        return Outcome(Ending.PAUSED, None, epoch=exc.epoch, detail=str(exc))
     if isinstance(exc, NonFiniteLoss):
         return Outcome(Ending.PRUNED, str(exc))
     if isinstance(exc, StopRequested):
@@ -77,6 +82,9 @@ def settle(lease: Lease, outcome: Outcome) -> Outcome:
             lease.complete(outcome.values or [])
         elif outcome.ending is Ending.PRUNED:
             lease.prune(outcome.reason)
+        elif outcome.ending is Ending.PAUSED:
+            assert outcome.epoch is not None
+            lease.pause(outcome.epoch)
         elif outcome.ending is Ending.HANDED_BACK:
             lease.hand_back(outcome.reason or "handed back")
         elif outcome.ending is Ending.FAILED:

@@ -23,19 +23,9 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from hpo.formatting import format_duration
+
 log = logging.getLogger("hpo.worker")
-
-
-def format_duration(seconds: float) -> str:
-    """``75.2`` -> ``"1m15s"``; hours when long. Unknown (NaN, inf) -> ``"?"``."""
-    if not math.isfinite(seconds):
-        return "?"
-    seconds = max(0, round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
 def is_live(stream: TextIO) -> bool:

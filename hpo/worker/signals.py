@@ -17,6 +17,23 @@ class StopRequested(Exception):
     """Raised at an epoch boundary after a stop signal; the trial is handed back."""
 
 
+class PauseAtRung(Exception):
+    """Raised at a rung whose trial is not the one to promote now: it pauses, checkpointed."""
+
+    def __init__(self, epoch: int) -> None:
+        super().__init__(f"paused at epoch {epoch}")
+        self.epoch = epoch
+
+
+class DeadlineReached(Exception):
+    """Raised at the first epoch boundary after the study's time budget ran out; carries the
+    training result so far, which the trial keeps."""
+
+    def __init__(self, result: object) -> None:
+        super().__init__("the study's time budget ran out")
+        self.result = result
+
+
 class StopFlag:
     def __init__(self) -> None:
         self._event = threading.Event()

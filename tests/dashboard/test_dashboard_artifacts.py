@@ -20,7 +20,7 @@ import torch
 from optuna.artifacts import FileSystemArtifactStore, upload_artifact
 
 from hpo.config import StudyConfig
-from hpo.dashboard.metric_names import label_objectives
+from hpo.studies.metric_names import label_objectives
 from hpo.dashboard.server import serve_in_background
 from tests.helpers import run_hpo
 
