@@ -1,4 +1,9 @@
-"""A plain CNN with no skip connections (reports 003 and 004)."""
+"""A plain CNN with no skip connections (reports 001, 003 and 004).
+
+Each block is conv (-> batch norm) -> activation, then a 2x2 pooling while the map is larger
+than 1 px; the conv, pooling and attention types are names from their registries
+(:mod:`hpo.models.convs`, :mod:`hpo.models.pooling`, :mod:`hpo.models.attention`).
+"""
 
 from __future__ import annotations
 
@@ -8,26 +13,30 @@ from torch import nn
 
 from hpo.errors import UsageError, unknown_name
 from hpo.models.activations import activation_maker
-from hpo.models.attention import SelfAttention2d
+from hpo.models.attention import AttentionFactory, attention_block, get_attention
+from hpo.models.convs import ConvFactory, get_conv
+from hpo.models.pooling import PoolFactory, get_pooling
 
 KERNELS = ("3", "5", "7", "1x1-3x3")
-POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
 HEADS = ("gap", "flatten")
+# Deep enough for report 001's "6+ layers" without skips (where gradients vanish); past 5
+# blocks a 28 px map is already 1 px, so further blocks add depth but no pooling.
+MAX_LAYERS = 16
 
 
-def _conv(in_ch: int, out_ch: int, kernel: str, batch_norm: bool, act: Callable[[int], nn.Module]) -> list[nn.Module]:
+def _conv(in_ch: int, out_ch: int, kernel: str, batch_norm: bool, act: Callable[[int], nn.Module],
+          conv: ConvFactory) -> list[nn.Module]:
     if kernel == "1x1-3x3":
         # A 1x1 bottleneck then a 3x3 conv: cheaper than a 5x5 with a similar receptive field.
-        convs = [nn.Conv2d(in_ch, out_ch, 1, bias=not batch_norm), nn.Conv2d(out_ch, out_ch, 3, padding=1, bias=not batch_norm)]
+        convs = [(in_ch, 1), (out_ch, 3)]
     else:
-        k = int(kernel)
-        convs = [nn.Conv2d(in_ch, out_ch, k, padding=k // 2, bias=not batch_norm)]
+        convs = [(in_ch, int(kernel))]
     layers: list[nn.Module] = []
-    for conv in convs:
-        layers.append(conv)
+    for conv_in, k in convs:
+        layers.append(conv(conv_in, out_ch, k, not batch_norm))  # batch norm's shift replaces the bias
         if batch_norm:
-            layers.append(nn.BatchNorm2d(conv.out_channels))
-        layers.append(act(conv.out_channels))
+            layers.append(nn.BatchNorm2d(out_ch))
+        layers.append(act(out_ch))
     return layers
 
 
@@ -39,23 +48,29 @@ def cnn(
     kernel: str | int = 3,
     channels: int = 32,
     activation: str = "relu",
-    pool: str = "max",
+    conv: str | ConvFactory = "standard",
+    pool: str | PoolFactory = "max",
     batch_norm: bool = True,
     dropout: float = 0.0,
-    attention: bool = False,
+    attention: str | bool | AttentionFactory = "none",
     head: str = "gap",
     hidden: int = 128,
 ) -> nn.Module:
     """``n_layers`` conv blocks, each doubling the channels, pooling while the map is > 1 px.
 
     Args:
-        n_layers: 1 to 5 conv blocks.
+        n_layers: 1 to 16 conv blocks.
         kernel: 3, 5, 7, or "1x1-3x3" for a 1x1 then 3x3 pair.
         channels: width of the first block (later blocks double it, up to 8x).
         activation: a name from the activation registry, or a module factory.
-        pool: "max" or "avg".
+        conv: a conv type from :mod:`hpo.models.convs` ("standard", "depthwise_separable",
+            "im2col", or one registered by a space), or a factory.
+        pool: a pooling type from :mod:`hpo.models.pooling` ("max", "avg", "gated", ...), or a
+            factory.
         dropout: dropout before the classifier.
-        attention: add a self-attention block after the last conv block.
+        attention: an attention type from :mod:`hpo.models.attention` ("none", "se",
+            "self_attention", ...) placed after the last conv block; True and False, from
+            older specs, mean "self_attention" and "none".
         head: "gap" (global average pooling -> Linear; size-independent, few parameters) or
             "flatten" (Flatten -> Linear(hidden) -> activation -> Linear, report 004's head; it
             keeps where features are, so even one conv layer classifies well).
@@ -64,24 +79,23 @@ def cnn(
     kernel = str(kernel)
     if kernel not in KERNELS:
         raise unknown_name("kernel", kernel, KERNELS)
-    if pool not in POOLS:
-        raise unknown_name("pool", pool, POOLS)
     if head not in HEADS:
         raise unknown_name("head", head, HEADS)
-    if not 1 <= n_layers <= 5:
-        raise UsageError(f"n_layers is {n_layers}, but must be between 1 and 5")
-    act = activation_maker(activation)
+    if not 1 <= n_layers <= MAX_LAYERS:
+        raise UsageError(f"n_layers is {n_layers}, but must be between 1 and {MAX_LAYERS}")
+    # Resolve every name before building, so a bad one fails with its own message.
+    act, conv_factory, pool_factory = activation_maker(activation), get_conv(conv), get_pooling(pool)
+    get_attention(attention)
     in_ch, h, w = int(input_shape[0]), int(input_shape[1]), int(input_shape[2])
     layers: list[nn.Module] = []
     for i in range(n_layers):
         out_ch = channels * 2 ** min(i, 3)
-        layers += _conv(in_ch, out_ch, kernel, batch_norm, act)
+        layers += _conv(in_ch, out_ch, kernel, batch_norm, act, conv_factory)
         if min(h, w) >= 2:
-            layers.append(POOLS[pool](2))
+            layers.append(pool_factory(out_ch))
             h, w = h // 2, w // 2
         in_ch = out_ch
-    if attention:
-        layers.append(SelfAttention2d(in_ch))
+    layers += attention_block(attention, in_ch)
     if head == "flatten":
         layers += [nn.Flatten(), nn.Linear(in_ch * h * w, hidden), act(hidden)]
         in_ch = hidden

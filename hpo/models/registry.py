@@ -15,10 +15,13 @@ from hpo.errors import UsageError, unknown_name
 from hpo.models.cnn import cnn
 from hpo.models.mlp import mlp
 from hpo.models.resnet import resnet
+from hpo.models.torchvision_models import torchvision_model
 
 Builder = Callable[..., nn.Module]
 
-ARCHITECTURES: dict[str, Builder] = {"mlp": mlp, "cnn": cnn, "resnet": resnet}
+# "resnet" is ours, sized for small images and CPUs; "torchvision" is torchvision's own models
+# (its resnet50 is report 002's ResNet-50), untrained.
+ARCHITECTURES: dict[str, Builder] = {"mlp": mlp, "cnn": cnn, "resnet": resnet, "torchvision": torchvision_model}
 
 
 def register_architecture(name: str, builder: Builder) -> None:

@@ -13,7 +13,7 @@ from torch import nn
 
 from hpo.errors import UsageError, unknown_name
 from hpo.models.activations import activation_maker
-from hpo.models.attention import SelfAttention2d
+from hpo.models.attention import AttentionFactory, attention_block, get_attention
 
 Act = Callable[[int], nn.Module]  # num_channels -> activation module
 
@@ -105,7 +105,7 @@ def resnet(
     stages: Sequence[int] = (1, 1, 1),
     width: int = 16,
     activation: str = "relu",
-    attention: bool = False,
+    attention: str | bool | AttentionFactory = "none",
 ) -> nn.Module:
     """A small-image ResNet: a 3x3 stem, then one stage per entry of ``stages``.
 
@@ -114,7 +114,9 @@ def resnet(
         stages: blocks per stage; (3, 4, 6, 3) with "bottleneck" is ResNet-50's layout.
         width: planes of the first stage; each later stage doubles them and halves the map.
         activation: a name from the activation registry, or a module factory.
-        attention: add a self-attention block after the last stage.
+        attention: an attention type from :mod:`hpo.models.attention` ("none", "se",
+            "self_attention", ...) placed after the last stage; True and False, from older
+            specs, mean "self_attention" and "none".
     """
     if block not in BLOCKS:
         raise unknown_name("residual block", block, BLOCKS)
@@ -122,6 +124,7 @@ def resnet(
         raise UsageError(f"stages is {list(stages)}, but every stage needs at least one block")
     block_cls = BLOCKS[block]
     act = activation_maker(activation)
+    get_attention(attention)  # a bad name fails before anything is built
     layers: list[nn.Module] = [
         nn.Conv2d(int(input_shape[0]), width, 3, 1, 1, bias=False),
         nn.BatchNorm2d(width),
@@ -134,7 +137,6 @@ def resnet(
             stride = 2 if (i > 0 and j == 0) else 1
             layers.append(block_cls(in_ch, planes, stride, act))  # type: ignore[call-arg]
             in_ch = planes * block_cls.expansion  # type: ignore[attr-defined]
-    if attention:
-        layers.append(SelfAttention2d(in_ch))
+    layers += attention_block(attention, in_ch)
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(in_ch, num_classes)]
     return nn.Sequential(*layers)
