@@ -3,6 +3,8 @@
 Plain PyTorch. It does not import Optuna, so it is testable alone and reused by the worker,
 export and retrain. Callbacks see each finished epoch; they stop training by raising (the
 worker's pruning callback raises ``optuna.TrialPruned``, which passes through untouched).
+Besides metrics, a run keeps diagnostics (:mod:`hpo.training.diagnostics`): the first epoch's
+per-layer gradient norms and the train/validation loss curves.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from hpo.training import precision as precisions
 from hpo.training import simulate
 from hpo.training.augment import get_augment
 from hpo.training.config import TrainConfig
+from hpo.training.diagnostics import GRAD_NORMS, LOSS_CURVES, GradNormMeter, loss_curves
 from hpo.training.metrics import classification_metrics
 from hpo.training.precision import Precision
 from hpo.training.schedules import make_schedule
@@ -47,6 +50,14 @@ class TrainState:
     generator: torch.Generator = field(default_factory=torch.Generator)
     precision: Precision | None = None  # autocast dtype and memory layout; None = fp32
     scaler: torch.amp.GradScaler | None = None  # only for fp16
+    grad_norms: dict[str, float] = field(default_factory=dict)  # per layer, epoch 1; empty before
+
+    def diagnostics(self) -> dict[str, Any]:
+        """JSON-able diagnostics so far: ``grad_norms_epoch1`` (once epoch 1 is done) and ``loss_curves``."""
+        found: dict[str, Any] = {LOSS_CURVES: loss_curves(self.history)}
+        if self.grad_norms:
+            found[GRAD_NORMS] = dict(self.grad_norms)
+        return found
 
     def state_dict(self) -> dict[str, Any]:
         """A ``torch.load(weights_only=True)``-safe snapshot: tensors, numbers, strings."""
@@ -57,6 +68,7 @@ class TrainState:
             "phase": self.phase,
             "epoch": self.epoch,
             "history": self.history,
+            "grad_norms": self.grad_norms,
             "rng": self.generator.get_state(),
             "torch_rng": torch.get_rng_state(),
         }
@@ -71,6 +83,9 @@ class TrainResult:
     model: nn.Module
     history: list[dict[str, float | None]]  # one dict per epoch
     metrics: dict[str, float | None]  # the final validation metrics, val_ prefixed
+    # JSON-able, keyed by name: "grad_norms_epoch1" {layer: norm} and "loss_curves" (see
+    # hpo.training.diagnostics); meant to be stored as they are, e.g. as trial user attrs.
+    diagnostics: dict[str, Any] = field(default_factory=dict)
 
 
 def _build_phase(config: TrainConfig, model: nn.Module, phase: int, steps_per_epoch: int) -> tuple[torch.optim.Optimizer, Any]:
@@ -103,6 +118,7 @@ def init_state(config: TrainConfig, splits: Splits, device: torch.device, resume
             scheduler.load_state_dict(resume["scheduler"])
         state.epoch = int(resume["epoch"])
         state.history = list(resume["history"])
+        state.grad_norms = dict(resume.get("grad_norms") or {})  # absent in snapshots made before
         generator.set_state(resume["rng"])
         torch.set_rng_state(resume["torch_rng"])
     return state
@@ -128,7 +144,8 @@ def evaluate(model: nn.Module, split: Split, precision: Precision | None = None)
     return metrics
 
 
-def _train_epoch(state: TrainState, config: TrainConfig, train: Split, create_graph: bool) -> float:
+def _train_epoch(state: TrainState, config: TrainConfig, train: Split, create_graph: bool,
+                 meter: GradNormMeter | None = None) -> float:
     model, optimizer, scheduler, scaler = state.model, state.optimizer, state.scheduler, state.scaler
     precision = state.precision or precisions.choose(train.x.device)
     augment = get_augment(config.augment)
@@ -145,9 +162,14 @@ def _train_epoch(state: TrainState, config: TrainConfig, train: Split, create_gr
         optimizer.zero_grad(set_to_none=True)
         if scaler is None:
             loss.backward(create_graph=create_graph)
+            if meter is not None:
+                meter.update()
             optimizer.step()
         else:  # fp16: scale the loss so small gradients do not flush to zero
             scaler.scale(loss).backward(create_graph=create_graph)
+            if meter is not None:
+                scaler.unscale_(optimizer)  # true gradients; scaler.step then does not unscale again
+                meter.update()
             scaler.step(optimizer)
             scaler.update()
         if scheduler is not None:
@@ -184,7 +206,12 @@ def train(
         if simulate.settings(config) is not None:  # the sleep space: no compute, same flow
             train_loss, val = simulate.epoch(config, state.epoch + 1)
         else:
-            train_loss = _train_epoch(state, config, splits.train, create_graph)
+            # Gradient norms are measured in the first epoch only: that is where vanishing
+            # gradients show, and later epochs then pay nothing for it.
+            meter = GradNormMeter(state.model) if state.epoch == 0 else None
+            train_loss = _train_epoch(state, config, splits.train, create_graph, meter)
+            if meter is not None:
+                state.grad_norms = meter.result()
             val = evaluate(state.model, splits.val, state.precision)
         state.epoch += 1
         metrics = {"epoch": state.epoch, "train_loss": train_loss, **{f"val_{k}": v for k, v in val.items()}}
@@ -192,4 +219,5 @@ def train(
         for callback in callbacks:
             callback.on_epoch_end(state, metrics)
     final = state.history[-1] if state.history else {}
-    return TrainResult(state.model, state.history, {k: v for k, v in final.items() if k.startswith("val_")})
+    return TrainResult(state.model, state.history, {k: v for k, v in final.items() if k.startswith("val_")},
+                       state.diagnostics())

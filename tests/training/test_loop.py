@@ -61,6 +61,8 @@ def test_resume_continues_exactly_where_it_stopped(splits: data.Splits) -> None:
     for a, b in zip(uninterrupted.history, resumed.history):
         assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-5)
         assert a["val_accuracy"] == pytest.approx(b["val_accuracy"], abs=1e-6)
+    # The first epoch's gradient norms travel with the snapshot.
+    assert resumed.diagnostics["grad_norms_epoch1"] == pytest.approx(uninterrupted.diagnostics["grad_norms_epoch1"])
 
 
 def test_non_finite_loss_is_reported(splits: data.Splits) -> None:
