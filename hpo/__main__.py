@@ -1,3 +1,3 @@
-from hpo.cli import main
+from hpo.launch import run
 
-main()
+run()

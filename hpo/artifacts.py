@@ -53,7 +53,9 @@ def register_mimetypes() -> None:
 
 
 def resolve_location(explicit: str | None = None, recorded: str | None = None) -> str:
-    return explicit or os.environ.get("HPO_ARTIFACTS") or recorded or DEFAULT_FOLDER
+    """``explicit`` (``--artifacts`` or ``HPO_ARTIFACTS``, resolved by the caller's settings),
+    else the store ``recorded`` in the study at create time, else ./artifacts."""
+    return explicit or recorded or DEFAULT_FOLDER
 
 
 def open_store(location: str) -> Any:

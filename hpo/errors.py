@@ -26,3 +26,9 @@ def unknown_name(kind: str, name: str, choices: Iterable[str]) -> UsageError:
     """Build the error for an unknown registry key, listing the valid choices."""
     listed = ", ".join(sorted(choices)) or "(none registered)"
     return UsageError(f"unknown {kind} {name!r}; choose one of: {listed}")
+
+
+class Interrupted(HpoError):
+    """Ctrl-C or SIGTERM during a command that then undid what it had begun."""
+
+    exit_code = 130  # the shell's convention for SIGINT

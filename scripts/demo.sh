@@ -15,8 +15,10 @@ if ! grep -q "^fashion-mnist *available" <<<"$datasets"; then
   DATASET=digits
 fi
 STUDY=${HPO_DEMO_STUDY:-demo-$DATASET}
-hpo study create "$STUDY" --space cnn --dataset "$DATASET" --trials 12 --epochs 3 \
-  --train-subset 12000 --val-subset 3000 --if-exists skip
+# A wall-clock budget shared by both workers; the promotion scheduler pauses each trial at
+# epochs 1 and 3 and trains the best third on, up to 9 epochs.
+hpo study create "$STUDY" --space cnn --dataset "$DATASET" --time-budget "${HPO_DEMO_BUDGET:-4m}" --epochs 9 \
+  --pruner promote --train-subset 12000 --val-subset 3000 --if-exists skip
 export HPO_WORKERS_PER_HOST=2   # two workers share this host's cores
 hpo worker "$STUDY" & w1=$!
 hpo worker "$STUDY" & w2=$!

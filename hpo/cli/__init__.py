@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from hpo import __version__
-from hpo.errors import HpoError
+from hpo.errors import HpoError, Interrupted
 
 
 class HpoGroup(click.Group):
@@ -22,6 +22,9 @@ class HpoGroup(click.Group):
         except HpoError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("\nerror: interrupted", err=True)
+            sys.exit(Interrupted.exit_code)
 
 
 @click.group(cls=HpoGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -10,6 +10,7 @@ import click
 import optuna
 
 from hpo.formatting import fmt, format_duration, table
+from hpo.cli.interrupts import deferred_interrupts
 from hpo.cli.options import artifacts_option, current_settings, storage_option
 from hpo.config import OBJECTIVES, StudyConfig
 from hpo.errors import UsageError
@@ -107,7 +108,8 @@ def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_bud
     url = settings.storage_url
     # Waits for the database like a worker does (compose starts both with PostgreSQL).
     backend = open_storage(url, retrier=Retrier(settings.db_retry_timeout))
-    study, created = create(name, config, backend, if_exists=if_exists)
+    with deferred_interrupts() as interrupted:  # a Ctrl-C undoes the study instead of halving it
+        study, created = create(name, config, backend, if_exists=if_exists, interrupted=interrupted)
     if created:
         trials = study.user_attrs.get("budget")  # a grid without --trials: the whole grid
         budget = " and ".join(b for b in (f"{trials} trials" if trials else "", format_duration(time_budget) if time_budget else "") if b)
@@ -135,8 +137,9 @@ def list_cmd(as_json: bool, storage: str | None) -> None:
     """List the studies in the storage."""
     try:
         summaries = optuna.get_all_study_summaries(storage=_read_only(storage))
-    except StorageMissing:
-        summaries = []
+    except StorageMissing as missing:
+        click.echo(f"no studies yet: {missing}")
+        return
     rows = []
     for s in summaries:
         attrs = s.user_attrs

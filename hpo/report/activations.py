@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.study:
         study = load_study(args.study, open_storage(Settings.from_env().replace(storage=args.storage).storage_url))
         recorded = (study.user_attrs.get("extra") or {}).get("artifacts")
-        store = artifacts.open_store(artifacts.resolve_location(args.artifacts, recorded))
+        store = artifacts.open_store(artifacts.resolve_location(Settings.from_env().replace(artifacts=args.artifacts).artifacts, recorded))
         target = args.out / "activations_learned.png"
         if plot_learned(study, store, target):
             print(f"wrote {target}")

@@ -16,20 +16,54 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import random
+from collections.abc import Callable
 from typing import Any
 
 import optuna
+import torch
 
-from hpo import data
+from hpo import data, optim
+from hpo.models import build_model
 from hpo.config import MARKER, OBJECTIVES, StudyConfig
-from hpo.errors import HpoError, UsageError, unknown_name
+from hpo.errors import HpoError, Interrupted, UsageError, unknown_name
 from hpo.trials.slots import add_waiting_slots
+from hpo.trials.storage import first_line
 from hpo.spaces import SearchSpace, get_space
 from hpo.studies.metric_names import label_objectives
 from hpo.studies.samplers import PRUNERS, SAMPLERS
 from hpo.trials.promotion import PROMOTE
 
 IF_EXISTS = ("fail", "skip")
+
+
+def _fill(study: optuna.Study, config: StudyConfig, space: SearchSpace, interrupted: Callable[[], bool]) -> None:
+    """Config, slots and the marker, in that order; checks for an interruption between steps."""
+
+    def step() -> None:
+        if interrupted():
+            raise Interrupted(f"interrupted: study {study.study_name!r} was not created")
+
+    label_objectives(study, config.objectives)  # the dashboard shows val_accuracy, not "Objective 0"
+    attrs = config.to_user_attrs()
+    marker = attrs.pop(MARKER)
+    for key, value in attrs.items():
+        study.set_user_attr(key, value)
+    step()
+    # Admission control: exactly `budget` slots, claimed atomically by workers.
+    if config.warm_start:
+        # Made first, so it has the smallest trial id: the first claim takes it.
+        study.enqueue_trial(dict(space.defaults or {}))
+    if config.sampler == "grid":
+        # One slot per grid cell, its params fixed: any number of workers runs each cell
+        # exactly once (GridSampler's own bookkeeping races between workers).
+        add_waiting_slots(study, 0, fixed_params=grid_cells(space, config))
+    elif config.budget is not None:
+        add_waiting_slots(study, config.budget - int(config.warm_start))
+    # else: a time budget alone; workers add slots as they need them (hpo.trials.queue).
+    step()
+    # The marker goes last: a worker that sees it knows the study is complete.
+    study.set_user_attr(MARKER, marker)
+    step()
 
 
 def validate(config: StudyConfig) -> SearchSpace:
@@ -63,6 +97,7 @@ def validate(config: StudyConfig) -> SearchSpace:
         if config.budget is not None and config.budget > len(cells):
             raise UsageError(f"--trials is {config.budget}, but the grid of space {space.name!r} has "
                              f"{len(cells)} cells; pass --trials {len(cells)} (or fewer, for a random subset)")
+    check_builds(space, config)
     if config.warm_start:
         if space.defaults is None:
             raise UsageError(f"--warm-start needs defaults, and space {space.name!r} declares none; "
@@ -73,6 +108,48 @@ def validate(config: StudyConfig) -> SearchSpace:
             raise UsageError("--warm-start does not work with --sampler grid (the defaults would take "
                              "the place of a grid point); pass --no-warm-start")
     return space
+
+
+# Input shapes for the build check below: the model is built on PyTorch's meta device, so the
+# shape only has to be plausible (builders stop pooling once a map is 1 px).
+_PROBE_SHAPES = {"fashion-mnist": (1, 28, 28), "mnist": (1, 28, 28), "cifar10": (3, 32, 32),
+                 "cifar100": (3, 32, 32), "digits": (1, 8, 8), "synthetic": (1, 8, 8)}
+
+
+def check_builds(space: SearchSpace, config: StudyConfig) -> None:
+    """Build one configuration of the space (its defaults, else a sampled one) without memory.
+
+    A space whose ``build`` names an unknown architecture, activation or optimizer would
+    otherwise fail in every worker, trial after trial, after the study had taken its budget.
+    """
+    which = "defaults"
+    params = dict(space.defaults) if space.defaults is not None else None
+    if params is None:
+        which = "a sampled configuration"
+        probe = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=config.seed))
+        params = space.suggest(probe.ask())
+    shape = _PROBE_SHAPES.get(config.dataset, (3, 64, 64))
+    try:
+        train_config = space.build(params, config.epochs)
+        optim.parts(train_config.optimizer)  # raises for an unknown optimizer
+        with torch.device("meta"):
+            build_model(train_config.model, shape, 10)
+    except HpoError as exc:
+        raise UsageError(f"space {space.name!r} cannot build its {which}: {exc}") from None
+    except Exception as exc:  # the space's own code: any error means the space is broken
+        raise UsageError(f"space {space.name!r} cannot build its {which} ({params}): "
+                         f"{type(exc).__name__}: {first_line(exc)}; fix the space's build") from None
+
+
+def config_differences(stored: dict[str, Any], config: StudyConfig) -> list[str]:
+    """``"field: stored -> asked"`` for each config field that differs from the stored study's.
+
+    ``--if-exists skip`` is for re-running the same create (compose's one-shot service);
+    a different space, data set or budget under the same name would otherwise be ignored.
+    """
+    wanted = config.to_user_attrs()
+    return [f"{key}: {stored.get(key)!r} -> {value!r}" for key, value in wanted.items()
+            if key not in ("extra", MARKER) and stored.get(key) != value]
 
 
 def grid_cells(space: SearchSpace, config: StudyConfig) -> list[dict[str, Any]]:
@@ -92,9 +169,14 @@ def warm_start_default(space: SearchSpace, sampler: str) -> bool:
 
 
 def create(
-    name: str, config: StudyConfig, storage: optuna.storages.BaseStorage, if_exists: str = "fail"
+    name: str, config: StudyConfig, storage: optuna.storages.BaseStorage, if_exists: str = "fail",
+    interrupted: Callable[[], bool] = lambda: False,
 ) -> tuple[optuna.Study, bool]:
-    """Create the study (or find it, with ``if_exists="skip"``). Returns (study, created)."""
+    """Create the study (or find it, with ``if_exists="skip"``). Returns (study, created).
+
+    The study is whole or absent: if anything fails, or ``interrupted()`` turns true, while it
+    is being made, it is deleted again (and Interrupted raised for the latter).
+    """
     space = validate(config)
     if config.sampler == "grid" and config.budget is None:
         config = dataclasses.replace(config, budget=len(grid_cells(space, config)))  # the whole grid
@@ -104,27 +186,21 @@ def create(
         study = optuna.create_study(study_name=name, storage=storage, directions=config.directions)
     except optuna.exceptions.DuplicatedStudyError:
         if if_exists == "skip":
-            return optuna.load_study(study_name=name, storage=storage), False
+            existing = optuna.load_study(study_name=name, storage=storage)
+            differ = config_differences(existing.user_attrs, config)
+            if differ:
+                raise HpoError(
+                    f"study {name!r} already exists with another config ({'; '.join(differ)}); "
+                    f"pick another name, or delete it with `hpo study delete {name} --yes`"
+                )
+            return existing, False
         raise HpoError(
             f"study {name!r} already exists; pick another name, delete it with "
             f"`hpo study delete {name} --yes`, or pass --if-exists skip"
         ) from None
-    label_objectives(study, config.objectives)  # the dashboard shows val_accuracy, not "Objective 0"
-    attrs = config.to_user_attrs()
-    marker = attrs.pop(MARKER)
-    for key, value in attrs.items():
-        study.set_user_attr(key, value)
-    # Admission control: exactly `budget` slots, claimed atomically by workers.
-    if config.warm_start:
-        # Made first, so it has the smallest trial id: the first claim takes it.
-        study.enqueue_trial(dict(space.defaults or {}))
-    if config.sampler == "grid":
-        # One slot per grid cell, its params fixed: any number of workers runs each cell
-        # exactly once (GridSampler's own bookkeeping races between workers).
-        add_waiting_slots(study, 0, fixed_params=grid_cells(space, config))
-    elif config.budget is not None:
-        add_waiting_slots(study, config.budget - int(config.warm_start))
-    # else: a time budget alone; workers add slots as they need them (hpo.trials.queue).
-    # The marker goes last: a worker that sees it knows the study is complete.
-    study.set_user_attr(MARKER, marker)
+    try:
+        _fill(study, config, space, interrupted)
+    except BaseException:
+        optuna.delete_study(study_name=name, storage=storage)  # no half-made study, ever
+        raise
     return study, True

@@ -24,6 +24,8 @@ from hpo.settings import DEFAULT_SQLITE_FILE
 from hpo.trials._retry import Retrier, is_transient
 SQLITE_BUSY_TIMEOUT_S = 120
 
+# user:pass:word@ or user:pa/ss@ before the host: SQLAlchemy would split the URL at the wrong place.
+_RAW_SPECIAL_IN_PASSWORD = re.compile(r"://[^:/@]+:[^@]*[:/][^@]*@")
 _PASSWORD_IN_URL = re.compile(r"(?P<head>://[^:/@]+:)(?P<password>[^@]*)(?P<tail>@)")
 
 
@@ -38,6 +40,11 @@ def mask_url(url: str) -> str:
 
 
 def _check_url(url: str) -> sqlalchemy.engine.URL:
+    if url.count("@") > 1 or _RAW_SPECIAL_IN_PASSWORD.search(url):
+        raise UsageError(
+            f"storage URL {mask_url(url)!r} has '@', ':' or '/' in its password; percent-encode them "
+            "(@ as %40, : as %3A, / as %2F), e.g. python3 -c \"import urllib.parse; print(urllib.parse.quote('PASSWORD', safe=''))\""
+        )
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -162,16 +169,16 @@ def open_storage(
 def _check_sqlite_file(url: str, parsed: sqlalchemy.engine.URL, must_exist: bool) -> None:
     database = parsed.database
     if database and database != ":memory:":
-        if must_exist and not os.path.exists(database):
-            raise StorageMissing(
-                f"no storage at {url} (no such file); create a study with `hpo study create`, "
-                "or pass --storage / HPO_STORAGE"
-            )
         folder = os.path.dirname(os.path.abspath(database))
         if not os.path.isdir(folder):
             raise HpoError(
                 f"cannot open storage {url}: folder {folder} does not exist; create it or "
                 "choose another path"
+            )
+        if must_exist and not os.path.exists(database):
+            raise StorageMissing(
+                f"no storage at {url} (no such file); create a study with `hpo study create`, "
+                "or pass --storage / HPO_STORAGE"
             )
 
 

@@ -25,6 +25,7 @@ class Case:
     args: tuple[str, ...]
     exit_code: int
     says: str  # a fragment the one-line message must contain
+    env: dict[str, str] | None = None  # extra environment
 
 
 def _cases(tmp: Path) -> list[Case]:
@@ -62,7 +63,28 @@ def _cases(tmp: Path) -> list[Case]:
         Case("evaluate-not-a-checkpoint", ("evaluate", f"{tmp}/plain.pt"), 1, "not an hpo checkpoint"),
         Case("evaluate-garbage", ("evaluate", f"{tmp}/garbage.pt"), 1, "damaged"),
         Case("unknown-command", ("frobnicate",), 2, "No such command"),
+        Case("space-build-broken", ("study", "create", "x", "--space", f"{tmp}/unbuildable.py", "--dataset", "synthetic", "--trials", "2"), 2, "cannot build its defaults"),
+        Case("no-budget", ("study", "create", "x", "--space", "cnn", "--dataset", "synthetic"), 2, "give a budget"),
+        Case("time-budget-garbage", ("study", "create", "x", "--space", "cnn", "--dataset", "synthetic", "--time-budget", "soon"), 2, "not a duration"),
+        Case("if-exists-skip-other-config", ("study", "create", "done", "--space", "cnn", "--dataset", "synthetic", "--trials", "5", "--epochs", "1", "--pruner", "none", "--if-exists", "skip"), 1, "budget: 2 -> 5"),
+        Case("worker-plain-study", ("worker", "plain"), 1, "was not created by hpo"),
+        Case("storage-password-with-at", ("study", "list", "--storage", "postgresql+psycopg2://u:hunter2@x@127.0.0.1/db"), 2, "percent-encode"),
+        Case("bad-workers-per-host", ("worker", "done"), 2, "HPO_WORKERS_PER_HOST is 'four'", {"HPO_WORKERS_PER_HOST": "four"}),
     ]
+
+
+UNBUILDABLE = """
+from optuna.distributions import FloatDistribution
+from hpo.spaces import Param, SearchSpace
+from hpo.training import TrainConfig
+
+SPACE = SearchSpace(
+    name="unbuildable", description="names an architecture that does not exist",
+    params=(Param("lr", FloatDistribution(1e-3, 1e-1, log=True)),),
+    build=lambda p, epochs: TrainConfig(model={"arch": "transformer-xl"}, lr=p["lr"], epochs=epochs),
+    defaults={"lr": 0.01},
+)
+"""
 
 
 def _snapshot(storage: str) -> list[tuple]:
@@ -99,6 +121,8 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     (tmp / "garbage.pt").write_bytes(hashlib.sha256(b"x").digest() * 100)
     (tmp / "broken.py").write_text("def oops(:\n")
     (tmp / "empty.py").write_text("X = 1\n")
+    (tmp / "unbuildable.py").write_text(UNBUILDABLE)
+    optuna.create_study(study_name="plain", storage=storage)  # made by Optuna, not hpo
     return tmp, storage
 
 
@@ -121,7 +145,8 @@ def test_bad_input_gets_one_clear_line(case: Case, prepared: tuple[Path, str]) -
 
     tmp, storage = prepared
     before = _snapshot(storage)
-    result = CliRunner().invoke(main, list(case.args), env={"HPO_STORAGE": storage, "HPO_ARTIFACTS": str(tmp / "artifacts")})
+    env = {"HPO_STORAGE": storage, "HPO_ARTIFACTS": str(tmp / "artifacts"), **(case.env or {})}
+    result = CliRunner().invoke(main, list(case.args), env=env)
     # Anything but SystemExit means an exception escaped, i.e. a traceback for the user.
     assert isinstance(result.exception, SystemExit), result.exc_info
     assert result.exit_code == case.exit_code, result.stderr

@@ -1,0 +1,28 @@
+"""Deferring Ctrl-C and SIGTERM while a command makes something that must be whole or absent."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+
+@contextmanager
+def deferred_interrupts() -> Iterator[Callable[[], bool]]:
+    """Inside the block, SIGINT and SIGTERM only set a flag; yields a function that reads it.
+
+    A KeyboardInterrupt raised wherever the signal lands (inside a database driver, a
+    ``finally``) can be swallowed or leave half a write; a flag checked between steps cannot.
+    """
+    received: list[int] = []
+
+    def note(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
+
+    previous = {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield lambda: bool(received)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
