@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -71,13 +70,28 @@ def entries() -> list[DatasetEntry]:
 
 
 def validate_name(name: str) -> None:
-    """Raise a usage error unless ``name`` is registered or an ``imagefolder:PATH``."""
+    """Raise a usage error unless ``name`` is registered or an ``imagefolder:PATH`` a classifier can learn from.
+
+    An image folder is checked without decoding it (hpo.data.imagefolder.inspect_layout): it
+    must exist and have at least 2 class folders, each with a readable image, so a study on it
+    is refused at ``hpo study create`` rather than failing, or scoring a meaningless 1.0, later.
+    """
     if name.startswith(imagefolder.PREFIX):
-        if not Path(name[len(imagefolder.PREFIX) :]).expanduser().is_dir():
-            raise UsageError(f"data set {name!r}: folder does not exist; pass imagefolder:PATH with one sub-folder per class")
+        try:
+            imagefolder.inspect_layout(name)
+        except DatasetUnavailable as exc:
+            raise UsageError(f"data set {name!r}: {exc}") from None
         return
     if name not in _REGISTRY:
         raise unknown_name("data set", name, [*_REGISTRY, "imagefolder:PATH"])
+
+
+def canonical_name(name: str) -> str:
+    """What to store in the study: image-folder paths made absolute, other names as given.
+
+    A relative ``imagefolder:data/tin`` breaks as soon as a worker starts in another folder.
+    """
+    return imagefolder.canonical(name) if name.startswith(imagefolder.PREFIX) else name
 
 
 def load(name: str, download: bool = False) -> ImageData:
@@ -87,10 +101,11 @@ def load(name: str, download: bool = False) -> ImageData:
         UsageError: unknown name.
         HpoError: the files are not on this machine (the message says where we looked).
     """
-    validate_name(name)
     try:
         if name.startswith(imagefolder.PREFIX):
-            return imagefolder.load_imagefolder(name)
+            return imagefolder.load_imagefolder(name)  # it checks the folder as validate_name does
+        if name not in _REGISTRY:
+            raise unknown_name("data set", name, [*_REGISTRY, "imagefolder:PATH"])
         return _REGISTRY[name].load(download)
     except DatasetUnavailable as exc:
         raise HpoError(str(exc)) from None
