@@ -2,8 +2,11 @@
 
 Optuna's own plots do most of the work (optuna.visualization and its matplotlib twin take the
 same arguments). The learning curves are ours, because optuna's intermediate-values plot does
-not tell pruned trials from complete ones. A plot that cannot be drawn (too few trials, a
-single-objective study's Pareto front) gives a one-line note instead of a figure.
+not tell pruned trials from complete ones; so are the train-vs-validation loss curves of the
+best trials (reports 003 and 004 read overfitting and convergence from them), which Optuna
+does not keep: each trial records them as the user attr ``loss_curves`` (see
+hpo.training.diagnostics). A plot that cannot be drawn (too few trials, a single-objective
+study's Pareto front) gives a one-line note instead of a figure.
 """
 
 from __future__ import annotations
@@ -26,6 +29,12 @@ CURVE_STYLE = {
     "WAITING": ("#7f7f7f", "dot"),
 }
 _MPL_DASH = {"solid": "-", "dash": "--", "dot": ":"}
+# The trial user attr with {"epoch": [...], "train_loss": [...], "val_loss": [...]}, written by
+# the worker from hpo.training.diagnostics.LOSS_CURVES (not imported: it would load torch).
+LOSS_CURVES_ATTR = "loss_curves"
+LOSS_CURVE_TRIALS = 5  # the best trials drawn; more lines than this cannot be told apart
+# One colour per trial (matplotlib's tab10, which plotly's default matches).
+TRIAL_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,63 @@ def draw_learning_curves(study: optuna.Study, data: ReportData, backend: str) ->
     return ax
 
 
+def best_loss_curves(study: optuna.Study, data: ReportData) -> list[tuple[int, dict[str, list[Any]]]]:
+    """(trial number, loss curves) of up to LOSS_CURVE_TRIALS best trials that recorded them, best first."""
+    by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
+    found = []
+    for number in data.best:
+        curves = by_number[number].user_attrs.get(LOSS_CURVES_ATTR) if number in by_number else None
+        if isinstance(curves, dict) and curves.get("epoch"):
+            found.append((number, curves))
+        if len(found) == LOSS_CURVE_TRIALS:
+            break
+    return found
+
+
+def draw_loss_curves(study: optuna.Study, data: ReportData, backend: str) -> Any:
+    """Training (solid) against validation (dashed) loss per epoch, one colour per best trial.
+
+    Raises:
+        ValueError: no best trial recorded loss curves (the report shows why instead).
+    """
+    found = best_loss_curves(study, data)
+    if not found:
+        raise ValueError(f"none of the best trials recorded the user attr {LOSS_CURVES_ATTR!r} "
+                         "(trials run by hpo before it recorded them); rerun the study to see the curves")
+    title = f"Train vs validation loss, best {len(found)} trial{'s' if len(found) > 1 else ''} (solid = train, dashed = validation)"
+    lines = [(number, kind, curves["epoch"], curves[kind], TRIAL_COLOURS[i % len(TRIAL_COLOURS)])
+             for i, (number, curves) in enumerate(found) for kind in ("train_loss", "val_loss")]
+    if backend == "plotly":
+        import plotly.graph_objects as go
+
+        fig = go.Figure()
+        for number, kind, epochs, values, colour in lines:
+            label = "train" if kind == "train_loss" else "validation"
+            fig.add_trace(go.Scatter(
+                x=epochs, y=values, mode="lines+markers", name=f"trial {number} {label}", legendgroup=str(number),
+                line={"color": colour, "dash": "solid" if kind == "train_loss" else "dash"},
+                hovertemplate=f"trial {number} {label}<br>epoch %{{x}}: loss %{{y:.4f}}<extra></extra>",
+            ))
+        fig.update_layout(title=title, xaxis_title="epoch", yaxis_title="cross-entropy loss", xaxis={"dtick": 1},
+                          template="plotly_white")
+        return fig
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for number, kind, epochs, values, colour in lines:
+        train = kind == "train_loss"
+        # None (a non-finite loss) becomes a gap in the line.
+        ys = [float("nan") if v is None else v for v in values]
+        ax.plot(epochs, ys, "-" if train else "--", color=colour, marker="o", markersize=3,
+                label=f"trial {number} {'train' if train else 'validation'}")
+    ax.set(title=title, xlabel="epoch", ylabel="cross-entropy loss")
+    ax.title.set_fontsize(9)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return ax
+
+
 def _need_complete(n: int) -> Callable[[ReportData], str | None]:
     def check(data: ReportData) -> str | None:
         have = data.counts.get("complete", 0)
@@ -132,6 +198,7 @@ def _need_pareto(data: ReportData) -> str | None:
 PLOTS: list[Plot] = [
     Plot("optimization_history", "Optimization history", _optuna_plot("plot_optimization_history"), _need_complete(1)),
     Plot("learning_curves", "Learning curves", draw_learning_curves, _need_curves),
+    Plot("loss_curves", "Train vs validation loss (best trials)", draw_loss_curves, _need_complete(1)),
     Plot("param_importances", "Hyperparameter importances", _optuna_plot("plot_param_importances"), _need_importances),
     Plot("parallel_coordinate", "Parallel coordinates", _optuna_plot("plot_parallel_coordinate"), _need_complete(2)),
     Plot("slice", "Slice plots", _optuna_plot("plot_slice"), _need_complete(1)),
