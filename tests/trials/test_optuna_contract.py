@@ -11,7 +11,18 @@ import pytest
 import sqlalchemy
 
 from hpo.config import StudyConfig
-from hpo.trials._optuna import rdb_backend, set_user_attrs, storage_of, trial_id
+from hpo.trials._optuna import (
+    claim_waiting_trial,
+    insert_waiting_trials,
+    marked_waiting_trial_ids,
+    pause_running_trial,
+    rdb_backend,
+    set_user_attrs,
+    started_waiting_trial_ids,
+    storage_of,
+    study_id,
+    trial_id,
+)
 from hpo.trials.storage import open_storage
 from hpo.studies.create import create
 from tests.helpers import claim
@@ -129,3 +140,44 @@ def test_rdb_backend_unwraps_optunas_cache(tmp_path: Any) -> None:
     assert rdb_backend(storage_of(study)) is storage
     assert rdb_backend(storage) is storage
     assert rdb_backend(optuna.storages.InMemoryStorage()) is None
+
+
+# --- Pausing, fixed-param slots and the queries behind them ----------------------------------
+
+
+def test_a_paused_trial_is_waiting_to_optuna_and_resumes_with_its_params_and_curve(storage_url: str) -> None:
+    study, trial = _claimed(storage_url)
+    backend = rdb_backend(study)
+    x = trial.suggest_float("x", 0.0, 1.0)
+    trial.report(0.5, 1)
+    trial.set_user_attr("paused_epoch", 1)
+    assert pause_running_trial(backend, trial_id(trial))
+    assert not pause_running_trial(backend, trial_id(trial))  # only a RUNNING trial pauses
+    # A fresh reader (Optuna's own API, the dashboard) sees a WAITING trial that kept everything.
+    frozen = optuna.load_study(study_name="s", storage=storage_url).trials[trial.number]
+    assert frozen.state == optuna.trial.TrialState.WAITING
+    assert frozen.params == {"x": x} and frozen.intermediate_values == {1: 0.5}
+    sid = study_id(study)
+    assert marked_waiting_trial_ids(backend, sid, "paused_epoch") == [trial_id(trial)]
+    assert started_waiting_trial_ids(backend, sid) == [trial_id(trial)]
+    # A plain claim skips it; a claim for it by id takes it, with a fresh first heartbeat.
+    fresh = claim_waiting_trial(backend, sid, 32, heartbeat=True, skip_marked="paused_epoch")
+    assert fresh is not None and fresh != trial_id(trial)
+    assert claim_waiting_trial(backend, sid, 32, heartbeat=True, only_ids=[trial_id(trial)]) == trial_id(trial)
+    resumed = optuna.Trial(study, trial_id(trial))
+    assert resumed.suggest_float("x", 0.0, 1.0) == x  # Optuna returns the stored param
+    resumed.report(0.7, 3)
+    study.tell(resumed, 0.7)
+    done = optuna.load_study(study_name="s", storage=storage_url).trials[trial.number]
+    assert done.state == optuna.trial.TrialState.COMPLETE and done.intermediate_values == {1: 0.5, 3: 0.7}
+
+
+def test_fixed_param_slots_are_what_enqueue_trial_makes(storage_url: str) -> None:
+    study = optuna.create_study(study_name="g", storage=open_storage(storage_url))
+    cells = [{"depth": 1, "kind": "u"}, {"depth": 2, "kind": "v"}]
+    insert_waiting_trials(rdb_backend(study), study_id(study), 0, 0, fixed_params=cells)
+    study.enqueue_trial({"depth": 3, "kind": "w"})
+    fixed = [t.system_attrs["fixed_params"] for t in study.get_trials()]
+    assert fixed == [*cells, {"depth": 3, "kind": "w"}]
+    trial = study.ask()  # Optuna's own ask takes the oldest enqueued slot and honours it
+    assert trial.suggest_int("depth", 1, 6) == 1 and trial.suggest_categorical("kind", ["u", "v", "w"]) == "u"
