@@ -26,12 +26,15 @@ ARG TORCHVISION_VERSION=0.29.1
 RUN pip install "torch==${TORCH_VERSION}" "torchvision==${TORCHVISION_VERSION}"
 
 # The rest of the dependencies, read from pyproject.toml alone, so editing the source does not
-# invalidate this layer. `serve` brings gunicorn for the dashboard; `s3` brings boto3.
+# invalidate this layer. The extras the documented commands need: `serve` (gunicorn for the
+# dashboard), `s3` (boto3), `onnx` (`hpo export --onnx`) and `report` (`hpo report`; without a
+# Chromium in the image its dashboard screenshot is skipped, with a note in the report).
+ARG EXTRAS="serve s3 onnx report"
 WORKDIR /opt/hpo
 COPY pyproject.toml ./
-RUN python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
-x = p.get("optional-dependencies", {}); print("\n".join(p["dependencies"] + x.get("serve", []) + x.get("s3", [])))' \
-      > /tmp/requirements.txt \
+RUN python -c 'import sys, tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+x = p.get("optional-dependencies", {}); print("\n".join(p["dependencies"] + [d for e in sys.argv[1:] for d in x[e]]))' \
+      $EXTRAS > /tmp/requirements.txt \
     && pip install -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 

@@ -85,7 +85,15 @@ def test_postgres_is_private_persistent_and_health_checked(services: dict) -> No
     assert postgres["image"].startswith("postgres:")
     assert "ports" not in postgres
     assert any(v.endswith(":/var/lib/postgresql/data") for v in postgres["volumes"])
-    assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+    # Over TCP: the image's first-start temporary server listens on the Unix socket only.
+    assert "pg_isready -h 127.0.0.1" in " ".join(postgres["healthcheck"]["test"])
+
+
+def test_postgres_is_alone_on_an_internal_network(services: dict) -> None:
+    networks = yaml.safe_load(compose.COMPOSE_FILE.read_text())["networks"]
+    assert services["postgres"]["networks"] == ["db"] and networks["db"]["internal"] is True
+    for name in ("study", "worker", "cpu-worker", "dashboard"):
+        assert set(services[name]["networks"]) == {"default", "db"}, name
 
 
 def test_every_hpo_service_uses_postgres_with_the_env_password(services: dict) -> None:

@@ -36,17 +36,33 @@ def test_dependencies_are_installed_before_the_source_is_copied() -> None:
     assert all("pip install" not in args or "--no-deps" in args for kind, args in steps[first_source:] if kind == "RUN")
 
 
+def build_args() -> dict[str, str]:
+    """The Dockerfile's ARGs and their defaults."""
+    args = {}
+    for kind, text in instructions():
+        if kind == "ARG":
+            name, _, default = text.partition("=")
+            args[name] = shlex.split(default)[0] if default else ""
+    return args
+
+
 def test_the_dependency_layer_installs_what_pyproject_lists(tmp_path: Path) -> None:
     run = next(args for kind, args in instructions() if kind == "RUN" and "tomllib" in args)
     python_command = shlex.split(run.split(">", 1)[0])
     assert python_command[:2] == ["python", "-c"]
+    # The build args the command names, as the shell expands them ($EXTRAS unquoted: split).
+    argv = [word for arg in python_command[3:] for word in
+            (build_args()[arg[1:]].split() if arg.startswith("$") else [arg])]
     pyproject = (compose.ROOT / "pyproject.toml").read_bytes()
     (tmp_path / "pyproject.toml").write_bytes(pyproject)
-    listed = subprocess.run([sys.executable, "-c", python_command[2]], cwd=tmp_path, capture_output=True,
+    listed = subprocess.run([sys.executable, "-c", python_command[2], *argv], cwd=tmp_path, capture_output=True,
                             text=True, check=True).stdout.split()
     project = tomllib.loads(pyproject.decode())["project"]
     assert set(project["dependencies"]) <= set(listed)
     assert any(name.startswith("gunicorn") for name in listed)  # the dashboard's WSGI server
+    # The documented commands run in the image: `hpo export --onnx`, `hpo report`, s3:// artifacts.
+    for extra in ("onnx", "report", "s3", "serve"):
+        assert set(project["optional-dependencies"][extra]) <= set(listed), extra
 
 
 def test_runs_hpo_as_a_non_root_user_in_utc() -> None:
