@@ -1,6 +1,11 @@
 """Model building blocks: architectures, activations and layer types, each a registry keyed by name."""
 
-from hpo.models.activations import activation_names, get_activation, make_activation, register_activation
+from hpo.models.activations import (
+    activation_names,
+    get_activation,
+    make_activation,
+    register_activation,
+)
 from hpo.models.attention import attention_names, get_attention, register_attention
 from hpo.models.convs import conv_names, get_conv, register_conv
 from hpo.models.pooling import get_pooling, pooling_names, register_pooling

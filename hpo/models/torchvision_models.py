@@ -16,6 +16,7 @@ activation gets one shared set of parameters per replaced module, not one per ch
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, cast
 
 from torch import nn
 
@@ -46,8 +47,10 @@ def _adapt_input_channels(model: nn.Module, channels: int) -> None:
     parent, attr, old = found
     # Same geometry, other input width; freshly initialised like the rest of the untrained model.
     # (torchvision's stems are all ungrouped convs, so groups stays 1.)
-    new = nn.Conv2d(channels, old.out_channels, old.kernel_size, stride=old.stride, padding=old.padding,  # type: ignore[arg-type]
-                    dilation=old.dilation, bias=old.bias is not None, padding_mode=old.padding_mode)
+    # (Conv2d stores its geometry as tuples typed tuple[int, ...]; they are the pairs it was given.)
+    geometry: dict[str, Any] = {"stride": old.stride, "padding": old.padding, "dilation": old.dilation}
+    new = nn.Conv2d(channels, old.out_channels, cast(tuple[int, int], old.kernel_size), bias=old.bias is not None,
+                    padding_mode=old.padding_mode, **geometry)
     setattr(parent, attr, new)
 
 

@@ -126,7 +126,7 @@ def test_attention_flag_adds_a_block() -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ({"arch": "transformer"}, "unknown architecture 'transformer'; choose one of: cnn, mlp, resnet, torchvision"),
+        ({"arch": "transformer"}, "unknown architecture 'transformer'; choose one of: cnn, mlp, resnet"),
         ({"arch": "cnn", "kernel": 4}, "unknown kernel '4'"),
         ({"arch": "cnn", "n_layers": 17}, "n_layers is 17, but must be between 1 and 16"),
         ({"arch": "cnn", "n_layers": 0}, "n_layers is 0, but must be between 1 and 16"),

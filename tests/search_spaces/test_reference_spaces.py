@@ -6,7 +6,6 @@ parallel): most of each process's time is importing torch, which overlaps well.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import optuna
