@@ -29,7 +29,7 @@ def spaces_cmd(as_json: bool) -> None:
 
 def blocks() -> dict[str, dict[str, str]]:
     """Every registry a space combines, each entry with a one-line description."""
-    from hpo import optim
+    from hpo import models, optim
     from hpo.models.activations import ACTIVATIONS, ALIASES, make_activation
     from hpo.models.registry import ARCHITECTURES
     from hpo.training.augment import AUGMENTATIONS
@@ -55,6 +55,9 @@ def blocks() -> dict[str, dict[str, str]]:
             + (", needs create_graph" if optim.needs_create_graph(name) else "")
             for name in optim.optimizer_names()
         },
+        "conv types": {name: "" for name in models.conv_names()},
+        "pooling types": {name: "" for name in models.pooling_names()},
+        "attention types": {name: "" for name in models.attention_names()},
         "schedules": {name: "" for name in SCHEDULES},
         "augmentations": {name: "" for name in AUGMENTATIONS},
     }

@@ -23,6 +23,7 @@ import optuna
 import torch
 
 from hpo import data, optim
+from hpo.data.registry import canonical_name
 from hpo.models import build_model
 from hpo.config import MARKER, OBJECTIVES, StudyConfig
 from hpo.errors import HpoError, Interrupted, UsageError, unknown_name
@@ -178,6 +179,8 @@ def create(
     is being made, it is deleted again (and Interrupted raised for the latter).
     """
     space = validate(config)
+    # Image-folder paths absolute: a worker started in another folder must find the images.
+    config = dataclasses.replace(config, dataset=canonical_name(config.dataset))
     if config.sampler == "grid" and config.budget is None:
         config = dataclasses.replace(config, budget=len(grid_cells(space, config)))  # the whole grid
     if if_exists not in IF_EXISTS:

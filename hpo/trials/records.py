@@ -24,6 +24,7 @@ class TrialKeys:
     WORKER: Final = "worker"  # the WorkerIdentity name of the attempt's worker
     SAMPLER_SEED: Final = "sampler_seed"
     GRAD_NORMS: Final = "grad_norms_epoch1"  # per-layer gradient norms of the first epoch
+    LOSS_CURVES: Final = "loss_curves"  # {"epoch": [...], "train_loss": [...], "val_loss": [...]}
 
 
 # Final metrics a completed trial records, in the order tables show them.

@@ -63,6 +63,9 @@ class EpochReporter:
             self.checkpoints.save(state)  # always: whoever promotes it resumes from it
             raise PauseAtRung(epoch)
         if self.prune and lease.should_prune():
+            # Deep plain CNNs pruned at epoch 1 are exactly the trials report 001's
+            # vanishing-gradient claim is about: keep their diagnostics.
+            lease.record(state.diagnostics())
             raise optuna.TrialPruned(f"pruned at epoch {epoch}")
         self.checkpoints.maybe_save(state)
 
@@ -149,9 +152,7 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
     n_params = sum(p.numel() for p in result.model.parameters())
     summary: dict[str, Any] = {**result.metrics, "n_params": n_params, "train_seconds": round(time.monotonic() - started, 3),
                                "epochs_trained": len(result.history)}
-    diagnostics = getattr(result, "diagnostics", None) or {}
-    if diagnostics.get(TrialKeys.GRAD_NORMS):
-        summary[TrialKeys.GRAD_NORMS] = diagnostics[TrialKeys.GRAD_NORMS]
+    summary.update(result.diagnostics)  # gradient norms of epoch 1, train/validation loss curves
     summary[TrialKeys.MODEL] = store_model(ctx, lease, config, params, result)
     if ctx.device.type == "cuda":
         torch.cuda.empty_cache()

@@ -39,6 +39,7 @@ def test_blocks_lists_every_registry_entry() -> None:
     assert listed["activations"]["adaptive_gelu_mish"] == "learnable"
     assert listed["optimizers"]["sophia"] == "default lr 0.06, needs create_graph"
     assert listed["optimizers"]["sgd+adam+radam"] == "phases: sgd -> adam -> radam"
-    assert "attention=False" in listed["architectures"]["cnn"]
+    assert "attention='none'" in listed["architectures"]["cnn"]
+    assert "im2col" in listed["conv types"] and "gated" in listed["pooling types"] and "se" in listed["attention types"]
     text = CliRunner().invoke(main, ["blocks"]).output
     assert "schedules:" in text and "    flip+crop" in text

@@ -13,7 +13,7 @@ from hpo.models import build_model
 from hpo.spaces import get_space
 from tests.helpers import run_hpo
 
-RESNET = {"depth": 14, "optimizer": "adamax", "lr": 0.001}
+RESNET = {"network": "cpu_sized", "depth": 14, "optimizer": "adamax", "lr": 0.001}
 
 
 def invoke(*args: str) -> tuple[int, str]:
@@ -59,6 +59,7 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None
 
 def test_real_command_line() -> None:
     done = run_hpo("model-summary", "architecture", "--params",
-                   json.dumps({"arch": "cnn", "cnn_layers": 2, "kernel": "1x1-3x3", "attention": True, "lr": 0.001}))
+                   json.dumps({"arch": "cnn", "cnn_layers": 2, "kernel": "1x1-3x3", "conv": "standard", "pool": "max",
+                               "attention": "self_attention", "lr": 0.001}))
     assert done.returncode == 0, done.stderr
     assert "SelfAttention2d" in done.stdout and "MultiheadAttention" in done.stdout
