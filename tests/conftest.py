@@ -41,6 +41,19 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """One intra-op torch thread in the test process, as HPO_NUM_THREADS=1 gives the workers:
+    on tiny tensors a second thread only adds hand-off cost, and on a busy 2-core machine that
+    cost grew gradcheck from 1 s to 50 s."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
 def hpo_env(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test runs in its own folder with its own default SQLite file and artifacts."""
     monkeypatch.chdir(tmp_path)
