@@ -9,6 +9,7 @@ is restarted. Then:
   superseded by exactly one retry, and each logical trial ended in exactly one worker;
 - every worker container exited 0 (the killed one after compose restarted it);
 - the dashboard answers `/api/studies` from the host, and only 127.0.0.1:8080 is published;
+- `hpo export --onnx` and `hpo report` work in the image (its `onnx` and `report` extras);
 - the replicas sampled as many distinct configurations as there are trials.
 
 `down -v` removes the containers, network and volumes at the end, whatever happened.
@@ -274,6 +275,17 @@ def test_compose_up_runs_a_study_through_a_killed_worker_and_a_database_restart(
 
         # The dashboard has come through the database restart.
         assert STUDY in wait_until(listed, 300, f"{url} after the database restart")
+
+        # The documented commands that need the image's extras: `export --onnx` and `report`.
+        exported = stack.compose("exec", "-T", "dashboard", "hpo", "export", STUDY, "--out", "/tmp/best.pt",
+                                 "--onnx", "/tmp/best.onnx", "--latency-repeats", "3", timeout=600, check=False)
+        assert exported.returncode == 0, exported.stdout[-2000:] + exported.stderr[-2000:]
+        assert "parity with PyTorch" in exported.stdout, exported.stdout
+        reported = stack.compose("exec", "-T", "dashboard", "hpo", "report", STUDY, "--out", "/tmp/report",
+                                 timeout=600, check=False)
+        assert reported.returncode == 0, reported.stdout[-2000:] + reported.stderr[-2000:]
+        assert "report.html" in reported.stdout and "README.md" in reported.stdout, reported.stdout
+        timings["export and report"] = time.monotonic() - started
 
         # The replicas did not sample the same configurations (each worker seeds its own sampler).
         configurations = {json.dumps(t["params"], sort_keys=True) for t in logical}
