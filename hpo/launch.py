@@ -6,6 +6,7 @@ seconds would otherwise print a long KeyboardInterrupt traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -16,7 +17,10 @@ def run() -> None:
         main()
     except KeyboardInterrupt:
         sys.stderr.write("\nerror: interrupted\n")
-        sys.exit(130)
+        sys.stderr.flush()
+        # Straight out: an import cut short can leave half-initialised modules whose exit
+        # handlers would raise again (and the process would then die by the signal, not 130).
+        os._exit(130)
 
 
 if __name__ == "__main__":

@@ -113,7 +113,7 @@ def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_bud
     if created:
         trials = study.user_attrs.get("budget")  # a grid without --trials: the whole grid
         budget = " and ".join(b for b in (f"{trials} trials" if trials else "", format_duration(time_budget) if time_budget else "") if b)
-        click.echo(f"created study {name!r} in {mask_url(url)}: {resolved.name} on {dataset}, {budget} x up to {config.epochs} epochs"
+        click.echo(f"created study {name!r} in {mask_url(url)}: {resolved.name} on {dataset}, {budget} x {config.epochs} epochs"
                    + (" (trial 0: the space's defaults)" if config.warm_start else ""))
         click.echo(f"start workers with: hpo worker {name}" + (f" --storage '{mask_url(url)}'" if storage else ""))
     else:
@@ -160,7 +160,7 @@ def _print_summary(info: dict[str, Any]) -> None:
     click.echo(f"  space {cfg['space']} on {cfg['dataset']}, {cfg['epochs']} epochs/trial, sampler {cfg['sampler']}, "
                f"pruner {cfg['pruner']}, objectives {', '.join(cfg['objectives'])}"
                + (", warm start (trial 0: the space's defaults)" if cfg.get("warm_start") else ""))
-    budget = f"budget {p['budget']} trials" if p["budget"] else "no trial budget"
+    budget = f"budget {p['budget']}" if p["budget"] else "no trial budget"
     click.echo(f"  {budget}: {p['finished']} finished ({p['complete']} complete, {p['pruned']} pruned, "
                f"{p['failed']} failed), {p['running']} running, {p['waiting']} waiting"
                + (f" ({p['paused']} paused at a rung)" if p.get("paused") else "") + f"; {p['retried']} attempts retried")

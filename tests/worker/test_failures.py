@@ -30,9 +30,9 @@ def test_repeating_error_stops_the_worker_with_the_message(tmp_path: Path) -> No
     result = run_hpo("worker", "bad", env=env)
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: 3 trials in a row failed") and "width must be positive" in last
+    assert last.startswith("error: 3 trials in a row failed") and "Invalid learning rate" in last
     trials = optuna.load_study(study_name="bad", storage=env["HPO_STORAGE"]).trials
     states = [t.state for t in trials]
     # Each failed once, with its reason; the rest of the budget is untouched for a fixed space.
     assert states.count(TrialState.FAIL) == 3 and states.count(TrialState.WAITING) == 7
-    assert all("width must be positive" in t.user_attrs["fail_reason"] for t in trials if t.state == TrialState.FAIL)
+    assert all("Invalid learning rate" in t.user_attrs["fail_reason"] for t in trials if t.state == TrialState.FAIL)

@@ -1,4 +1,7 @@
-"""A test space whose build always fails: an error that would repeat on every trial."""
+"""A test space whose every trial fails in training: an error that would repeat on every trial.
+
+It builds (so `study create`'s build check passes), but SGD refuses its learning rate.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +14,13 @@ from hpo.training import TrainConfig
 
 
 def build(p: dict[str, Any], epochs: int) -> TrainConfig:
-    raise ValueError("width must be positive")
+    return TrainConfig(model={"arch": "mlp", "hidden": [p["width"]]}, optimizer="sgd", lr=-1.0, epochs=epochs)
 
 
 SPACE = SearchSpace(
     name="broken",
     description=__doc__ or "",
-    params=(Param("width", CategoricalDistribution([-1])),),
+    params=(Param("width", CategoricalDistribution([8])),),
     build=build,
     default_epochs=1,
 )
