@@ -17,7 +17,11 @@ from hpo.models.attention import AttentionFactory, attention_block, get_attentio
 from hpo.models.convs import ConvFactory, get_conv
 from hpo.models.pooling import PoolFactory, get_pooling
 
-KERNELS = ("3", "5", "7", "1x1-3x3")
+# A square kernel of any size from 1 to MAX_KERNEL (report 004 searched every integer 3-7; even
+# sizes get PyTorch's 'same' padding), or a 1x1 then 3x3 pair (report 001).
+MAX_KERNEL = 11
+PAIR_KERNEL = "1x1-3x3"
+KERNELS = (*(str(k) for k in range(1, MAX_KERNEL + 1)), PAIR_KERNEL)
 HEADS = ("gap", "flatten")
 # Deep enough for report 001's "6+ layers" without skips (where gradients vanish); past 5
 # blocks a 28 px map is already 1 px, so further blocks add depth but no pooling.
@@ -26,7 +30,7 @@ MAX_LAYERS = 16
 
 def _conv(in_ch: int, out_ch: int, kernel: str, batch_norm: bool, act: Callable[[int], nn.Module],
           conv: ConvFactory) -> list[nn.Module]:
-    if kernel == "1x1-3x3":
+    if kernel == PAIR_KERNEL:
         # A 1x1 bottleneck then a 3x3 conv: cheaper than a 5x5 with a similar receptive field.
         convs = [(in_ch, 1), (out_ch, 3)]
     else:
@@ -60,7 +64,8 @@ def cnn(
 
     Args:
         n_layers: 1 to 16 conv blocks.
-        kernel: 3, 5, 7, or "1x1-3x3" for a 1x1 then 3x3 pair.
+        kernel: a square kernel size from 1 to 11, odd or even (as an int or its string; every
+            size keeps the map's size), or "1x1-3x3" for a 1x1 then 3x3 pair.
         channels: width of the first block (later blocks double it, up to 8x).
         activation: a name from the activation registry, or a module factory.
         conv: a conv type from :mod:`hpo.models.convs` ("standard", "depthwise_separable",
@@ -78,7 +83,7 @@ def cnn(
     """
     kernel = str(kernel)
     if kernel not in KERNELS:
-        raise unknown_name("kernel", kernel, KERNELS)
+        raise UsageError(f"unknown kernel {kernel!r}; choose a size from 1 to {MAX_KERNEL} or {PAIR_KERNEL!r}")
     if head not in HEADS:
         raise unknown_name("head", head, HEADS)
     if not 1 <= n_layers <= MAX_LAYERS:

@@ -1,7 +1,9 @@
 """Convolution types, by name (report 001, task 3: custom layers).
 
 A conv factory is called as ``factory(in_channels, out_channels, kernel_size, bias)`` and returns
-a module that keeps the map's height and width ('same' padding for odd kernels). Built in:
+a module that keeps the map's height and width ('same' padding, for odd and even kernels alike;
+an even kernel pads one pixel more on the bottom and right, as PyTorch's ``padding="same"``
+does). Built in:
 
 - ``standard``: ``nn.Conv2d``.
 - ``depthwise_separable``: a k x k conv per channel, then a 1x1 conv across channels (MobileNet,
@@ -16,6 +18,7 @@ Register another with :func:`register_conv` from a space module.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -25,11 +28,31 @@ from torch import nn
 
 from hpo.models.layer_registry import LayerRegistry
 
+# PyTorch pads a copy of the input for padding="same" with an even kernel, and warns once per
+# process that it does; that copy is the point here (F.pad would make the same one).
+warnings.filterwarnings("ignore", message="Using padding='same' with even kernel lengths", category=UserWarning)
+
 ConvFactory = Callable[[int, int, int, bool], nn.Module]  # (in_ch, out_ch, kernel_size, bias) -> module
 
 
+def same_padding(kernel_size: int) -> int | str:
+    """``nn.Conv2d``'s padding that keeps the map's size at stride 1.
+
+    An odd kernel pads k // 2 on every side (an integer, as before even kernels existed). An even
+    one cannot pad symmetrically: PyTorch's ``"same"`` pads (k - 1) // 2 on the top and left and
+    one more on the bottom and right, and exports to ONNX as that explicit padding.
+    """
+    return kernel_size // 2 if kernel_size % 2 else "same"
+
+
+def same_pads(kernel_size: int) -> tuple[int, int]:
+    """(before, after) padding of one spatial dim, the split ``padding="same"`` uses."""
+    before = (kernel_size - 1) // 2
+    return before, kernel_size - 1 - before
+
+
 def standard(in_ch: int, out_ch: int, kernel_size: int, bias: bool) -> nn.Module:
-    return nn.Conv2d(in_ch, out_ch, kernel_size, padding=kernel_size // 2, bias=bias)
+    return nn.Conv2d(in_ch, out_ch, kernel_size, padding=same_padding(kernel_size), bias=bias)
 
 
 class DepthwiseSeparableConv2d(nn.Module):
@@ -38,7 +61,8 @@ class DepthwiseSeparableConv2d(nn.Module):
     def __init__(self, in_ch: int, out_ch: int, kernel_size: int, bias: bool) -> None:
         super().__init__()
         # No bias on the depthwise half: the pointwise conv's bias absorbs it.
-        self.depthwise = nn.Conv2d(in_ch, in_ch, kernel_size, padding=kernel_size // 2, groups=in_ch, bias=False)
+        self.depthwise = nn.Conv2d(in_ch, in_ch, kernel_size, padding=same_padding(kernel_size), groups=in_ch,
+                                   bias=False)
         self.pointwise = nn.Conv2d(in_ch, out_ch, 1, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -96,11 +120,19 @@ class Im2colConvFunction(torch.autograd.Function):
 
 
 class Im2colConv2d(nn.Module):
-    """A conv layer whose forward and backward are :class:`Im2colConvFunction` (odd kernels: 'same')."""
+    """A conv layer whose forward and backward are :class:`Im2colConvFunction`, with 'same' padding.
+
+    An odd kernel pads symmetrically inside the function (unfold's own padding); an even one is
+    first padded by ``F.pad`` the way ``padding="same"`` splits it (one pixel more at the bottom
+    and right), then convolved unpadded, so both compute what ``nn.Conv2d`` computes.
+    """
 
     def __init__(self, in_ch: int, out_ch: int, kernel_size: int, bias: bool = True) -> None:
         super().__init__()
-        self.padding = kernel_size // 2
+        before, after = same_pads(kernel_size)
+        # Symmetric: unfold pads. Asymmetric (even k): F.pad in forward, unfold pads nothing.
+        self.padding = before if before == after else 0
+        self.pre_pad = None if before == after else (before, after, before, after)
         self.weight = nn.Parameter(torch.empty(out_ch, in_ch, kernel_size, kernel_size))
         self.bias = nn.Parameter(torch.empty(out_ch)) if bias else None
         # nn.Conv2d's own initialisation, so the conv types differ only in how they compute.
@@ -110,11 +142,14 @@ class Im2colConv2d(nn.Module):
             nn.init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.pre_pad is not None:
+            x = F.pad(x, self.pre_pad)
         return Im2colConvFunction.apply(x, self.weight, self.bias, self.padding)
 
     def extra_repr(self) -> str:
         out_ch, in_ch, k, _k = self.weight.shape
-        return f"{in_ch}, {out_ch}, kernel_size={k}, padding={self.padding}, bias={self.bias is not None}"
+        padding = self.padding if self.pre_pad is None else "same"
+        return f"{in_ch}, {out_ch}, kernel_size={k}, padding={padding}, bias={self.bias is not None}"
 
 
 CONVS: LayerRegistry[ConvFactory] = LayerRegistry(

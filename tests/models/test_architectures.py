@@ -53,7 +53,7 @@ def test_builds_runs_forward_and_backward(spec: dict[str, Any]) -> None:
     assert all(p.grad is not None for p in model.parameters())
 
 
-@pytest.mark.parametrize("kernel", ["3", "5", "7", "1x1-3x3", 5])
+@pytest.mark.parametrize("kernel", ["3", "4", "5", "7", "1x1-3x3", 5, 6])
 @pytest.mark.parametrize("n_layers", [1, 5, 8])
 @pytest.mark.parametrize("head", ["gap", "flatten"])
 def test_cnn_kernels_and_depths_on_28px(kernel: Any, n_layers: int, head: str) -> None:
@@ -127,7 +127,9 @@ def test_attention_flag_adds_a_block() -> None:
     ("spec", "message"),
     [
         ({"arch": "transformer"}, "unknown architecture 'transformer'; choose one of: cnn, mlp, resnet"),
-        ({"arch": "cnn", "kernel": 4}, "unknown kernel '4'"),
+        ({"arch": "cnn", "kernel": 12}, "unknown kernel '12'; choose a size from 1 to 11 or '1x1-3x3'"),
+        ({"arch": "cnn", "kernel": 0}, "unknown kernel '0'"),
+        ({"arch": "cnn", "kernel": "3x3"}, "unknown kernel '3x3'"),
         ({"arch": "cnn", "n_layers": 17}, "n_layers is 17, but must be between 1 and 16"),
         ({"arch": "cnn", "n_layers": 0}, "n_layers is 0, but must be between 1 and 16"),
         ({"arch": "cnn", "pool": "min"}, "unknown pool 'min'; choose one of: avg, gated, max"),

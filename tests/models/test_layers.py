@@ -39,7 +39,7 @@ def _double_backward(module: nn.Module, x: torch.Tensor) -> None:
 
 
 @pytest.mark.parametrize("name", conv_names())
-@pytest.mark.parametrize("kernel", [1, 3, 5])
+@pytest.mark.parametrize("kernel", [1, 2, 3, 4, 5, 6])
 @pytest.mark.parametrize("bias", [True, False])
 def test_every_conv_type_keeps_the_map_and_trains(name: str, kernel: int, bias: bool) -> None:
     torch.manual_seed(0)
@@ -112,6 +112,48 @@ def test_im2col_computes_what_conv2d_computes() -> None:
     torch.testing.assert_close(x1.grad, x2.grad)
     torch.testing.assert_close(layer.weight.grad, reference.weight.grad)
     torch.testing.assert_close(layer.bias.grad, reference.bias.grad)
+
+
+@pytest.mark.parametrize("kernel", [2, 4, 5, 6])
+@pytest.mark.parametrize("name", conv_names())
+def test_every_conv_type_pads_like_pytorchs_same(name: str, kernel: int) -> None:
+    """Report 004's kernel 3..7 includes even sizes: PyTorch's padding="same" is the reference
+    (one pixel more at the bottom and right), for the hand-written im2col conv too."""
+    torch.manual_seed(0)
+    conv = get_conv(name)(3, 4, kernel, True)
+    x = torch.randn(2, 3, 7, 6)
+    # A delta in the top-left corner shows where the extra padding went: same for every type.
+    reference = nn.Conv2d(3, 4, kernel, padding="same", bias=False)
+    with torch.no_grad():
+        reference.weight.copy_(torch.randn_like(reference.weight))
+    if name in ("standard", "im2col"):
+        with torch.no_grad():
+            conv.weight.copy_(reference.weight)
+            conv.bias.zero_()
+        torch.testing.assert_close(conv(x), reference(x))
+    else:  # the same map size, and the same receptive field position: a delta lands where conv2d puts it
+        delta = torch.zeros(1, 3, 7, 6)
+        delta[0, :, 3, 3] = 1.0
+        reach = conv(delta) - conv(torch.zeros_like(delta))
+        reference_reach = reference(delta)
+        assert reach.shape == reference_reach.shape
+        assert torch.equal(reach.abs().sum(1) > 1e-7, reference_reach.abs().sum(1) > 1e-7)
+
+
+@pytest.mark.parametrize("kernel", [2, 4])
+def test_im2col_with_an_even_kernel_passes_gradcheck(kernel: int) -> None:
+    """The layer as a whole (F.pad, then the hand-written function), first and second order."""
+    torch.manual_seed(0)
+    layer = Im2colConv2d(2, 3, kernel, bias=True).double()
+    x = torch.randn(2, 2, 4, 5, dtype=torch.float64, requires_grad=True)
+
+    def run(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return torch.func.functional_call(layer, {"weight": w, "bias": b}, (x,))
+
+    inputs = (x, layer.weight.detach().clone().requires_grad_(), layer.bias.detach().clone().requires_grad_())
+    assert run(*inputs).shape == (2, 3, 4, 5)
+    assert torch.autograd.gradcheck(run, inputs)
+    assert torch.autograd.gradgradcheck(run, inputs)
 
 
 def test_im2col_backward_under_bf16_autocast_returns_each_inputs_dtype() -> None:

@@ -89,3 +89,18 @@ def test_regularization_searches_depth_as_report_003_added_layers() -> None:
     assert isinstance(depth, IntDistribution) and depth.low == 2 and depth.high >= 4
     params = space.validate({**dict(space.defaults or {}), "n_layers": depth.high})
     assert space.build(params, 1).model["n_layers"] == depth.high
+
+
+def test_cnn_kernel_is_every_integer_from_3_to_7() -> None:
+    """Report 004: kernel 3..7 means every integer; even ones keep the map's size too."""
+    space = get_space("cnn")
+    param = next(p for p in space.params if p.name == "kernel")
+    kernel = param.distribution
+    assert isinstance(kernel, IntDistribution) and (kernel.low, kernel.high, kernel.step, kernel.log) == (3, 7, 1, False)
+    assert param.grid_values() == [3, 4, 5, 6, 7]
+    for size in range(3, 8):
+        params = space.validate({**dict(space.defaults or {}), "n_layers": 5, "kernel": size})
+        model = build_model(space.build(params, 1).model, (1, 28, 28), 10)
+        convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+        assert [c.kernel_size for c in convs] == [(size, size)] * 5
+        assert model(torch.randn(2, 1, 28, 28)).shape == (2, 10), size
