@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import time
 import weakref
 from typing import Any
 
@@ -17,12 +18,13 @@ import optuna
 import sqlalchemy
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError, ProgrammingError
 
 from hpo.errors import HpoError, UsageError
 from hpo.settings import DEFAULT_SQLITE_FILE
 from hpo.trials._retry import Retrier, is_transient
 SQLITE_BUSY_TIMEOUT_S = 120
+SCHEMA_RACE_ATTEMPTS = 5
 
 # user:pass:word@ or user:pa/ss@ before the host: SQLAlchemy would split the URL at the wrong place.
 _RAW_SPECIAL_IN_PASSWORD = re.compile(r"://[^:/@]+:[^@]*[:/][^@]*@")
@@ -140,13 +142,23 @@ def open_storage(
     callback = retry_callback() if heartbeat_interval is not None else None
 
     def connect() -> optuna.storages.RDBStorage:
-        return optuna.storages.RDBStorage(
-            url,
-            engine_kwargs=_engine_kwargs(parsed),
-            heartbeat_interval=heartbeat_interval,
-            grace_period=grace_period,
-            heartbeat_stale_trial_callback=callback,
-        )
+        for attempt in range(SCHEMA_RACE_ATTEMPTS):
+            try:
+                return optuna.storages.RDBStorage(
+                    url,
+                    engine_kwargs=_engine_kwargs(parsed),
+                    heartbeat_interval=heartbeat_interval,
+                    grace_period=grace_period,
+                    heartbeat_stale_trial_callback=callback,
+                )
+            except (IntegrityError, ProgrammingError):
+                # Processes that start together on an empty database (a compose stack, workers
+                # waiting out an outage) all create Optuna's schema; PostgreSQL refuses the
+                # losers' CREATE TYPE / CREATE TABLE. The winner's schema is there a moment later.
+                if attempt == SCHEMA_RACE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     try:
         storage = retrier.call(connect, "open the storage") if retrier else connect()

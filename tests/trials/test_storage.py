@@ -50,3 +50,14 @@ def test_open_creates_a_usable_schema(storage_url: str) -> None:
     storage = open_storage(storage_url)
     optuna.create_study(study_name="s", storage=storage)
     assert [s.study_name for s in optuna.get_all_study_summaries(storage=storage)] == ["s"]
+
+
+def test_processes_creating_the_schema_together_all_open_it(pg_url: str) -> None:
+    """A compose stack or workers back from an outage meet an empty database at once."""
+    import subprocess
+    import sys
+
+    code = f"from hpo.trials.storage import open_storage; open_storage({pg_url!r})"
+    procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
+    assert [rc for rc, _ in results] == [0] * 6, [err[-500:] for rc, err in results if rc]
