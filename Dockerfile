@@ -5,6 +5,11 @@
 #
 # torch from PyPI is the CUDA build on Linux x86_64: it uses the GPUs the container is given
 # (docker run --gpus all, or compose's device reservation) and falls back to the CPU without them.
+# It makes the image about 6.8 GB. For CPU-only hosts, build the CPU variant instead (torch from
+# PyTorch's CPU wheel index, without the 4+ GB of CUDA libraries; see docs/distributed.md):
+#
+#   docker build --build-arg TORCH_VARIANT=cpu -t hpo:cpu .
+#   docker compose build --build-arg TORCH_VARIANT=cpu
 FROM python:3.11-slim-bookworm
 
 ENV TZ=UTC \
@@ -21,9 +26,22 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 # The biggest layer (several GB) changes least: install it first, on its own.
+# TORCH_VARIANT=cuda (the default): torch and torchvision from PyPI, the CUDA build.
+# TORCH_VARIANT=cpu: the "+cpu" builds from TORCH_CPU_INDEX (PyTorch's CPU wheel index; their
+# dependencies may come from PyPI too), pinned with their local version so that no other index
+# can substitute the CUDA build, then checked. The later layers keep this torch: it satisfies
+# pyproject.toml's requirement.
 ARG TORCH_VERSION=2.14.1
 ARG TORCHVISION_VERSION=0.29.1
-RUN pip install "torch==${TORCH_VERSION}" "torchvision==${TORCHVISION_VERSION}"
+ARG TORCH_VARIANT=cuda
+ARG TORCH_CPU_INDEX=https://download.pytorch.org/whl/cpu
+RUN case "$TORCH_VARIANT" in \
+      cuda) pip install "torch==${TORCH_VERSION}" "torchvision==${TORCHVISION_VERSION}" ;; \
+      cpu) pip install --extra-index-url "$TORCH_CPU_INDEX" \
+             "torch==${TORCH_VERSION}+cpu" "torchvision==${TORCHVISION_VERSION}+cpu" \
+           && python -c 'import torch, torchvision; assert torch.version.cuda is None, torch.__version__' ;; \
+      *) echo "TORCH_VARIANT must be cuda or cpu, not '$TORCH_VARIANT'" >&2; exit 2 ;; \
+    esac
 
 # The rest of the dependencies, read from pyproject.toml alone, so editing the source does not
 # invalidate this layer. The extras the documented commands need: `serve` (gunicorn for the

@@ -84,3 +84,48 @@ def test_the_image_gets_every_package_pyproject_installs() -> None:
     packages = {p.name for p in compose.ROOT.iterdir() if (p / "__init__.py").exists()
                 and any(Path(p.name).match(pattern) for pattern in patterns)}
     assert packages and packages <= copied
+
+
+def _torch_layer(variant: str | None, tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], list[list[str]]]:
+    """Run the torch layer's RUN command in a shell with the build args as Docker sets them
+    (the defaults, or TORCH_VARIANT=variant) and `pip`/`python` replaced by stubs that record
+    their arguments; returns the shell's result and the recorded calls."""
+    run = next(args for kind, args in instructions() if kind == "RUN" and "torch==" in args)
+    stubs = tmp_path / "bin"
+    stubs.mkdir(exist_ok=True)
+    for name in ("pip", "python"):
+        (stubs / name).write_text(f'#!/bin/sh\nprintf "%s\\0" {name} "$@" >> "{tmp_path}/calls"; printf "\\n" >> "{tmp_path}/calls"\n')
+        (stubs / name).chmod(0o755)
+    (tmp_path / "calls").write_text("")
+    env = {**build_args(), "PATH": f"{stubs}:/usr/bin:/bin"}
+    if variant is not None:
+        env["TORCH_VARIANT"] = variant
+    result = subprocess.run(["sh", "-c", run], env=env, capture_output=True, text=True)
+    calls = [line.rstrip("\0").split("\0") for line in (tmp_path / "calls").read_text().splitlines() if line]
+    return result, calls
+
+
+def test_the_default_image_installs_torch_from_pypi_the_cuda_build(tmp_path: Path) -> None:
+    assert build_args()["TORCH_VARIANT"] == "cuda"
+    result, calls = _torch_layer(None, tmp_path)
+    assert result.returncode == 0, result.stderr
+    args = build_args()
+    assert calls == [["pip", "install", f"torch=={args['TORCH_VERSION']}", f"torchvision=={args['TORCHVISION_VERSION']}"]]
+
+
+def test_the_cpu_variant_installs_the_cpu_builds_from_pytorchs_index_and_checks_them(tmp_path: Path) -> None:
+    result, calls = _torch_layer("cpu", tmp_path)
+    assert result.returncode == 0, result.stderr
+    args = build_args()
+    assert args["TORCH_CPU_INDEX"] == "https://download.pytorch.org/whl/cpu"
+    pip, check = calls
+    # Pinned with the local version label: an index that has only the CUDA build fails the build.
+    assert pip == ["pip", "install", "--extra-index-url", args["TORCH_CPU_INDEX"],
+                   f"torch=={args['TORCH_VERSION']}+cpu", f"torchvision=={args['TORCHVISION_VERSION']}+cpu"]
+    assert check[:2] == ["python", "-c"] and "torch.version.cuda is None" in check[2]
+
+
+def test_an_unknown_torch_variant_fails_the_build(tmp_path: Path) -> None:
+    result, calls = _torch_layer("rocm", tmp_path)
+    assert result.returncode != 0 and calls == []
+    assert "TORCH_VARIANT must be cuda or cpu" in result.stderr
