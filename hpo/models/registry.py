@@ -15,13 +15,15 @@ from hpo.errors import UsageError, unknown_name
 from hpo.models.cnn import cnn
 from hpo.models.mlp import mlp
 from hpo.models.resnet import resnet
+from hpo.models.small_resnet import small_resnet
 from hpo.models.torchvision_models import torchvision_model
 
 Builder = Callable[..., nn.Module]
 
 # "resnet" is ours, sized for small images and CPUs; "torchvision" is torchvision's own models
 # (its resnet50 is report 002's ResNet-50), untrained.
-ARCHITECTURES: dict[str, Builder] = {"mlp": mlp, "cnn": cnn, "resnet": resnet, "torchvision": torchvision_model}
+ARCHITECTURES: dict[str, Builder] = {"mlp": mlp, "cnn": cnn, "resnet": resnet, "torchvision": torchvision_model,
+                                     "small_resnet": small_resnet}
 
 
 def register_architecture(name: str, builder: Builder) -> None:
