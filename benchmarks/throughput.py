@@ -43,12 +43,14 @@ def main() -> None:
     from hpo import data
     from hpo.data.locations import writable_data_dir
     from hpo.devices import configure_threads, resolve_device
+    from hpo.settings import Settings
     from hpo.models import build_model
     from hpo.training import TrainConfig
     from hpo.training.loop import _train_epoch, init_state
 
+    settings = Settings.from_env()  # HPO_NUM_THREADS / HPO_WORKERS_PER_HOST, as a worker reads them
     device = resolve_device(args.device)
-    threads = configure_threads(device)
+    threads = configure_threads(settings.num_threads, settings.workers_per_host)
     n_images = args.images or (2_048 if args.quick else 8_192)
     repeats = args.repeats or (3 if args.quick else 5)
 

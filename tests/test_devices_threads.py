@@ -10,7 +10,10 @@ import pytest
 
 from hpo.devices import available_cores
 
-PROBE = "import torch; from hpo.devices import configure_threads; n = configure_threads(torch.device('cpu')); print(n, torch.get_num_threads(), torch.get_num_interop_threads())"
+# As a worker does: the settings parsed from the environment, then the thread count.
+PROBE = ("import torch; from hpo.devices import configure_threads; from hpo.settings import Settings; "
+         "s = Settings.from_env(); n = configure_threads(s.num_threads, s.workers_per_host); "
+         "print(n, torch.get_num_threads(), torch.get_num_interop_threads())")
 
 
 def _threads(**env: str) -> list[int]:
