@@ -87,7 +87,8 @@ done
 # Report 004 also compared PyTorch with ONNX Runtime (accuracy and latency): export the cnn
 # study's best trial, checked on the test split once, as `hpo export --onnx` does for any user.
 if grep -qw cnn <<<"$folders"; then
-  run hpo export docs-cnn --out "$WORK/cnn-best.pt" --onnx "$WORK/cnn-best.onnx" | tee "$OUT/cnn/onnx_export.txt"
+  run hpo export docs-cnn --out "$WORK/cnn-best.pt" --onnx "$WORK/cnn-best.onnx" | sed "s|$WORK|.docs-studies|g" \
+    | tee "$OUT/cnn/onnx_export.txt"
 fi
 # Activation plots, the learned ones from the stored models of the activation study. A run of
 # other spaces on a fresh $WORK has no such study: the committed plots are then left as they are.
