@@ -46,7 +46,7 @@ def test_shape_from_a_data_set_or_the_option(tmp_path: Path) -> None:
         (["cnn", "--params", "{nope"], "--params is not valid JSON"),
         (["cnn", "--params", "[1]"], "--params must be a JSON object"),
         (["cnn", "--params", '{"n_layers": 2}'], "space 'cnn' needs parameter 'kernel'"),
-        (["cnn", "--params", '{"n_layers": 2, "kernel": 4, "optimizer": "adam", "lr": 0.01}'], "'kernel' is 4, outside"),
+        (["cnn", "--params", '{"n_layers": 2, "kernel": 8, "optimizer": "adam", "lr": 0.01}'], "'kernel' is 8, outside"),
         (["nope", "--params", "{}"], "unknown search space 'nope'"),
         (["resnet_optimizer", "--params", json.dumps(RESNET), "--input-shape", "1,28"], "--input-shape is '1,28'"),
     ],
