@@ -66,20 +66,20 @@ def test_spaces_with_continuous_params_refuse_the_grid() -> None:
 
 
 def test_conditional_params_are_asked_only_when_their_condition_holds() -> None:
-    space = get_space("auto")
+    space = get_space("architecture")
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
     seen = {}
     for _ in range(30):
         params = space.suggest(study.ask())
         seen.setdefault(params["arch"], params)
         if params["arch"] != "resnet":
-            assert "block" not in params and "width" not in params
+            assert "block" not in params and "blocks_per_stage" not in params
         if params["arch"] != "cnn":
             assert "kernel" not in params and "pool" not in params
         if params["arch"] == "mlp":
             assert "attention" not in params
     assert set(seen) == {"mlp", "cnn", "resnet"}
-    assert {"block", "blocks_per_stage", "width", "attention"} <= set(seen["resnet"])
+    assert {"block", "blocks_per_stage", "attention"} <= set(seen["resnet"])
 
 
 def test_only_if_reads_as_its_condition() -> None:
