@@ -131,14 +131,18 @@ def test_create_and_workers_started_while_the_database_is_down_wait_for_it(
                         env=env, log=tmp_path / "create.log")
     workers = [start_hpo("worker", "late", "--wait-for-study", "300", env=env, log=tmp_path / f"w{i}.log")
                for i in range(2)]
-    time.sleep(10)  # a compose stack's PostgreSQL takes this long to come up
+    logs = [tmp_path / name for name in ("create.log", "w0.log", "w1.log")]
+    # Each has met the closed port and is waiting (however slow its start-up on a busy machine).
+    wait_until(lambda: all("storage unavailable" in log.read_text() for log in logs), timeout=300,
+               what="all three to wait for the database")
+    time.sleep(3)
     assert creator.poll() is None and [w.poll() for w in workers] == [None, None], "they must wait, not exit"
     pg_cluster.start()
     assert creator.wait(timeout=120) == 0, (tmp_path / "create.log").read_text()
     assert wait_all(workers, timeout=600) == [0, 0]
-    logs = [(tmp_path / name).read_text() for name in ("create.log", "w0.log", "w1.log")]
-    assert not any("Traceback" in log for log in logs), logs
-    assert all("storage unavailable while trying to open the storage" in log for log in logs), logs
+    texts = [log.read_text() for log in logs]
+    assert not any("Traceback" in text for text in texts), texts
+    assert all("storage unavailable while trying to open the storage" in text for text in texts), texts
     assert_exact_budget(env["HPO_STORAGE"], "late", 4)
 
 
