@@ -386,6 +386,19 @@ def goal_lines(results: list[ArmResult], device_kind: str) -> list[str]:
     return lines
 
 
+SAMPLE_FIELDS = ["seconds", "best_val", "best_complete", "started", "complete", "pruned"]
+
+
+def changes(samples: list[Sample]) -> list[Sample]:
+    """The readings that differ from the one before in anything but the time, and the last one."""
+    kept: list[Sample] = []
+    for i, reading in enumerate(samples):
+        state = asdict(reading) | {"seconds": None}
+        if not kept or state != asdict(kept[-1]) | {"seconds": None} or i == len(samples) - 1:
+            kept.append(reading)
+    return kept
+
+
 def save_json(path: Path, args: argparse.Namespace, results: list[ArmResult], layout: str, lines: list[str]) -> None:
     settings = {"minutes": args.minutes, "interval_minutes": args.interval, "cores": args.cores,
                 "parallel": args.parallel, "device": args.device, "dataset": args.dataset,
@@ -396,12 +409,16 @@ def save_json(path: Path, args: argparse.Namespace, results: list[ArmResult], la
     arms = []
     for r in results:
         data = asdict(r)
+        # Only the readings where something changed (and the last): a 60-minute arm is read
+        # ~700 times, and the change points keep every time to a target exact.
+        data["samples"] = [[round(x.seconds, 1), x.best_val, x.best_complete, x.started, x.complete, x.pruned]
+                           for x in changes(r.samples)]
         data["best_val_every_interval"] = {f"{m / 60:g}": r.best_val_at(m) for m in marks}
         data["minutes_to"] = {f"{t:.2f}": (None if r.time_to(t) is None else round(r.time_to(t) / 60, 2)) for t in TARGETS}
         arms.append(data)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"settings": settings, "environment": environment(), "arms": arms, "summary": lines,
-                                "argv": sys.argv}, indent=2, default=str))
+    path.write_text(json.dumps({"settings": settings, "environment": environment(), "sample_fields": SAMPLE_FIELDS,
+                                "arms": arms, "summary": lines, "argv": sys.argv}, indent=1, default=str))
 
 
 def save_png(path: Path, args: argparse.Namespace, results: list[ArmResult], layout: str) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.search_quality import ArmResult, Sample, checkpoints, goal_lines, summary_lines
+from benchmarks.search_quality import ArmResult, Sample, changes, checkpoints, goal_lines, summary_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,6 +77,11 @@ def test_readings_over_time_and_times_to_target() -> None:
     assert checkpoints(args) == [300.0, 600.0, 720.0]  # every interval, and W itself
     text = "\n".join(summary_lines([a], args, "layout"))
     assert "val@5m" in text and "val@12m" in text and "time to 92% validation accuracy: a 6.7 min" in text
+
+
+def test_the_json_keeps_the_readings_where_something_changed() -> None:
+    readings = [Sample(t, v, None, 1, 0, 0) for t, v in [(0, None), (5, None), (10, 0.9), (15, 0.9), (20, 0.9)]]
+    assert [r.seconds for r in changes(readings)] == [0, 10, 20]  # the first, each change, the last
 
 
 def test_goals_are_judged_on_the_default_arm() -> None:
