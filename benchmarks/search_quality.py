@@ -1,8 +1,9 @@
 """Benchmark 6: search quality at equal wall time: does the search beat not searching?
 
-Four arms get the same wall time W and the same share of the cores, on all of Fashion-MNIST.
-Each searches on the validation split only; its final model is exported (the best completed
-trial, `hpo export`) and tested ONCE on the test split (`hpo evaluate --split test`):
+Four arms get the same wall time W and the same share of the cores, on all of Fashion-MNIST,
+with the same validation split (seed 0). Each searches on the validation split only; its final
+model, the best completed trial, is exported and tested ONCE on the test split, by the
+functions behind `hpo export` and `hpo evaluate --split test`, in this process:
 
 - a `default`: the service's default for this goal, `hpo study create --space auto
   --time-budget W --pruner promote` (TPE + the promotion scheduler, warm start), one worker
@@ -489,12 +490,19 @@ def parse_args() -> argparse.Namespace:
         p.error(f"--minutes is {args.minutes:g}, but must be positive")
     if args.interval <= 0:
         p.error(f"--interval is {args.interval:g}, but must be positive")
+    for name in ("search_epochs", "probe_batches", "train_subset", "val_subset"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            p.error(f"--{name.replace('_', '-')} is {value}, but must be at least 1")
     import torch
 
     args.device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     if args.device == "auto":
         args.device = "cuda" if torch.cuda.is_available() else "cpu"
-    args.cores = args.cores or available_cores()
+    # The auto space sizes itself for HPO_DEVICE (search_spaces/auto.py): here, in the probe and
+    # in every worker, it must be the device the arms train on.
+    os.environ["HPO_DEVICE"] = args.device
+    args.cores = available_cores() if args.cores is None else args.cores
     if args.cores < 1:
         p.error(f"--cores is {args.cores}, but must be at least 1")
     on_gpu = args.device.startswith("cuda")
@@ -519,6 +527,9 @@ def main() -> None:
         layout += f" (oversubscribed: this host has {os.cpu_count()} cores)"
     log(f"search quality: {layout}; W = {args.minutes:g} min per arm, about "
         f"{len(waves) * args.minutes:g} min in all")
+    import torch
+
+    torch.set_num_threads(cores)  # this process's exports and tests run beside other arms' workers
     keep = args.workdir is not None
     root = args.workdir or Path(tempfile.mkdtemp(prefix="hpo-bench-sq-"))
     root.mkdir(parents=True, exist_ok=True)
