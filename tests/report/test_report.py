@@ -79,7 +79,7 @@ def test_report_of_a_finished_study(tmp_path: Path) -> None:
     html = parse_html(out / "report.html")
     assert html.title == "Study rep"
     assert html.tags[0] == "html" and "body" in html.tags
-    assert html.sections == 6  # every plot, the Pareto front as a note
+    assert html.sections == 7  # every plot (loss curves included), the Pareto front as a note
     assert html.external == []  # self-contained: plotly.js is inline
     assert html.script_chars > 1_000_000
 
@@ -121,7 +121,7 @@ def test_report_of_a_study_with_no_finished_trial() -> None:
     assert not list(Path("out").glob("*.png"))
     readme = Path("out/README.md").read_text()
     assert "No trial completed yet." in readme
-    assert parse_html(Path("out/report.html")).sections == 6
+    assert parse_html(Path("out/report.html")).sections == 7  # each plot or its note
 
     unknown = hpo_in_process("report", "nope", "--out", "out")
     assert unknown.exit_code == 1
