@@ -118,6 +118,7 @@ def stale_trial_ids(storage: BaseStorage, study_id: int) -> list[int]:
 def claim_waiting_trial(
     backend: RDBStorage, study_id: int, candidates: int, heartbeat: bool,
     only_ids: Sequence[int] | None = None, skip_marked: str | None = None,
+    not_after: datetime.datetime | None = None,
 ) -> int | None:
     """Move one of the study's oldest WAITING trials to RUNNING; returns its id, or None.
 
@@ -133,6 +134,9 @@ def claim_waiting_trial(
     ``only_ids`` restricts the claim to these trials, tried in this order (promotions);
     otherwise trials whose user attr ``skip_marked`` is set (not null) are left alone (paused
     trials wait for a promotion, not for the next free worker).
+
+    ``not_after`` (UTC): claim nothing from this moment on. Checked against the very start
+    time the claim records, so a claim racing a deadline never starts a trial after it.
     """
     t = models.TrialModel
     with backend.engine.begin() as conn:
@@ -147,6 +151,8 @@ def claim_waiting_trial(
             ids = conn.execute(query.order_by(t.trial_id).limit(candidates)).scalars().all()
         # Optuna stores start times as naive UTC (TrialModel.datetime_start's setter).
         started = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        if not_after is not None and started >= not_after.astimezone(datetime.timezone.utc).replace(tzinfo=None):
+            return None
         for candidate in ids:
             flipped = conn.execute(
                 sqlalchemy.update(t.__table__)

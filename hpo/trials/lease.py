@@ -42,8 +42,11 @@ class LeaseLost(Exception):
 class Lease:
     """One RUNNING trial of ``queue``, held by ``identity``."""
 
-    def __init__(self, queue: TrialQueue, trial: optuna.Trial, identity: WorkerIdentity) -> None:
+    def __init__(self, queue: TrialQueue, trial: optuna.Trial, identity: WorkerIdentity, *,
+                 ending: bool = False) -> None:
         self._queue, self.trial, self.identity = queue, trial, identity
+        # Claimed after the deadline only to end it with what it reached: no more training.
+        self.ending = ending
         self._retry = queue.retrier.call
         self._heartbeat = Heartbeat(queue.backend, _optuna.trial_id(trial), queue.config.heartbeat_interval,
                                     beat_now=False)  # the claim has just beaten

@@ -35,7 +35,8 @@ from hpo.trials._retry import Retrier
 from hpo.trials.budget import Progress, logical_trials, progress, superseded_numbers
 from hpo.trials.history import HISTORIES
 from hpo.trials.promotion import PAUSED_KEY, PROMOTE, RungRecord, Rungs, promotable
-from hpo.trials.slots import add_waiting_slots
+from hpo.trials.records import TrialKeys
+from hpo.trials.slots import add_slot
 from hpo.trials.identity import WorkerIdentity
 from hpo.trials.lease import Lease
 from hpo.trials.inspect import stale_trial_numbers
@@ -46,6 +47,7 @@ log = logging.getLogger("hpo.trials")
 # Candidates fetched per claim: enough that concurrent workers racing for the first ones
 # still find a free one, few enough that a 10,000-trial budget is not read on every claim.
 CANDIDATES = 32
+SLOT_ATTEMPTS = 5  # a time budget alone: slots added before giving up (others took each one first)
 STUDY_POLL_S = 2.0
 DEADLINE_KEY = "deadline_utc"  # study user attr: when the time budget runs out, ISO 8601
 PLAIN_STUDY_GRACE_S = 3.0  # a study without hpo's config this long was not made by hpo
@@ -123,37 +125,69 @@ class TrialQueue:
         self._start_clock()
         beat = _optuna.heartbeat_enabled(self._backend)
         sid = _optuna.study_id(self.study)
+        end = self.deadline
         candidate, promoted = None, False
         if self.rungs is not None:
             order = self._promotable_ids()
             if order:
                 candidate = self.retrier.call(
-                    lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, only_ids=order),
+                    lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, only_ids=order,
+                                                        not_after=end),
                     "promote a trial")
                 promoted = candidate is not None
         if candidate is None:
             candidate = self.retrier.call(
-                lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, skip_marked=PAUSED_KEY),
+                lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, skip_marked=PAUSED_KEY,
+                                                    not_after=end),
                 "claim a trial")
-        if candidate is None and self.config.budget is None:
+        for _ in range(SLOT_ATTEMPTS if self.config.budget is None else 0):
             # A time budget alone: a new slot, claimed at once (another worker may take it
-            # first; then the next one, as any free worker would).
-            self.retrier.call(lambda: add_waiting_slots(self.study, 1), "add a trial slot")
+            # first; then add another, as that worker will have done).
+            if candidate is not None or self.time_up():
+                break
+            self.retrier.call(lambda: add_slot(self.study), "add a trial slot")
             candidate = self.retrier.call(
-                lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, skip_marked=PAUSED_KEY),
+                lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, skip_marked=PAUSED_KEY,
+                                                    not_after=end),
                 "claim a trial")
         if candidate is None:
             return None
+        lease = self._lease(candidate, identity)
+        if promoted:
+            log.info("[%s] trial %d promoted past epoch %s", identity.name, lease.number,
+                     lease.user_attrs.get(PAUSED_KEY))
+            lease.record({PAUSED_KEY: None})  # running again: no longer waiting for a promotion
+        return lease
+
+    def claim_to_end(self, identity: WorkerIdentity) -> Lease | None:
+        """Once the time is up: a waiting trial that has trained (paused at a rung, or the
+        retry of a handed-back or dead attempt), leased only to end it with what it reached.
+
+        The worker completes it from its checkpoint without training another epoch, so its
+        model is stored and export can pick it; None when there is none (or time is left).
+        """
+        if not self.time_up():
+            return None
+        sid = _optuna.study_id(self.study)
+        ids = self.retrier.call(lambda: _optuna.started_waiting_trial_ids(self._backend, sid), "list started trials")
+        if not ids:
+            return None
+        beat = _optuna.heartbeat_enabled(self._backend)
+        candidate = self.retrier.call(
+            lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, only_ids=ids),
+            "claim a trial to end")
+        if candidate is None:
+            return None  # another worker took them meanwhile
+        lease = self._lease(candidate, identity, ending=True)
+        lease.record({PAUSED_KEY: None, TrialKeys.ENDED_AT_DEADLINE: True})
+        return lease
+
+    def _lease(self, candidate: int, identity: WorkerIdentity, ending: bool = False) -> Lease:
         # Building the Trial reads it and samples the relative (multivariate) params; nothing
         # is written through the cache before it is registered just after.
         trial = self.retrier.call(lambda: optuna.Trial(self.study, candidate), "start a trial")
         _optuna.register_claimed_trial(self.study, trial)
-        lease = Lease(self, trial, identity)
-        if promoted:
-            log.info("[%s] trial %d promoted past epoch %s", identity.name, trial.number,
-                     trial.user_attrs.get(PAUSED_KEY))
-            lease.record({PAUSED_KEY: None})  # running again: no longer waiting for a promotion
-        return lease
+        return Lease(self, trial, identity, ending=ending)
 
     # --- the promotion scheduler ---------------------------------------------------------
 
@@ -174,13 +208,6 @@ class TrialQueue:
         sid = _optuna.study_id(self.study)
         return self._retire(self.retrier.call(
             lambda: _optuna.marked_waiting_trial_ids(self._backend, sid, PAUSED_KEY), "list paused trials"))
-
-    def retire_started(self) -> int:
-        """Once the time is up: end every waiting trial that has trained (paused ones, retries
-        of handed-back or dead attempts) as pruned, with the epochs it reached."""
-        sid = _optuna.study_id(self.study)
-        return self._retire(self.retrier.call(
-            lambda: _optuna.started_waiting_trial_ids(self._backend, sid), "list started trials"))
 
     def _retire(self, ids: list[int]) -> int:
         """Claim each trial first, so two workers retiring at once never end one twice."""

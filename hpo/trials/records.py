@@ -25,6 +25,9 @@ class TrialKeys:
     SAMPLER_SEED: Final = "sampler_seed"
     GRAD_NORMS: Final = "grad_norms_epoch1"  # per-layer gradient norms of the first epoch
     LOSS_CURVES: Final = "loss_curves"  # {"epoch": [...], "train_loss": [...], "val_loss": [...]}
+    # Set on a trial that was waiting (paused at a rung, or a retry) when the time budget ran
+    # out, and was then ended with the epochs it had reached, without training further.
+    ENDED_AT_DEADLINE: Final = "ended_at_deadline"
 
 
 # Final metrics a completed trial records, in the order tables show them.

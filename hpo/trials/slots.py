@@ -1,9 +1,14 @@
 """Budget slots: a study's exact budget, made as WAITING trials that workers claim.
 
-``study.add_trials`` commits each trial on its own (~35 ms each on PostgreSQL, 6 minutes for
-a budget of 10,000); this makes them in one transaction. The caller guarantees that nothing
-else numbers trials meanwhile (no worker uses a study before its marker is set). Slots may
-carry fixed params (a grid's cells, one per slot), as ``study.enqueue_trial`` stores them.
+At create time, ``study.add_trials`` would commit each trial on its own (~35 ms each on
+PostgreSQL, 6 minutes for a budget of 10,000); :func:`add_waiting_slots` makes them in one
+transaction, numbered from a count, which is safe only while nothing else numbers trials (no
+worker uses a study before its marker is set). Slots may carry fixed params (a grid's cells,
+one per slot), as ``study.enqueue_trial`` stores them.
+
+While workers run (a time budget without a trial budget), :func:`add_slot` adds one slot the
+way Optuna adds any trial, numbered by the storage itself: workers counting trials at once
+gave several trials the same number.
 """
 
 from __future__ import annotations
@@ -26,3 +31,8 @@ def add_waiting_slots(study: optuna.Study, n: int, fixed_params: Sequence[Mappin
                           for c in cells])
         return
     _optuna.insert_waiting_trials(backend, _optuna.study_id(study), len(study.get_trials(deepcopy=False)), n, fixed_params)
+
+
+def add_slot(study: optuna.Study) -> None:
+    """One more WAITING trial, while other workers may be adding theirs."""
+    study.add_trial(create_trial(state=TrialState.WAITING))

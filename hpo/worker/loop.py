@@ -122,10 +122,12 @@ def run_worker(options: WorkerOptions) -> int:
     while not stop.is_set and (options.max_trials is None or ran < options.max_trials):
         queue.recover_stale()
         lease = queue.claim(ctx.identity)
+        if lease is None and (lease := queue.claim_to_end(ctx.identity)) is not None:
+            # The time is spent: what paused or was handed back ends with what it reached.
+            run_one(ctx, lease)
+            continue
         if lease is None:
             state = queue.progress()
-            if state.time_up and state.running == 0 and queue.retire_started():
-                continue  # the time is spent: what paused or was handed back ends where it got
             if state.paused and state.running == 0 and not state.time_up and not queue.promotable_now():
                 # No promotion is coming: the paused trials end where they are.
                 log.info("[%s] retired %d paused trials", ctx.name, queue.retire_paused())

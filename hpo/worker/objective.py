@@ -127,6 +127,14 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
     """Train the leased trial to the end; raises TrialPruned, StopRequested or the training error."""
     params, config = trial_config(ctx, lease)
     resume = load_resume_state(ctx.artifact_store, lease)
+    if lease.ending:
+        # The time is up: end with what it reached. Training "up to" the checkpoint's epoch
+        # trains nothing, and returns its weights and last validation metrics, which agree.
+        if resume is None:
+            raise optuna.TrialPruned("the time budget ran out and it had no checkpoint to end from")
+        config = config.replace(epochs=int(resume["epoch"]))
+        log.info("[%s] trial %d ends at epoch %d: the study's time budget ran out", ctx.name, lease.number,
+                 config.epochs)
     setup = TrialSetup(
         seed=config.seed, device=str(ctx.device), threads=torch.get_num_threads(), worker=ctx.name,
         sampler_seed=ctx.identity.sampler_seed(ctx.config.seed), versions=versions(),
