@@ -7,14 +7,22 @@ seconds would otherwise print a long KeyboardInterrupt traceback.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 
 def run() -> None:
     try:
-        from hpo.cli import main
+        try:
+            from hpo.cli import main
 
-        main()
+            main()
+        finally:
+            # The command is over (its result printed and committed). Interpreter shutdown
+            # takes seconds with torch and a large study loaded, and Python restores SIGINT's
+            # default action for it, so a Ctrl-C then killed the process by the signal, with
+            # no message and no exit code. Ignored handlers survive shutdown.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
     except KeyboardInterrupt:
         sys.stderr.write("\nerror: interrupted\n")
         sys.stderr.flush()
