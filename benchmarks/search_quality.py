@@ -6,8 +6,9 @@ model, the best completed trial, is exported and tested ONCE on the test split, 
 functions behind `hpo export` and `hpo evaluate --split test`, in this process:
 
 - a `default`: the service's default for this goal, `hpo study create --space auto
-  --time-budget W --pruner promote` (TPE + the promotion scheduler, warm start), one worker
-  per core of the arm (one worker per GPU);
+  --time-budget W --pruner promote` (TPE + the promotion scheduler, warm start, and the final
+  run: when half of W is left, the best configuration is trained for the time left), one
+  worker per core of the arm (one worker per GPU);
 - b `fixed`: the auto space's warm-start configuration trained for as many epochs as fit in W,
   what a user does without a search. The epochs are chosen from a timed probe just before
   (a slice of an epoch with the same threads plus one validation pass, scaled to the whole
@@ -76,11 +77,12 @@ class Arm:
 
 
 ARMS: dict[str, Arm] = {arm.key: arm for arm in (
-    Arm("a", "default", "TPE + promotion scheduler, warm start (the service's default for a time budget)",
+    Arm("a", "default", "TPE + promotion scheduler + final run over the last half, warm start "
+        "(the service's default for a time budget)",
         ("--pruner", "promote")),
     Arm("b", "fixed", "the auto space's warm-start configuration, as many epochs as fit in W",
         ("--pruner", "none", "--trials", "1"), fixed=True),
-    Arm("c", "random", "random search + promotion scheduler, warm start", ("--sampler", "random", "--pruner", "promote")),
+    Arm("c", "random", "random search + promotion scheduler + final run, warm start", ("--sampler", "random", "--pruner", "promote")),
     Arm("d", "report004", "report 004: TPE, no pruning, 3 epochs per trial, no warm start",
         ("--sampler", "tpe", "--pruner", "none", "--epochs", "3", "--no-warm-start")),
 )}

@@ -50,6 +50,9 @@ class StudyConfig:
     warm_start: bool = False
     # Wall-clock seconds for the whole study, from its first claimed trial; None: no limit.
     time_budget_s: float | None = None
+    # Share of the time budget left when one worker starts the final run: the best
+    # configuration so far, trained for the time left (hpo.trials.final_run); 0: none.
+    final_share: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -15,7 +15,7 @@ from hpo.cli.options import artifacts_option, current_settings, storage_option
 from hpo.config import OBJECTIVES, StudyConfig
 from hpo.errors import UsageError
 from hpo.spaces import canonical_spec, get_space
-from hpo.studies.create import IF_EXISTS, create, warm_start_default
+from hpo.studies.create import IF_EXISTS, create, final_share_default, warm_start_default
 from hpo.studies.samplers import PRUNERS, SAMPLERS
 from hpo.studies.summary import summarize
 from hpo.trials import Retrier, TrialQueue
@@ -68,6 +68,10 @@ class DurationType(click.ParamType):
               help="Budget: wall-clock time for the whole study, e.g. 90s, 30m, 2h; it starts with the first "
                    "trial. No trial starts after it; running ones stop at their next epoch and keep what they reached.")
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Epochs per trial. Default: the space's.")
+@click.option("--final-share", type=click.FloatRange(0, 1, max_open=True), default=None, metavar="SHARE",
+              help="With --time-budget alone: when this share of the time is left, one worker trains the best "
+                   "configuration so far for the time left (the final run); 0: none. Default: 0.5 with "
+                   "--pruner promote, else 0.")
 @click.option("--sampler", type=click.Choice(list(SAMPLERS)), default="tpe", show_default=True)
 @click.option("--pruner", type=click.Choice(list(PRUNERS)), default="asha", show_default=True)
 @click.option("--objectives", default="accuracy", show_default=True, help=f"Comma-separated, from: {', '.join(OBJECTIVES)}.")
@@ -84,7 +88,8 @@ class DurationType(click.ParamType):
 @click.option("--if-exists", type=click.Choice(IF_EXISTS), default="fail", show_default=True)
 @storage_option
 @artifacts_option
-def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_budget: float | None, epochs: int | None, sampler: str, pruner: str,
+def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_budget: float | None, epochs: int | None,
+               final_share: float | None, sampler: str, pruner: str,
                objectives: str, seed: int, batch_size: int | None, train_subset: int | None, val_subset: int | None,
                val_fraction: float, heartbeat_interval: int, grace_period: int, warm_start: bool | None,
                if_exists: str, storage: str | None, artifacts: str | None) -> None:
@@ -103,6 +108,8 @@ def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_bud
         val_subset=val_subset, val_fraction=val_fraction, heartbeat_interval=heartbeat_interval,
         grace_period=grace_period, extra=extra, time_budget_s=time_budget,
         warm_start=warm_start_default(resolved, sampler) if warm_start is None else warm_start,
+        final_share=(final_share_default(pruner, trials, time_budget, len(objective_names))
+                     if final_share is None else final_share),
     )
     settings = current_settings(storage=storage)
     url = settings.storage_url
@@ -166,6 +173,8 @@ def _print_summary(info: dict[str, Any]) -> None:
                + (f" ({p['paused']} paused at a rung)" if p.get("paused") else "") + f"; {p['retried']} attempts retried")
     if info.get("time"):
         click.echo(f"  time budget {info['time']}")
+    if info.get("final_run"):
+        click.echo(f"  final run: {info['final_run']}")
     if info.get("ended"):
         click.echo(f"  ended: {info['ended']}")
     if info["stale_running"]:

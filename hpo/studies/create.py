@@ -32,6 +32,7 @@ from hpo.trials.storage import first_line
 from hpo.spaces import SearchSpace, get_space
 from hpo.studies.metric_names import label_objectives
 from hpo.studies.samplers import PRUNERS, SAMPLERS
+from hpo.trials.final_run import DEFAULT_SHARE
 from hpo.trials.promotion import PROMOTE
 
 IF_EXISTS = ("fail", "skip")
@@ -90,6 +91,14 @@ def validate(config: StudyConfig) -> SearchSpace:
     if config.pruner == PROMOTE and len(config.objectives) > 1:
         raise UsageError(f"--pruner {PROMOTE} ranks trials by one objective, and "
                          f"--objectives has {len(config.objectives)}; pass one objective or another pruner")
+    if not 0 <= config.final_share < 1:
+        raise UsageError(f"--final-share is {config.final_share:g}, but must be at least 0 and below 1")
+    if config.final_share and (config.time_budget_s is None or config.budget is not None):
+        raise UsageError(f"--final-share {config.final_share:g} needs --time-budget without --trials "
+                         "(the final run is sized by the time left, and would not fit an exact trial budget)")
+    if config.final_share and len(config.objectives) > 1:
+        raise UsageError(f"--final-share {config.final_share:g} trains the best trial of one objective, and "
+                         f"--objectives has {len(config.objectives)}; pass one objective or --final-share 0")
     if config.epochs < 1:
         raise UsageError(f"--epochs is {config.epochs}, but must be at least 1")
     space.check_epochs(config.epochs)  # optimizer combinations need an epoch per phase
@@ -167,6 +176,13 @@ def grid_cells(space: SearchSpace, config: StudyConfig) -> list[dict[str, Any]]:
 def warm_start_default(space: SearchSpace, sampler: str) -> bool:
     """Warm start unless the space has no defaults or the grid sampler enumerates the space."""
     return space.defaults is not None and sampler != "grid"
+
+
+def final_share_default(pruner: str, budget: int | None, time_budget_s: float | None, objectives: int) -> float:
+    """The final run by default with the promotion scheduler on a time budget alone: its trials
+    are short, and the best model comes from training the winner long (benchmark 6)."""
+    alone = time_budget_s is not None and budget is None
+    return DEFAULT_SHARE if pruner == PROMOTE and alone and objectives == 1 else 0.0
 
 
 def create(

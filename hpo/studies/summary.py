@@ -12,8 +12,7 @@ from hpo.config import StudyConfig
 from hpo.formatting import format_duration
 from hpo.trials import TrialQueue
 from hpo.trials.budget import Progress
-from hpo.trials.records import METRIC_KEYS
-
+from hpo.trials.records import METRIC_KEYS, TrialKeys
 
 
 def trial_summary(trial: FrozenTrial) -> dict[str, Any]:
@@ -48,7 +47,17 @@ def summarize(queue: TrialQueue, storage_url: str) -> dict[str, Any]:
         "multi_objective": len(config.objectives) > 1,
         "time": _time_line(queue),
         "ended": _why_ended(state, config),
+        "final_run": _final_run_line(study),
     }
+
+
+def _final_run_line(study: optuna.Study) -> str | None:
+    """``"trial 14, trial 8's configuration for 35 epochs (complete)"``; None before it starts."""
+    final = next((t for t in study.get_trials(deepcopy=False) if t.user_attrs.get(TrialKeys.FINAL_EPOCHS)), None)
+    if final is None:
+        return None
+    return (f"trial {final.number}, trial {final.user_attrs.get(TrialKeys.FINAL_OF)}'s configuration for "
+            f"{final.user_attrs[TrialKeys.FINAL_EPOCHS]} epochs ({final.state.name.lower()})")
 
 
 def _time_line(queue: TrialQueue) -> str | None:

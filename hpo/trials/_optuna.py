@@ -29,6 +29,9 @@ Why hpo reaches in at all:
   Optuna only takes them in the storage's constructor; Optuna has no public check
   whether a storage records heartbeats, and it exposes failing stale trials, not listing
   them; `hpo study show` lists them without failing them.
+- Once-only study attrs (:func:`set_study_attr_once`, correctness): the final run is started
+  by exactly one of N workers; Optuna's ``set_study_user_attr`` overwrites, so it cannot tell
+  the winner.
 - Trial user attrs (:func:`set_user_attrs`, speed): ``trial.set_user_attr`` commits each attr
   on its own, and a worker writes ~12 per trial. Measured here for 12 attrs: 26 ms as separate
   commits on PostgreSQL, 13 ms as Optuna's per-key writes in one transaction, 3.5 ms as one
@@ -187,6 +190,22 @@ def pause_running_trial(backend: RDBStorage, trial_id: int) -> bool:
             return False
         h = models.TrialHeartbeatModel.__table__
         conn.execute(sqlalchemy.delete(h).where(h.c.trial_id == trial_id))
+    return True
+
+
+def set_study_attr_once(backend: RDBStorage, study_id: int, key: str, value: Any) -> bool:
+    """Write study user attr ``key`` only if it is not set yet; True for the one writer that did.
+
+    A lock without a lock table: Optuna's study user attrs are unique per (study, key), so of
+    N workers inserting the same key at once, one insert wins and the others hit the
+    constraint. ``study.set_user_attr`` would overwrite instead (find, then update or insert).
+    """
+    a = models.StudyUserAttributeModel.__table__
+    try:
+        with backend.engine.begin() as conn:
+            conn.execute(sqlalchemy.insert(a).values(study_id=study_id, key=key, value_json=json.dumps(value)))
+    except sqlalchemy.exc.IntegrityError:
+        return False
     return True
 
 

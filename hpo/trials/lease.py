@@ -66,6 +66,16 @@ class Lease:
     def user_attrs(self) -> dict[str, Any]:
         return self.trial.user_attrs
 
+    @property
+    def is_final_run(self) -> bool:
+        """The study's final run (hpo.trials.final_run): trained long, never paused or pruned."""
+        return self.trial.user_attrs.get(TrialKeys.FINAL_EPOCHS) is not None
+
+    @property
+    def epochs(self) -> int:
+        """How many epochs this trial trains: the study's, or the final run's own."""
+        return int(self.trial.user_attrs.get(TrialKeys.FINAL_EPOCHS) or self._queue.config.epochs)
+
     # --- while it runs -----------------------------------------------------------------
 
     def __enter__(self) -> Lease:

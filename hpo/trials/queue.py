@@ -32,11 +32,12 @@ from hpo.config import MARKER, StudyConfig
 from hpo.errors import HpoError
 from hpo.trials import _optuna
 from hpo.trials._retry import Retrier
+from hpo.trials import final_run
 from hpo.trials.budget import Progress, logical_trials, progress, superseded_numbers
 from hpo.trials.history import HISTORIES
 from hpo.trials.promotion import PAUSED_KEY, PROMOTE, RungRecord, Rungs, promotable
 from hpo.trials.records import TrialKeys
-from hpo.trials.slots import add_slot
+from hpo.trials.slots import add_final_run_slot, add_slot
 from hpo.trials.identity import WorkerIdentity
 from hpo.trials.lease import Lease
 from hpo.trials.inspect import stale_trial_numbers
@@ -64,6 +65,7 @@ class TrialQueue:
         # The promotion scheduler's rungs, when the study uses it (hpo.trials.promotion).
         self.rungs = Rungs.geometric(config.epochs) if config.pruner == PROMOTE else None
         self._maximize = config.directions[0] == "maximize"
+        self._final_started = False  # seen the study's final run started (hpo.trials.final_run)
         # Heartbeat settings are the study's, known only once it is read: give them to the
         # same storage rather than open a second one.
         _optuna.enable_heartbeat(backend, config.heartbeat_interval, config.grace_period, retry_callback())
@@ -116,13 +118,16 @@ class TrialQueue:
     def claim(self, identity: WorkerIdentity) -> Lease | None:
         """The next trial for ``identity``, now RUNNING and leased to it; None when none is due.
 
-        In order: nothing once the time budget is spent; else the most deserving paused trial
-        that may be promoted (promotion scheduler); else the oldest fresh slot; else, for a
-        time budget without a trial budget, a new slot.
+        In order: nothing once the time budget is spent; else the study's final run, when it
+        is due and nobody has started it; else the most deserving paused trial that may be
+        promoted (promotion scheduler); else the oldest fresh slot; else, for a time budget
+        without a trial budget, a new slot.
         """
         if self.time_up():
             return None
         self._start_clock()
+        if (lease := self._start_final_run(identity)) is not None:
+            return lease
         beat = _optuna.heartbeat_enabled(self._backend)
         sid = _optuna.study_id(self.study)
         end = self.deadline
@@ -189,6 +194,40 @@ class TrialQueue:
         _optuna.register_claimed_trial(self.study, trial)
         return Lease(self, trial, identity, ending=ending)
 
+    # --- the final run -------------------------------------------------------------------
+
+    def _start_final_run(self, identity: WorkerIdentity) -> Lease | None:
+        """Start the study's final run, if it is due and this worker is the one to start it."""
+        share, budget_s, end = self.config.final_share, self.config.time_budget_s, self.deadline
+        if self._final_started or not share or budget_s is None or end is None:
+            return None
+        left = (end - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+        if not final_run.due(budget_s, left, share):
+            return None
+        candidates = [final_run.Candidate(t.number, t.params, dict(t.intermediate_values),
+                                          t.user_attrs.get(TrialKeys.SECONDS_PER_EPOCH))
+                      for t in self._live_trials()]
+        plan = final_run.plan(candidates, self._maximize, left)
+        if plan is None:
+            return None  # nothing sized yet, or nothing would train longer: search on, look again
+        sid = _optuna.study_id(self.study)
+        if not self.retrier.call(lambda: _optuna.set_study_attr_once(self._backend, sid, final_run.FINAL_RUN_KEY,
+                                                                     plan.to_attr()), "start the final run"):
+            self._final_started = True  # another worker started it first
+            return None
+        self._final_started = True
+        tid = self.retrier.call(lambda: add_final_run_slot(self._backend, sid, plan), "add the final run")
+        beat = _optuna.heartbeat_enabled(self._backend)
+        candidate = self.retrier.call(
+            lambda: _optuna.claim_waiting_trial(self._backend, sid, 1, beat, only_ids=[tid], not_after=end),
+            "claim the final run")
+        if candidate is None:
+            return None  # the deadline came first; the slot waits with no epochs, and is not counted
+        lease = self._lease(candidate, identity)
+        log.info("[%s] trial %d is the final run: trial %d's configuration for %d epochs (%.0f s left)",
+                 identity.name, lease.number, plan.source, plan.epochs, left)
+        return lease
+
     # --- the promotion scheduler ---------------------------------------------------------
 
     def keeps_running(self, lease: Lease, epoch: int) -> bool:
@@ -227,23 +266,32 @@ class TrialQueue:
     def promotable_now(self) -> bool:
         return self.rungs is not None and bool(self._promotable_ids())
 
-    def _rung_records(self) -> tuple[list[RungRecord], dict[int, int]]:
-        """Every live trial's rung values, and the database ids of the paused ones by number."""
+    def _live_trials(self) -> list[optuna.trial.FrozenTrial]:
+        """Every trial that has reported an epoch and is not failed: running, paused or
+        finished; a failed attempt and its retry share a learning curve, so the retry only."""
         sid = _optuna.study_id(self.study)
 
-        def read() -> tuple[list[RungRecord], dict[int, int]]:
+        def read() -> list[optuna.trial.FrozenTrial]:
             seen = HISTORIES.trials(self.study) or []
             paused_ids = set(_optuna.marked_waiting_trial_ids(self._backend, sid, PAUSED_KEY))
             paused = _optuna.read_trials(self._backend, sid, (TrialState.WAITING,), paused_ids,
                                          max(paused_ids)) if paused_ids else []
-            # A failed attempt and its retry share a learning curve: count the retry only.
-            live = [t for t in logical_trials(seen + paused) if t.state != TrialState.FAIL and t.intermediate_values]
-            records = [RungRecord(t.number, dict(t.intermediate_values),
-                                  t.user_attrs.get(PAUSED_KEY) if t.state == TrialState.WAITING else None)
-                       for t in live]
-            return records, {t.number: _optuna.trial_id(t) for t in paused}
+            return [t for t in logical_trials(seen + paused) if t.state != TrialState.FAIL and t.intermediate_values]
 
-        return self.retrier.call(read, "read the rungs")
+        return self.retrier.call(read, "read the trials that trained")
+
+    def _rung_records(self) -> tuple[list[RungRecord], dict[int, int]]:
+        """Every live trial's rung values, and the database ids of the paused ones by number.
+
+        The final run is left out: its epochs run on a longer schedule than the rungs'.
+        """
+        live = [t for t in self._live_trials() if t.user_attrs.get(TrialKeys.FINAL_EPOCHS) is None]
+        records = [RungRecord(t.number, dict(t.intermediate_values),
+                              t.user_attrs.get(PAUSED_KEY) if t.state == TrialState.WAITING else None)
+                   for t in live]
+        paused = {t.number: _optuna.trial_id(t) for t in live
+                  if t.state == TrialState.WAITING and t.user_attrs.get(PAUSED_KEY) is not None}
+        return records, paused
 
     def _promotable_ids(self) -> list[int]:
         assert self.rungs is not None

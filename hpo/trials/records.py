@@ -28,6 +28,13 @@ class TrialKeys:
     # Set on a trial that was waiting (paused at a rung, or a retry) when the time budget ran
     # out, and was then ended with the epochs it had reached, without training further.
     ENDED_AT_DEADLINE: Final = "ended_at_deadline"
+    # Wall seconds per epoch of the attempt so far (training and validation), written when it
+    # pauses or ends: what the final run (hpo.trials.final_run) is sized by.
+    SECONDS_PER_EPOCH: Final = "seconds_per_epoch"
+    # On the final run: its epochs (it trains this many, not the study's --epochs) and the
+    # trial whose configuration it trains.
+    FINAL_EPOCHS: Final = "final_run_epochs"
+    FINAL_OF: Final = "final_run_of"
 
 
 # Final metrics a completed trial records, in the order tables show them.

@@ -20,6 +20,8 @@ import optuna
 from optuna.trial import TrialState, create_trial
 
 from hpo.trials import _optuna
+from hpo.trials.final_run import Plan
+from hpo.trials.records import TrialKeys
 
 
 def add_waiting_slots(study: optuna.Study, n: int, fixed_params: Sequence[Mapping[str, Any]] | None = None) -> None:
@@ -36,3 +38,13 @@ def add_waiting_slots(study: optuna.Study, n: int, fixed_params: Sequence[Mappin
 def add_slot(study: optuna.Study) -> None:
     """One more WAITING trial, while other workers may be adding theirs."""
     study.add_trial(create_trial(state=TrialState.WAITING))
+
+
+def add_final_run_slot(backend: optuna.storages.RDBStorage, study_id: int, plan: Plan) -> int:
+    """A WAITING trial for the final run: ``plan``'s params fixed, its epochs in its user attrs.
+
+    Returns its trial id, for the starting worker to claim it at once.
+    """
+    template = create_trial(state=TrialState.WAITING, system_attrs={"fixed_params": dict(plan.params)},
+                            user_attrs={TrialKeys.FINAL_EPOCHS: plan.epochs, TrialKeys.FINAL_OF: plan.source})
+    return backend.create_new_trial(study_id, template_trial=template)

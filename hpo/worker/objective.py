@@ -9,6 +9,7 @@ starting over. Setup and final metrics are written in one commit each.
 from __future__ import annotations
 
 import logging
+import math
 import tempfile
 import time
 from pathlib import Path
@@ -36,7 +37,12 @@ class EpochReporter:
     def __init__(self, ctx: WorkerContext, lease: Lease, prune: bool, first_epoch: int = 1) -> None:
         self.ctx, self.lease, self.prune = ctx, lease, prune
         self.checkpoints = TrialCheckpoints(ctx.artifact_store, lease, ctx.checkpoint_policy)
-        self.progress = TrialProgress(ctx.name, lease.number, ctx.config.epochs, first_epoch=first_epoch)
+        self.progress = TrialProgress(ctx.name, lease.number, lease.epochs, first_epoch=first_epoch)
+
+    def pace(self, epoch: int) -> dict[str, float]:
+        """The attempt's seconds per epoch, for the trial record (what a final run is sized by)."""
+        seconds = self.progress.seconds_per_epoch(epoch)
+        return {TrialKeys.SECONDS_PER_EPOCH: round(seconds, 3)} if math.isfinite(seconds) else {}
 
     def on_epoch_end(self, state: TrainState, metrics: dict[str, float | None]) -> None:
         lease, ctx = self.lease, self.ctx
@@ -47,7 +53,7 @@ class EpochReporter:
             # the same step is ignored by Optuna, and the retry inherited the first.
             lease.report(float(value), epoch)
         self.progress.epoch(epoch, float(metrics["train_loss"] or float("nan")), ctx.config.metric, value)
-        last = epoch >= ctx.config.epochs
+        last = epoch >= lease.epochs
         if last:
             return  # a trial that trained all its epochs is never pruned, paused or cut short
         if ctx.stop.is_set:
@@ -58,9 +64,10 @@ class EpochReporter:
             raise DeadlineReached(TrainResult(state.model, list(state.history),
                                               {k: v for k, v in metrics.items() if k.startswith("val_")},
                                               state.diagnostics()))
-        rungs = ctx.queue.rungs
+        rungs = None if lease.is_final_run else ctx.queue.rungs  # the final run trains on to its end
         if rungs is not None and rungs.is_pause_point(epoch) and not ctx.queue.keeps_running(lease, epoch):
             self.checkpoints.save(state)  # always: whoever promotes it resumes from it
+            lease.record(self.pace(epoch))
             raise PauseAtRung(epoch)
         if self.prune and lease.should_prune():
             # Deep plain CNNs pruned at epoch 1 are exactly the trials report 001's
@@ -74,7 +81,8 @@ def trial_config(ctx: WorkerContext, lease: Lease) -> tuple[dict[str, Any], Trai
     params = lease.suggest(ctx.space.suggest)
     # The seed follows the logical trial, so a retry trains exactly what the first attempt did.
     seed = ctx.config.seed * 100_003 + lease.original_number
-    config = ctx.space.build(params, ctx.config.epochs).replace(seed=seed, epochs=ctx.config.epochs)
+    # The final run trains longer than the study's --epochs, its schedule spanning all of them.
+    config = ctx.space.build(params, lease.epochs).replace(seed=seed, epochs=lease.epochs)
     if ctx.config.batch_size is not None:
         config = config.replace(batch_size=ctx.config.batch_size)
     return params, config
@@ -145,9 +153,8 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
     lease.record(setup.to_attrs())
     started = time.monotonic()
     first_epoch = int(resume["epoch"]) + 1 if resume else 1
-    # Optuna prunes single-objective studies only.
     # Optuna's pruners (not the promotion scheduler, which pauses instead) on one objective.
-    prune = ctx.config.pruner not in ("none", PROMOTE) and len(ctx.config.objectives) == 1
+    prune = ctx.config.pruner not in ("none", PROMOTE) and len(ctx.config.objectives) == 1 and not lease.is_final_run
     reporter = EpochReporter(ctx, lease, prune=prune, first_epoch=first_epoch)
     try:
         result = train(config, ctx.splits, ctx.device, callbacks=[reporter], resume=resume)
@@ -161,6 +168,7 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
     summary: dict[str, Any] = {**result.metrics, "n_params": n_params, "train_seconds": round(time.monotonic() - started, 3),
                                "epochs_trained": len(result.history)}
     summary.update(result.diagnostics)  # gradient norms of epoch 1, train/validation loss curves
+    summary.update(reporter.pace(len(result.history)))
     summary[TrialKeys.MODEL] = store_model(ctx, lease, config, params, result)
     if ctx.device.type == "cuda":
         torch.cuda.empty_cache()

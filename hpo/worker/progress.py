@@ -46,12 +46,14 @@ class TrialProgress:
         self.started = clock()
         self._drawn = False
 
+    def seconds_per_epoch(self, epoch: int) -> float:
+        """The mean wall time of the epochs this attempt has run, up to ``epoch`` (NaN: none)."""
+        done = epoch - self.first_epoch + 1
+        return (self.clock() - self.started) / done if done > 0 else math.nan
+
     def eta(self, epoch: int) -> float:
         """Seconds until the last epoch, at the mean pace of the epochs run by this attempt."""
-        done = epoch - self.first_epoch + 1
-        if done <= 0:
-            return math.nan
-        return (self.clock() - self.started) / done * (self.epochs - epoch)
+        return self.seconds_per_epoch(epoch) * (self.epochs - epoch)
 
     def line(self, epoch: int, loss: float, metric: str, value: float | None) -> str:
         shown = f"{value:.4f}" if value is not None and math.isfinite(value) else "n/a"

@@ -66,6 +66,8 @@ def _cases(tmp: Path) -> list[Case]:
         Case("space-build-broken", ("study", "create", "x", "--space", f"{tmp}/unbuildable.py", "--dataset", "synthetic", "--trials", "2"), 2, "cannot build its defaults"),
         Case("no-budget", ("study", "create", "x", "--space", "cnn", "--dataset", "synthetic"), 2, "give a budget"),
         Case("time-budget-garbage", ("study", "create", "x", "--space", "cnn", "--dataset", "synthetic", "--time-budget", "soon"), 2, "not a duration"),
+        Case("final-share-with-trials", ("study", "create", "x", "--space", "cnn", "--dataset", "synthetic", "--trials", "4", "--time-budget", "1h", "--final-share", "0.3"), 2, "needs --time-budget without --trials"),
+        Case("final-share-out-of-range", ("study", "create", "x", "--space", "cnn", "--dataset", "synthetic", "--time-budget", "1h", "--final-share", "1"), 2, "--final-share"),
         Case("if-exists-skip-other-config", ("study", "create", "done", "--space", "cnn", "--dataset", "synthetic", "--trials", "5", "--epochs", "1", "--pruner", "none", "--if-exists", "skip"), 1, "budget: 2 -> 5"),
         Case("worker-plain-study", ("worker", "plain"), 1, "was not created by hpo"),
         Case("storage-password-with-at", ("study", "list", "--storage", "postgresql+psycopg2://u:hunter2@x@127.0.0.1/db"), 2, "percent-encode"),

@@ -17,12 +17,15 @@ from hpo.trials._optuna import (
     marked_waiting_trial_ids,
     pause_running_trial,
     rdb_backend,
+    set_study_attr_once,
     set_user_attrs,
     started_waiting_trial_ids,
     storage_of,
     study_id,
     trial_id,
 )
+from hpo.trials.final_run import Plan
+from hpo.trials.slots import add_final_run_slot
 from hpo.trials.storage import open_storage
 from hpo.studies.create import create
 from tests.helpers import claim
@@ -181,3 +184,29 @@ def test_fixed_param_slots_are_what_enqueue_trial_makes(storage_url: str) -> Non
     assert fixed == [*cells, {"depth": 3, "kind": "w"}]
     trial = study.ask()  # Optuna's own ask takes the oldest enqueued slot and honours it
     assert trial.suggest_int("depth", 1, 6) == 1 and trial.suggest_categorical("kind", ["u", "v", "w"]) == "u"
+
+
+def test_a_study_attr_set_once_has_one_writer_and_reads_as_optunas_own(storage_url: str) -> None:
+    study = optuna.create_study(study_name="o", storage=open_storage(storage_url))
+    other = optuna.load_study(study_name="o", storage=open_storage(storage_url))  # another worker
+    backend, sid = rdb_backend(study), study_id(study)
+    assert set_study_attr_once(backend, sid, "final_run", {"source": 3, "epochs": 20}) is True
+    assert set_study_attr_once(rdb_backend(other), study_id(other), "final_run", {"source": 4, "epochs": 9}) is False
+    assert set_study_attr_once(backend, sid, "final_run", None) is False
+    # Written as Optuna writes it: its own readers see the first value, untouched.
+    fresh = optuna.load_study(study_name="o", storage=open_storage(storage_url))
+    assert fresh.user_attrs == {"final_run": {"source": 3, "epochs": 20}}
+    study.set_user_attr("final_run", "overwritten")  # Optuna's own write still works on the row
+    assert optuna.load_study(study_name="o", storage=open_storage(storage_url)).user_attrs["final_run"] == "overwritten"
+
+
+def test_the_final_run_slot_is_a_waiting_trial_with_fixed_params_and_its_epochs(storage_url: str) -> None:
+    study = optuna.create_study(study_name="f", storage=open_storage(storage_url))
+    params = {"width": 24, "optimizer": "adamw"}
+    tid = add_final_run_slot(rdb_backend(study), study_id(study), Plan(source=7, params=params, epochs=35))
+    (slot,) = study.get_trials()
+    assert (trial_id(slot), slot.state) == (tid, optuna.trial.TrialState.WAITING)
+    assert slot.user_attrs == {"final_run_epochs": 35, "final_run_of": 7}
+    trial = study.ask()  # Optuna's own ask honours the fixed params, as for enqueue_trial
+    assert trial.suggest_int("width", 16, 32) == 24
+    assert trial.suggest_categorical("optimizer", ["sgd", "adamw"]) == "adamw"

@@ -96,3 +96,43 @@ def test_time_budget_with_promotions_a_kill_and_a_hand_back(storage_url: str, tm
 
     shown = run_hpo("study", "show", "tb", env=env)
     assert "ended: the time budget (25s) ran out" in shown.stdout, shown.stdout
+
+
+def test_the_final_run_trains_the_best_configuration_for_the_time_left(storage_url: str, tmp_path: Path) -> None:
+    budget_s, share = 20, 0.5
+    env = {"HPO_STORAGE": storage_url, "HPO_ARTIFACTS": str(tmp_path / "artifacts"),
+           "HPO_SLEEP_SECONDS": str(EPOCH_S * 9), "HPO_CHECKPOINT_RATIO": "0"}
+    created = run_hpo("study", "create", "fr", "--space", "sleep", "--dataset", "synthetic", "--time-budget",
+                      f"{budget_s}s", "--epochs", "9", "--pruner", "promote", env=env)  # final share: 0.5 by default
+    assert created.returncode == 0, created.stderr
+    workers = [start_hpo("worker", "fr", env=env, log=tmp_path / f"w{i}.log") for i in range(2)]
+    assert wait_all(workers, timeout=300) == [0, 0]
+    logs = "".join((tmp_path / f"w{i}.log").read_text() for i in range(2))
+    assert "Traceback" not in logs
+
+    study = optuna.load_study(study_name="fr", storage=storage_url)
+    trials = study.get_trials(deepcopy=False)
+    finals = [t for t in trials if t.user_attrs.get("final_run_epochs")]
+    assert len(finals) == 1, [(t.number, t.user_attrs) for t in finals]  # one of the two workers started it
+    final = finals[0]
+    source = trials[final.user_attrs["final_run_of"]]
+    assert study.user_attrs["final_run"] == {"source": source.number, "epochs": final.user_attrs["final_run_epochs"]}
+    # It started once the time left fell to the share, trained the source's configuration for
+    # its own epochs (more than the study's 9), was never paused or cut short, and kept a model.
+    deadline = datetime.datetime.fromisoformat(study.user_attrs["deadline_utc"]).replace(tzinfo=None)
+    to_utc = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) - datetime.datetime.now()
+    due = deadline - datetime.timedelta(seconds=share * budget_s)
+    assert due <= final.datetime_start + to_utc <= deadline
+    assert final.params == source.params
+    assert final.state == TrialState.COMPLETE and final.user_attrs.get("model_artifact_id")
+    assert final.user_attrs["final_run_epochs"] > 9
+    assert final.user_attrs["epochs_trained"] == final.user_attrs["final_run_epochs"] == max(final.intermediate_values)
+    assert "paused_epoch" not in final.user_attrs or final.user_attrs["paused_epoch"] is None
+    # Its source was the best of the trials that had trained longest when it started, sized by
+    # the pace its worker recorded; on the longer schedule the same configuration scores higher.
+    assert source.user_attrs.get("seconds_per_epoch", 0) > 0
+    reached = max(source.intermediate_values)
+    assert final.value > source.intermediate_values[reached]
+    assert "is the final run" in logs
+    shown = run_hpo("study", "show", "fr", env=env)
+    assert f"final run: trial {final.number}, trial {source.number}'s configuration" in shown.stdout, shown.stdout

@@ -1,0 +1,44 @@
+"""The final run's policy (hpo.trials.final_run): when, which configuration, how many epochs."""
+
+from __future__ import annotations
+
+from hpo.trials.final_run import SAFETY, Candidate, choose, due, epochs_for, plan
+
+
+def _c(number: int, values: dict[int, float], pace: float | None = 10.0) -> Candidate:
+    return Candidate(number, {"width": number}, values, pace)
+
+
+def test_due_once_the_time_left_falls_to_the_share() -> None:
+    assert not due(3600, 1801, 0.5)
+    assert due(3600, 1800, 0.5)
+    assert due(3600, 10, 0.5)
+    assert not due(3600, 0, 0.5)  # spent: nothing starts any more
+    assert not due(3600, 10, 0.0)  # off
+
+
+def test_the_best_of_the_trials_that_trained_longest_wins() -> None:
+    # Trial 2 scores best at epoch 1, but 1 and 3 trained to the third rung: evidence wins.
+    cands = [_c(1, {1: 0.70, 3: 0.80}), _c(2, {1: 0.90}), _c(3, {1: 0.60, 3: 0.85})]
+    assert choose(cands, maximize=True).number == 3
+    assert choose(cands, maximize=False).number == 1  # a loss: the lowest
+
+
+def test_a_trial_without_a_measured_pace_cannot_be_sized_and_is_left_out() -> None:
+    assert choose([_c(1, {1: 0.5, 3: 0.9}, pace=None), _c(2, {1: 0.6})], maximize=True).number == 2
+    assert choose([_c(1, {3: 0.9}, pace=None)], maximize=True) is None
+    assert choose([], maximize=True) is None
+
+
+def test_epochs_fill_the_safe_share_of_the_time_left() -> None:
+    assert epochs_for(1000, 10) == int(SAFETY * 100)
+    assert epochs_for(5, 10) == 0
+    assert epochs_for(100, 0) == 0
+
+
+def test_no_final_run_when_it_would_not_train_longer_than_the_trial_did() -> None:
+    best = _c(4, {1: 0.8, 3: 0.85, 9: 0.9}, pace=10.0)
+    assert plan([best], maximize=True, seconds_left=95) is None  # 8 epochs fit, 9 were trained
+    made = plan([best], maximize=True, seconds_left=1000)
+    assert made is not None and (made.source, made.params, made.epochs) == (4, {"width": 4}, int(SAFETY * 100))
+    assert made.to_attr() == {"source": 4, "epochs": made.epochs}
