@@ -134,8 +134,14 @@ class ArmResult:
         return next((s.seconds for s in self.samples if s.best_val is not None and s.best_val >= target), None)
 
 
+_LOG_LOCK = threading.Lock()
+
+
 def log(text: str) -> None:
-    print(text, flush=True)
+    # Arms start from threads: print's text and its newline are two writes, so lines would mix.
+    with _LOG_LOCK:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
 
 
 def hpo_cli(args: list[str], what: str) -> None:
