@@ -427,7 +427,21 @@ def save_json(path: Path, args: argparse.Namespace, results: list[ArmResult], la
         arms.append(data)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"settings": settings, "environment": environment(), "sample_fields": SAMPLE_FIELDS,
-                                "arms": arms, "summary": lines, "argv": sys.argv}, indent=1, default=str))
+                                "arms": arms, "summary": lines, "argv": committed_argv(sys.argv)}, indent=1, default=str))
+
+
+def committed_argv(argv: list[str]) -> list[str]:
+    """The command as the docs quote it: --workdir is a scratch folder of this machine that
+    does not change the result, so its path is left out of the committed JSON."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--workdir":
+            skip = True
+        elif not arg.startswith("--workdir="):
+            out.append(arg)
+    return out
 
 
 def save_png(path: Path, args: argparse.Namespace, results: list[ArmResult], layout: str) -> None:

@@ -59,8 +59,8 @@ def choose(candidates: Iterable[Candidate], maximize: bool) -> Candidate | None:
         return None
     longest = max(c.epochs for c in known)
     finalists = [c for c in known if c.epochs == longest]
-    pick = max if maximize else min
-    return pick(finalists, key=lambda c: (c.values[longest], -c.number) if maximize else (c.values[longest], c.number))
+    sign = 1 if maximize else -1
+    return max(finalists, key=lambda c: (sign * c.values[longest], -c.number))  # ties: the earlier trial
 
 
 def epochs_for(seconds_left: float, seconds_per_epoch: float) -> int:

@@ -91,3 +91,10 @@ def test_goals_are_judged_on_the_default_arm() -> None:
     gpu = goal_lines([arm("a", 0.956, []), arm("b", 0.95, []), arm("c", 0.957, [])], "cuda")
     assert gpu[-1] == "GOAL a above every other arm: missed"
     assert goal_lines([arm("b", 0.9, [])], "cpu") == []  # no default arm, no verdict
+
+
+def test_the_committed_command_leaves_out_the_scratch_folder() -> None:
+    from benchmarks.search_quality import committed_argv
+
+    argv = ["benchmarks/search_quality.py", "--minutes", "60", "--workdir", "/tmp/x", "--workdir=/tmp/y", "--arms", "a,b"]
+    assert committed_argv(argv) == ["benchmarks/search_quality.py", "--minutes", "60", "--arms", "a,b"]
