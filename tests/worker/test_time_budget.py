@@ -23,6 +23,7 @@ from tests.helpers import run_hpo, start_hpo, wait_all
 
 BUDGET_S = 25
 EPOCH_S = 0.4  # the sleep space's epochs: an overshoot bound for the deadline
+SLOW_EPOCH_S = 1.5  # the epochs of the worker that is stopped by a signal
 
 
 def _wait_for(condition, timeout: float = 120):  # noqa: ANN001, ANN202
@@ -45,7 +46,10 @@ def test_time_budget_with_promotions_a_kill_and_a_hand_back(storage_url: str, tm
                       f"{BUDGET_S}s", "--epochs", "9", "--pruner", "promote", "--heartbeat-interval", "1",
                       "--grace-period", "4", env=env)
     assert created.returncode == 0, created.stderr
-    workers = [start_hpo("worker", "tb", env=env, log=tmp_path / f"w{i}.log") for i in range(3)]
+    # Worker 1 is the one stopped by SIGTERM: its slower epochs leave the signal a whole epoch
+    # to land before a boundary where it would pause or finish instead of handing back.
+    workers = [start_hpo("worker", "tb", env={**env, "HPO_SLEEP_SECONDS": str(epoch_s * 9)},
+                         log=tmp_path / f"w{i}.log") for i, epoch_s in enumerate((EPOCH_S, SLOW_EPOCH_S, EPOCH_S))]
 
     def mid_trial() -> list[optuna.trial.FrozenTrial]:
         trials = optuna.load_study(study_name="tb", storage=storage_url).get_trials(deepcopy=False)
@@ -54,9 +58,14 @@ def test_time_budget_with_promotions_a_kill_and_a_hand_back(storage_url: str, tm
     _wait_for(lambda: len(mid_trial()) >= 1)
     os.killpg(workers[0].pid, signal.SIGKILL)  # dies mid-trial: its trial goes stale, then is retried
     workers[0].wait()
-    # Hands its trial back at the next epoch; so stop it inside a trial with epochs to go.
-    _wait_for(lambda: any(f":{workers[1].pid}/" in t.user_attrs.get("worker", "")
-                          and max(t.intermediate_values, default=0) < 7 for t in mid_trial()))
+    # It hands its trial back at the next epoch boundary, unless that boundary came first and the
+    # trial paused at its rung (epoch 4) or finished (epoch 9): so stop it when the epoch in
+    # progress is a whole epoch away from both.
+    def stoppable(trial: optuna.trial.FrozenTrial) -> bool:
+        done = max(trial.intermediate_values, default=0)
+        return f":{workers[1].pid}/" in trial.user_attrs.get("worker", "") and (done < 3 or 4 <= done < 7)
+
+    _wait_for(lambda: any(stoppable(t) for t in mid_trial()))
     os.killpg(workers[1].pid, signal.SIGTERM)
     assert workers[1].wait(timeout=60) == 0
     workers.append(start_hpo("worker", "tb", env=env, log=tmp_path / "w3.log"))
