@@ -7,7 +7,9 @@ enough, but a model's accuracy comes from its length and from a learning-rate sc
 anneals over it. So, once the time left falls to ``share`` of the study's time budget, one
 worker starts the *final run*: a new trial with the best configuration found so far, trained
 from scratch for as many epochs as fit in the time left, its schedule spanning exactly those
-epochs. Other workers go on searching; export picks whichever trial scores best.
+epochs. A worker inside a search trial when the run falls due hands that trial back at its next
+epoch boundary (checkpointed; resumed later) and starts the run, so the run does not wait
+for the trial to end. Other workers go on searching; export picks whichever trial scores best.
 
 This module is the policy alone, pure and unit tested: when the run is due, which trial's
 configuration it trains, and for how many epochs. The queue (hpo.trials.queue) starts it,

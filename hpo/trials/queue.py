@@ -196,20 +196,45 @@ class TrialQueue:
 
     # --- the final run -------------------------------------------------------------------
 
-    def _start_final_run(self, identity: WorkerIdentity) -> Lease | None:
-        """Start the study's final run, if it is due and this worker is the one to start it."""
+    def _final_run_due(self) -> float | None:
+        """The seconds left, if the final run is due and not known to have started; no reads."""
         share, budget_s, end = self.config.final_share, self.config.time_budget_s, self.deadline
         if self._final_started or not share or budget_s is None or end is None:
             return None
         left = (end - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
-        if not final_run.due(budget_s, left, share):
-            return None
+        return left if final_run.due(budget_s, left, share) else None
+
+    def _final_run_plan(self, left: float) -> final_run.Plan | None:
         candidates = [final_run.Candidate(t.number, t.params, dict(t.intermediate_values),
                                           t.user_attrs.get(TrialKeys.SECONDS_PER_EPOCH))
                       for t in self._live_trials()]
-        plan = final_run.plan(candidates, self._maximize, left)
-        if plan is None:
+        return final_run.plan(candidates, self._maximize, left)
+
+    def final_run_waiting(self) -> bool:
+        """Whether the final run is due, can be sized, and nobody has started it yet.
+
+        A worker asks at each epoch boundary of a search trial and, if so, hands the trial back
+        and claims the final run: otherwise the run would wait for the trial to end (a
+        promotion to 9 epochs is minutes on a CPU) and get less time than it was sized for.
+        Workers that ask at once may all hand back; one starts the run, and the others resume
+        a handed-back trial from its checkpoint.
+        """
+        if (left := self._final_run_due()) is None:
+            return False
+        sid = _optuna.study_id(self.study)
+        if self.retrier.call(lambda: final_run.FINAL_RUN_KEY in self._backend.get_study_user_attrs(sid),
+                             "read the final run"):
+            self._final_started = True  # another worker started it
+            return False
+        return self._final_run_plan(left) is not None
+
+    def _start_final_run(self, identity: WorkerIdentity) -> Lease | None:
+        """Start the study's final run, if it is due and this worker is the one to start it."""
+        if (left := self._final_run_due()) is None:
+            return None
+        if (plan := self._final_run_plan(left)) is None:
             return None  # nothing sized yet, or nothing would train longer: search on, look again
+        end = self.deadline
         sid = _optuna.study_id(self.study)
         if not self.retrier.call(lambda: _optuna.set_study_attr_once(self._backend, sid, final_run.FINAL_RUN_KEY,
                                                                      plan.to_attr()), "start the final run"):

@@ -26,7 +26,7 @@ from hpo.trials.promotion import PROMOTE
 from hpo.worker.checkpoints import TrialCheckpoints, load_resume_state
 from hpo.worker.context import WorkerContext
 from hpo.worker.progress import TrialProgress
-from hpo.worker.signals import DeadlineReached, PauseAtRung, StopRequested
+from hpo.worker.signals import DeadlineReached, FinalRunDue, PauseAtRung, StopRequested
 
 log = logging.getLogger("hpo.worker")
 
@@ -64,6 +64,12 @@ class EpochReporter:
             raise DeadlineReached(TrainResult(state.model, list(state.history),
                                               {k: v for k, v in metrics.items() if k.startswith("val_")},
                                               state.diagnostics()))
+        if not lease.is_final_run and ctx.queue.final_run_waiting():
+            # The final run is sized to the time left, so it does not wait for this trial
+            # to end; whoever claims next resumes this one from its checkpoint.
+            self.checkpoints.save(state)
+            lease.record(self.pace(epoch))
+            raise FinalRunDue()
         rungs = None if lease.is_final_run else ctx.queue.rungs  # the final run trains on to its end
         if rungs is not None and rungs.is_pause_point(epoch) and not ctx.queue.keeps_running(lease, epoch):
             self.checkpoints.save(state)  # always: whoever promotes it resumes from it

@@ -10,6 +10,7 @@ tested without a database; :func:`settle` applies an outcome to the lease.
 | PauseAtRung                         | paused      | waits at its rung for a promotion (checkpointed)  |
 | NonFiniteLoss                       | pruned      | so the sampler learns the region is bad           |
 | StopRequested (SIGTERM, Ctrl-C)     | handed back | another worker resumes it from its checkpoint     |
+| FinalRunDue                         | handed back | this worker starts the final run; resumed later   |
 | a transient storage error           | handed back | it escaped the retries; resume after the outage   |
 | LeaseLost / UpdateFinishedTrialError| dropped     | a retry owns the trial now                        |
 | torch.cuda.OutOfMemoryError         | failed      | too big for this device; memory is freed          |
@@ -29,7 +30,7 @@ from hpo.errors import HpoError
 from hpo.trials import Lease, LeaseLost, is_transient
 from hpo.trials.storage import first_line
 from hpo.training import NonFiniteLoss
-from hpo.worker.signals import PauseAtRung, StopRequested
+from hpo.worker.signals import FinalRunDue, PauseAtRung, StopRequested
 
 
 class Ending(enum.Enum):
@@ -61,6 +62,8 @@ def classify(exc: BaseException) -> Outcome:
         return Outcome(Ending.PRUNED, str(exc))
     if isinstance(exc, StopRequested):
         return Outcome(Ending.HANDED_BACK, "handed back by a stopping worker")
+    if isinstance(exc, FinalRunDue):
+        return Outcome(Ending.HANDED_BACK, "handed back to start the study's final run")
     if isinstance(exc, (LeaseLost, optuna.exceptions.UpdateFinishedTrialError)):
         return Outcome(Ending.DROPPED, "taken over by a retry")
     if isinstance(exc, torch.cuda.OutOfMemoryError):

@@ -25,6 +25,11 @@ class PauseAtRung(Exception):
         self.epoch = epoch
 
 
+class FinalRunDue(Exception):
+    """Raised at an epoch boundary of a search trial once the study's final run is due and
+    unstarted: the trial is handed back, and this worker starts the final run."""
+
+
 class DeadlineReached(Exception):
     """Raised at the first epoch boundary after the study's time budget ran out; carries the
     training result so far, which the trial keeps."""

@@ -13,7 +13,7 @@ from hpo.errors import HpoError
 from hpo.training import NonFiniteLoss
 from hpo.trials import LeaseLost
 from hpo.worker.outcomes import Ending, classify
-from hpo.worker.signals import StopRequested
+from hpo.worker.signals import FinalRunDue, StopRequested
 
 
 def _storage_error() -> Exception:
@@ -31,6 +31,7 @@ def _storage_error() -> Exception:
     (optuna.TrialPruned("pruned at epoch 3"), Ending.PRUNED, None),
     (NonFiniteLoss("loss nan at epoch 2"), Ending.PRUNED, "loss nan at epoch 2"),
     (StopRequested(), Ending.HANDED_BACK, "handed back by a stopping worker"),
+    (FinalRunDue(), Ending.HANDED_BACK, "handed back to start the study's final run"),
     (_storage_error(), Ending.HANDED_BACK, "storage failed mid-trial (StorageInternalError)"),
     (LeaseLost("trial 3 was finished by another worker"), Ending.DROPPED, "taken over by a retry"),
     (UpdateFinishedTrialError("finished"), Ending.DROPPED, "taken over by a retry"),

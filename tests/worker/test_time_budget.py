@@ -96,7 +96,8 @@ def test_time_budget_with_promotions_a_kill_and_a_hand_back(storage_url: str, tm
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     assert all(t.user_attrs.get("model_artifact_id") for t in complete)
     assert all(t.user_attrs["epochs_trained"] == len(t.user_attrs["loss_curves"]["epoch"]) for t in complete)
-    assert any(t.state == TrialState.FAIL and "handed back" in t.user_attrs.get("fail_reason", "") for t in trials)
+    assert any(t.state == TrialState.FAIL and t.user_attrs.get("fail_reason") == "handed back by a stopping worker"
+               for t in trials)
     failed = [(t.number, t.user_attrs, t.system_attrs) for t in logical_trials(trials) if t.state == TrialState.FAIL]
     assert not failed, (failed, [line for line in logs.splitlines() if "fail" in line or "stale" in line])
     assert {t.state for t in logical_trials(trials)} <= {TrialState.COMPLETE, TrialState.PRUNED, TrialState.WAITING}
@@ -148,3 +149,39 @@ def test_the_final_run_trains_the_best_configuration_for_the_time_left(pg_url: s
     assert "is the final run" in logs
     shown = run_hpo("study", "show", "fr", env=env)
     assert f"final run: trial {final.number}, trial {source.number}'s configuration" in shown.stdout, shown.stdout
+
+
+def test_a_search_trial_running_when_the_final_run_is_due_is_handed_back_for_it(tmp_path: Path) -> None:
+    # One worker, full-length trials of about 9 s: trial 0 ends before the run is due (14 s
+    # into the 28 s budget), and trial 1 is then mid-way. Without the hand-back the run would
+    # wait for trial 1 to end, and be sized for 5 s less.
+    storage_url = f"sqlite:///{tmp_path}/fr.db"
+    epoch_s = 1.0
+    env = {"HPO_STORAGE": storage_url, "HPO_ARTIFACTS": str(tmp_path / "artifacts"),
+           "HPO_SLEEP_SECONDS": str(epoch_s * 9), "HPO_CHECKPOINT_RATIO": "0"}
+    created = run_hpo("study", "create", "fr", "--space", "sleep", "--dataset", "synthetic", "--time-budget", "28s",
+                      "--epochs", "9", "--pruner", "none", "--final-share", "0.5", env=env)
+    assert created.returncode == 0, created.stderr
+    worker = start_hpo("worker", "fr", env=env, log=tmp_path / "w.log")
+    assert wait_all([worker], timeout=300) == [0]
+    log = (tmp_path / "w.log").read_text()
+    assert "Traceback" not in log
+
+    trials = optuna.load_study(study_name="fr", storage=storage_url).get_trials(deepcopy=False)
+    handed = [t for t in trials if t.state == TrialState.FAIL]
+    assert [t.user_attrs.get("fail_reason") for t in handed] == ["handed back to start the study's final run"], log
+    handed = handed[0]
+    finals = [t for t in trials if t.user_attrs.get("final_run_epochs")]
+    assert len(finals) == 1 and finals[0].state == TrialState.COMPLETE, log
+    final = finals[0]
+    # Handed back at an epoch boundary before its last epoch, checkpointed and paced; the final
+    # run was the worker's next trial, its source a trial that had trained all 9 epochs.
+    assert 1 <= handed.user_attrs["resume_epoch"] == max(handed.intermediate_values) < 9
+    assert handed.user_attrs.get("seconds_per_epoch", 0) > 0
+    assert final.datetime_start >= handed.datetime_complete
+    assert max(trials[final.user_attrs["final_run_of"]].intermediate_values) == 9
+    # Nothing it trained was lost: its retry ended complete with at least the epochs it reached
+    # (resumed after the final run, or ended at the deadline from its checkpoint).
+    retry = next(t for t in trials if (t.system_attrs.get("retry_history") or [None])[-1] == handed.number)
+    assert retry.state == TrialState.COMPLETE, log
+    assert max(retry.intermediate_values) >= max(handed.intermediate_values)
