@@ -159,8 +159,8 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
     lease.record(setup.to_attrs())
     started = time.monotonic()
     first_epoch = int(resume["epoch"]) + 1 if resume else 1
-    # Optuna's pruners (not the promotion scheduler, which pauses instead) on one objective.
-    # Optuna prunes single-objective studies only; the final run trains to its end.
+    # Optuna's pruners (not the promotion scheduler, which pauses instead), which prune
+    # single-objective studies only; never the final run, which trains to its end.
     prune = ctx.config.pruner not in ("none", PROMOTE) and len(ctx.config.objectives) == 1 and not lease.is_final_run
     reporter = EpochReporter(ctx, lease, prune=prune, first_epoch=first_epoch)
     try:
