@@ -7,6 +7,7 @@ gets ``pool_pre_ping`` so that a restarted server does not hand out dead connect
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import sqlite3
@@ -23,6 +24,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModu
 from hpo.errors import HpoError, UsageError
 from hpo.settings import DEFAULT_SQLITE_FILE
 from hpo.trials._retry import Retrier, is_transient
+from hpo.trials.records import TrialKeys
 SQLITE_BUSY_TIMEOUT_S = 120
 SCHEMA_RACE_ATTEMPTS = 5
 
@@ -111,10 +113,21 @@ def _sqlite_on_begin(conn: sqlalchemy.engine.Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class _RetryCallback(optuna.storages.RetryHeartbeatStaleTrialCallback):
+    """Optuna's retry, less the attempt's ``fail_reason``: that says why the attempt ended
+    (handed back, or a crash), and on the retry, which goes on to complete, it would read as
+    the retry's own ending. The failed attempt keeps it."""
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        trial = copy.copy(trial)  # the caller's frozen trial stays as it was
+        trial.user_attrs = {k: v for k, v in trial.user_attrs.items() if k != TrialKeys.FAIL_REASON}
+        super().__call__(study, trial)
+
+
 def retry_callback() -> optuna.storages.RetryHeartbeatStaleTrialCallback:
     """Re-queue a dead trial as a WAITING retry carrying its params, user attrs (so its
     checkpoint pointer) and learning curve, retried as often as needed."""
-    return optuna.storages.RetryHeartbeatStaleTrialCallback(inherit_intermediate_values=True)
+    return _RetryCallback(inherit_intermediate_values=True)
 
 
 def open_storage(

@@ -7,7 +7,8 @@ import pytest
 
 from hpo.errors import HpoError, UsageError
 from hpo.settings import Settings
-from hpo.trials.storage import StorageMissing, mask_url, open_storage, resolve_url
+from hpo.trials.records import TrialKeys
+from hpo.trials.storage import StorageMissing, mask_url, open_storage, resolve_url, retry_callback
 from tests.conftest import free_port
 
 
@@ -50,6 +51,28 @@ def test_open_creates_a_usable_schema(storage_url: str) -> None:
     storage = open_storage(storage_url)
     optuna.create_study(study_name="s", storage=storage)
     assert [s.study_name for s in optuna.get_all_study_summaries(storage=storage)] == ["s"]
+
+
+def test_a_retry_carries_the_attempts_checkpoint_and_curve_but_not_why_it_ended(storage_url: str) -> None:
+    study = optuna.create_study(study_name="s", storage=open_storage(storage_url))
+    trial = study.ask({"lr": optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True)})
+    trial.report(0.8, 1)
+    for key, value in {TrialKeys.RESUME: "ckpt-1", TrialKeys.RESUME_EPOCH: 1,
+                       TrialKeys.FAIL_REASON: "handed back by a stopping worker"}.items():
+        trial.set_user_attr(key, value)
+    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    attempt = study.trials[0]
+
+    retry_callback()(study, attempt)
+
+    retry = study.trials[1]
+    assert retry.state == optuna.trial.TrialState.WAITING
+    assert retry.params == attempt.params and retry.intermediate_values == {1: 0.8}
+    assert retry.user_attrs == {TrialKeys.RESUME: "ckpt-1", TrialKeys.RESUME_EPOCH: 1}
+    assert retry.system_attrs["retry_history"] == [0]
+    # The failed attempt keeps its reason, in the database and in the caller's frozen trial.
+    assert study.trials[0].user_attrs[TrialKeys.FAIL_REASON] == "handed back by a stopping worker"
+    assert attempt.user_attrs[TrialKeys.FAIL_REASON] == "handed back by a stopping worker"
 
 
 def test_processes_creating_the_schema_together_all_open_it(pg_url: str) -> None:

@@ -98,6 +98,8 @@ def test_time_budget_with_promotions_a_kill_and_a_hand_back(storage_url: str, tm
     assert all(t.user_attrs["epochs_trained"] == len(t.user_attrs["loss_curves"]["epoch"]) for t in complete)
     assert any(t.state == TrialState.FAIL and t.user_attrs.get("fail_reason") == "handed back by a stopping worker"
                for t in trials)
+    # The retry that resumed it does not carry the attempt's reason as its own.
+    assert not [t.number for t in complete if "fail_reason" in t.user_attrs]
     failed = [(t.number, t.user_attrs, t.system_attrs) for t in logical_trials(trials) if t.state == TrialState.FAIL]
     assert not failed, (failed, [line for line in logs.splitlines() if "fail" in line or "stale" in line])
     assert {t.state for t in logical_trials(trials)} <= {TrialState.COMPLETE, TrialState.PRUNED, TrialState.WAITING}
