@@ -85,12 +85,15 @@ def test_the_json_keeps_the_readings_where_something_changed() -> None:
 
 
 def test_goals_are_judged_on_the_default_arm() -> None:
-    lines = goal_lines([arm("a", 0.948, []), arm("b", 0.946, [])], "cpu")
+    lines = goal_lines([arm("a", 0.948, []), arm("b", 0.946, [])], "cpu", 60)
     assert lines == ["GOAL test accuracy a = 0.9480 (goal >= 0.947: met)",
                      "GOAL test accuracy a - b = +0.20 points (goal >= 0.3: missed)"]
-    gpu = goal_lines([arm("a", 0.956, []), arm("b", 0.95, []), arm("c", 0.957, [])], "cuda")
+    # Two hours on a CPU: a higher floor, and no lead over b asked for.
+    assert goal_lines([arm("a", 0.948, []), arm("b", 0.946, [])], "cpu", 120) == [
+        "GOAL test accuracy a = 0.9480 (goal >= 0.952: missed)"]
+    gpu = goal_lines([arm("a", 0.956, []), arm("b", 0.95, []), arm("c", 0.957, [])], "cuda", 10)
     assert gpu[-1] == "GOAL a above every other arm: missed"
-    assert goal_lines([arm("b", 0.9, [])], "cpu") == []  # no default arm, no verdict
+    assert goal_lines([arm("b", 0.9, [])], "cpu", 60) == []  # no default arm, no verdict
 
 
 def test_the_committed_command_leaves_out_the_scratch_folder() -> None:
