@@ -1,6 +1,6 @@
-"""A real `hpo worker` on a CUDA GPU: the auto space's GPU profile, mixed precision, a time
-budget, and an exported model that loads and evaluates on a CPU. Skipped without a GPU (CI
-has none); scripts/device_check.sh runs it on one.
+"""A real `hpo worker` on a CUDA GPU: the auto space trained there (in the training loop's
+default mixed precision), and an exported model that loads and evaluates on a CPU. Skipped
+without a GPU (CI has none); scripts/device_check.sh runs it on one.
 
 ``HPO_TEST_DEVICE=cpu`` runs the same flow on the CPU, which checks the test's own logic.
 """
