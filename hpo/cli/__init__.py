@@ -22,6 +22,16 @@ class HpoGroup(click.Group):
         except HpoError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except Exception as exc:
+            from hpo.trials.storage_errors import driver_reason, is_permanent
+
+            if not is_permanent(exc):
+                raise
+            # A database error waiting cannot fix (a file made read-only, a dropped database)
+            # met after opening: the driver's reason, in one line.
+            click.echo(f"error: the storage refused a write or read: {driver_reason(exc)}; check its "
+                       "permissions and the URL (--storage or HPO_STORAGE)", err=True)
+            sys.exit(1)
         except KeyboardInterrupt:
             click.echo("\nerror: interrupted", err=True)
             sys.exit(Interrupted.exit_code)

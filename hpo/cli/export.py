@@ -81,7 +81,7 @@ def export_cmd(study: str, out: str, onnx_path: str | None, trial_number: int | 
 
     Load it anywhere with `hpo.load_model(PATH)`, or `torch.load(PATH, weights_only=True)`.
     """
-    loaded = load_study(study, open_storage(storage))
+    loaded = load_study(study, open_storage(storage, must_exist=True))
     trial = pick_trial(loaded, trial_number)
     if retrain:
         _export_retrained(loaded, trial, out, device)

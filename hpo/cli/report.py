@@ -8,7 +8,23 @@ import click
 
 from hpo import artifacts as artifact_store
 from hpo.cli.options import artifacts_option, storage_option
+from hpo.errors import HpoError
 from hpo.trials.storage import load_study, open_storage, resolve_url
+
+REPORT_EXTRA = ("matplotlib", "plotly")  # pyproject's [report] extra, less playwright (screenshots only)
+
+
+def _check_extra() -> None:
+    import importlib
+
+    missing = []
+    for module in REPORT_EXTRA:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        raise HpoError(f"hpo report needs {', '.join(missing)} (the report extra); pip install 'hpo[report]'")
 
 
 @click.command("report")
@@ -23,10 +39,11 @@ from hpo.trials.storage import load_study, open_storage, resolve_url
 def report_cmd(name: str, out: Path | None, title: str | None, screenshot: bool, storage: str | None,
                artifacts: str | None) -> None:
     """Write a static report of study NAME: PNG plots, one self-contained HTML file and a README.md."""
+    _check_extra()  # before anything is opened or made: a missing extra leaves no folder behind
     from hpo.report import write_report
 
     url = resolve_url(storage)
-    study = load_study(name, open_storage(url))
+    study = load_study(name, open_storage(url, must_exist=True))
     recorded = (study.user_attrs.get("extra") or {}).get("artifacts")
     report = write_report(study, out or Path("docs/studies") / name, title=title, storage_url=url,
                           artifact_location=artifact_store.resolve_location(artifacts, recorded), screenshot=screenshot)

@@ -29,7 +29,7 @@ def retrain_cmd(study: str, trial_number: int | None, tolerance: float, device: 
     """
     from hpo.export.retrain import reproduce
 
-    loaded = load_study(study, open_storage(storage))
+    loaded = load_study(study, open_storage(storage, must_exist=True))
     trial = pick_trial(loaded, trial_number)
     settings = current_settings()
     torch_device = resolve_device(device)

@@ -19,7 +19,7 @@ from hpo.studies.create import IF_EXISTS, create, final_share_default, warm_star
 from hpo.studies.samplers import PRUNERS, SAMPLERS
 from hpo.studies.summary import summarize
 from hpo.trials import Retrier, TrialQueue
-from hpo.trials.storage import StorageMissing, load_study, mask_url, open_storage
+from hpo.trials.storage import INTERACTIVE_WAIT_S, StorageMissing, check_writable, load_study, mask_url, open_storage
 
 
 @click.group("study")
@@ -113,6 +113,7 @@ def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_bud
     )
     settings = current_settings(storage=storage)
     url = settings.storage_url
+    check_writable(url)
     # Waits for the database like a worker does (compose starts both with PostgreSQL).
     backend = open_storage(url, retrier=Retrier(settings.db_retry_timeout))
     with deferred_interrupts() as interrupted:  # a Ctrl-C undoes the study instead of halving it
@@ -134,7 +135,7 @@ def _read_only(storage: str | None) -> optuna.storages.RDBStorage:
 
 def _open_queue(name: str, storage: str | None) -> TrialQueue:
     settings = current_settings(storage=storage)
-    return TrialQueue.open(name, settings.storage_url, Retrier(settings.db_retry_timeout), must_exist=True)
+    return TrialQueue.open(name, settings.storage_url, Retrier(INTERACTIVE_WAIT_S, setting=None), must_exist=True)
 
 
 @study_group.command("list")
@@ -222,6 +223,7 @@ def delete_cmd(name: str, yes: bool, storage: str | None) -> None:
     """Delete a study and all its trials (artifacts on disk are kept)."""
     if not yes:
         raise UsageError(f"deleting study {name!r} cannot be undone; pass --yes to confirm")
+    check_writable(current_settings(storage=storage).storage_url)
     backend = _read_only(storage)
     load_study(name, backend)  # a clear error when it does not exist
     optuna.delete_study(study_name=name, storage=backend)
@@ -233,6 +235,7 @@ def delete_cmd(name: str, yes: bool, storage: str | None) -> None:
 @storage_option
 def recover_cmd(name: str, storage: str | None) -> None:
     """Fail and re-queue trials whose worker stopped sending heartbeats."""
+    check_writable(current_settings(storage=storage).storage_url)
     stale = _open_queue(name, storage).recover_stale()
     if stale:
         click.echo(f"re-queued stale trials {', '.join(map(str, stale))}; start a worker to resume them")

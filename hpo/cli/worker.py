@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from hpo.cli.options import artifacts_option, current_settings, storage_option
+from hpo.trials.storage import check_writable
 from hpo.worker.loop import WorkerOptions, run_worker
 
 
@@ -25,6 +26,7 @@ def worker_cmd(study: str, storage: str | None, artifacts: str | None, device: s
     Ctrl-C stops at the next epoch boundary and hands the trial back for another worker.
     """
     settings = current_settings(storage=storage, artifacts=artifacts, device=device)
+    check_writable(settings.storage_url)
     run_worker(WorkerOptions(study, settings, max_trials, wait_for_study, download))
 
 

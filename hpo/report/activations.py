@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     plot_registered(args.out / "activations.png")
     print(f"wrote {args.out / 'activations.png'}")
     if args.study:
-        study = load_study(args.study, open_storage(Settings.from_env().replace(storage=args.storage).storage_url))
+        study = load_study(args.study, open_storage(Settings.from_env().replace(storage=args.storage).storage_url, must_exist=True))
         recorded = (study.user_attrs.get("extra") or {}).get("artifacts")
         store = artifacts.open_store(artifacts.resolve_location(Settings.from_env().replace(artifacts=args.artifacts).artifacts, recorded))
         target = args.out / "activations_learned.png"

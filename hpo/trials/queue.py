@@ -105,7 +105,7 @@ class TrialQueue:
                 raise problem
             if problem is not None:
                 log.info("waiting for study %r: %s", study_name, problem)
-            time.sleep(STUDY_POLL_S if problem is not None else 0.5)
+            retrier.pause(STUDY_POLL_S if problem is not None else 0.5)  # a stop signal ends the wait
 
     @property
     def name(self) -> str:

@@ -19,13 +19,19 @@ import optuna
 import sqlalchemy
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, ProgrammingError
 
 from hpo.errors import HpoError, UsageError
 from hpo.settings import DEFAULT_SQLITE_FILE
-from hpo.trials._retry import Retrier, is_transient
+from hpo.trials._retry import Retrier
 from hpo.trials.records import TrialKeys
+from hpo.trials.storage_errors import driver_reason, is_permanent
+
 SQLITE_BUSY_TIMEOUT_S = 120
+# Commands a person waits on retry a refused connection this long (a restarting server);
+# only the worker and `study create` wait HPO_DB_RETRY_TIMEOUT (compose starts them with it).
+INTERACTIVE_WAIT_S = 10.0
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 SCHEMA_RACE_ATTEMPTS = 5
 
 # user:pass:word@ or user:pa/ss@ before the host: SQLAlchemy would split the URL at the wrong place.
@@ -56,12 +62,46 @@ def _check_url(url: str) -> sqlalchemy.engine.URL:
             f"storage URL {mask_url(url)!r} is not a database URL; use e.g. "
             "sqlite:///hpo.db or postgresql+psycopg2://user@host:5432/db"
         ) from None
-    if parsed.get_backend_name() not in ("sqlite", "postgresql", "mysql"):
+    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
         raise UsageError(
             f"storage URL {mask_url(url)!r} uses {parsed.get_backend_name()!r}; "
-            "hpo supports sqlite and postgresql"
+            "hpo supports sqlite and postgresql, e.g. sqlite:///hpo.db or postgresql://user@host:5432/db"
         )
+    if parsed.drivername == "postgresql":
+        # SQLAlchemy 2.1 reads plain postgresql:// as psycopg (3); hpo ships psycopg2.
+        parsed = parsed.set(drivername="postgresql+psycopg2")
     return parsed
+
+
+def describe(url: str) -> str:
+    """The database in words, for messages: 'PostgreSQL at db:5432/hpo', 'SQLite file hpo.db'."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return mask_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite file {parsed.database or ':memory:'}"
+    return f"PostgreSQL at {parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database or ''}"
+
+
+def check_writable(url: str | None) -> None:
+    """Fail at once when the storage is an SQLite file (or folder) this process cannot write.
+
+    For commands that write (create, delete, worker, recover): SQLite reports a read-only file
+    only at the first write, as an error Optuna dresses as "exceeding max length".
+    """
+    url = resolve_url(url)
+    parsed = _check_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return
+    folder = os.path.dirname(os.path.abspath(database))
+    if os.path.exists(database) and not os.access(database, os.W_OK):
+        raise HpoError(f"storage {database} is read-only for this user; make it writable "
+                       f"(chmod u+w {database}) or pass another --storage")
+    if os.path.isdir(folder) and not os.access(folder, os.W_OK | os.X_OK):
+        raise HpoError(f"storage {database} is in folder {folder}, which this user cannot write (SQLite "
+                       "keeps its journal beside the file); make it writable or pass another --storage")
 
 
 def _engine_kwargs(parsed: sqlalchemy.engine.URL) -> dict[str, Any]:
@@ -140,8 +180,9 @@ def open_storage(
 ) -> optuna.storages.RDBStorage:
     """Open (and if needed create the schema of) the storage at ``url``.
 
-    With a ``retrier``, an unreachable database is waited for (hpo.trials._retry) instead of
-    failing at once. With ``must_exist``, an SQLite file that does not exist yet is an error
+    A refused connection is retried by ``retrier`` (hpo.trials._retry; the worker and `study
+    create` wait HPO_DB_RETRY_TIMEOUT), else for INTERACTIVE_WAIT_S. Errors that waiting cannot
+    fix (a wrong password, database or host, a read-only file) fail at once, in one line. With ``must_exist``, an SQLite file that does not exist yet is an error
     rather than created: read-only commands never leave an empty database behind.
 
     Raises:
@@ -153,12 +194,15 @@ def open_storage(
     if parsed.get_backend_name() == "sqlite":
         _check_sqlite_file(url, parsed, must_exist)
     callback = retry_callback() if heartbeat_interval is not None else None
+    retrier = retrier or Retrier(INTERACTIVE_WAIT_S, setting=None)
+    retrier.target = describe(url)
+    engine_url = parsed.render_as_string(hide_password=False)
 
     def connect() -> optuna.storages.RDBStorage:
         for attempt in range(SCHEMA_RACE_ATTEMPTS):
             try:
                 return optuna.storages.RDBStorage(
-                    url,
+                    engine_url,
                     engine_kwargs=_engine_kwargs(parsed),
                     heartbeat_interval=heartbeat_interval,
                     grace_period=grace_period,
@@ -174,21 +218,27 @@ def open_storage(
         raise AssertionError("unreachable")
 
     try:
-        storage = retrier.call(connect, "open the storage") if retrier else connect()
-    except Exception as exc:
-        if not is_transient(exc):
-            if isinstance(exc, (NoSuchModuleError, ModuleNotFoundError)):
-                raise UsageError(f"storage URL {mask_url(url)!r} needs a driver: {exc}") from None
-            raise
-        orig = exc.orig if isinstance(exc, DBAPIError) else exc
-        raise HpoError(
-            f"cannot reach storage {mask_url(url)}: {first_line(orig or exc)}; "
-            "check that the database server is running and the URL is right "
-            "(--storage or HPO_STORAGE)"
+        storage = retrier.call(connect, "open it")
+    except (NoSuchModuleError, ImportError) as exc:
+        # Optuna re-raises a missing driver as a bare ImportError.
+        driver = parsed.get_driver_name()
+        raise UsageError(
+            f"storage URL {mask_url(url)!r} needs the database driver {driver!r}, which is not installed "
+            f"({first_line(exc.__cause__ or exc)}); use postgresql+psycopg2://... or install it"
         ) from None
+    except Exception as exc:
+        if is_permanent(exc):
+            raise storage_error(url, exc) from None
+        raise
     if parsed.get_backend_name() == "sqlite":
         _SERIALIZED_ENGINES.add(storage.engine)
     return storage
+
+
+def storage_error(url: str, exc: BaseException) -> HpoError:
+    """One line for a database error that waiting cannot fix: where, and the driver's reason."""
+    return HpoError(f"cannot open storage {describe(url)}: {driver_reason(exc)}; check the URL, its user, "
+                    "password and database name (--storage or HPO_STORAGE)")
 
 
 def _check_sqlite_file(url: str, parsed: sqlalchemy.engine.URL, must_exist: bool) -> None:

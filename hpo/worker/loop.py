@@ -48,8 +48,12 @@ class WorkerOptions:
 
 def build_context(options: WorkerOptions, stop: StopFlag) -> WorkerContext:
     settings = options.settings
-    queue = TrialQueue.open(options.study_name, settings.storage_url, Retrier(settings.db_retry_timeout),
-                            wait_for_study=options.wait_for_study)
+    # Waits out an outage, but not past the first SIGTERM or Ctrl-C. Creates no SQLite file,
+    # unless told to wait for a study that is not there yet (its storage may not be either).
+    retrier = Retrier(settings.db_retry_timeout, stop=lambda: stop.is_set)
+    queue = TrialQueue.open(options.study_name, settings.storage_url, retrier,
+                            wait_for_study=options.wait_for_study,
+                            must_exist=not options.wait_for_study)
     config = queue.config
     identity = WorkerIdentity.create(settings)
     space = get_space(config.space)
