@@ -42,6 +42,8 @@ class Settings:
     workers_per_host: int = 1  # HPO_WORKERS_PER_HOST
     worker_index: int | None = None  # HPO_WORKER_INDEX: this worker's place on its host (GPU choice)
     gpu_counter: str | None = None  # HPO_GPU_COUNTER: a file that deals out worker ordinals
+    # Side in pixels imagefolder: images are resized to; fixed into the study at create.
+    image_size: int | None = None  # HPO_IMAGE_SIZE; None = 64
 
     @property
     def storage_url(self) -> str:
@@ -71,6 +73,7 @@ class Settings:
             workers_per_host=get("HPO_WORKERS_PER_HOST", _integer(minimum=1), 1),
             worker_index=get("HPO_WORKER_INDEX", _integer(minimum=0), None),
             gpu_counter=get("HPO_GPU_COUNTER", _text, None),
+            image_size=get("HPO_IMAGE_SIZE", _integer(minimum=1, maximum=1024), None),
         )
 
 
@@ -78,14 +81,15 @@ def _text(_name: str, raw: str) -> str:
     return raw
 
 
-def _integer(minimum: int) -> Callable[[str, str], int]:
+def _integer(minimum: int, maximum: int | None = None) -> Callable[[str, str], int]:
     def parse(name: str, raw: str) -> int:
         try:
             value = int(raw)
         except ValueError:
             value = minimum - 1
-        if value < minimum:
-            raise UsageError(f"{name} is {raw!r}, but must be an integer >= {minimum}")
+        if value < minimum or (maximum is not None and value > maximum):
+            rule = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+            raise UsageError(f"{name} is {raw!r}, but must be an integer {rule}")
         return value
 
     return parse

@@ -117,7 +117,8 @@ def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_bud
     # Waits for the database like a worker does (compose starts both with PostgreSQL).
     backend = open_storage(url, retrier=Retrier(settings.db_retry_timeout))
     with deferred_interrupts() as interrupted:  # a Ctrl-C undoes the study instead of halving it
-        study, created = create(name, config, backend, if_exists=if_exists, interrupted=interrupted)
+        study, created = create(name, config, backend, if_exists=if_exists, interrupted=interrupted,
+                                 image_size=settings.image_size)
     if created:
         trials = study.user_attrs.get("budget")  # a grid without --trials: the whole grid
         budget = " and ".join(b for b in (f"{trials} trials" if trials else "", format_duration(time_budget) if time_budget else "") if b)

@@ -13,8 +13,9 @@ Layouts read, all with one sub-folder per class:
   without labels cannot be scored).
 
 A held-out folder is labelled if it has ``<folder>_annotations.txt`` or class sub-folders.
-Images are converted to RGB, resized to a square side (``HPO_IMAGE_SIZE``, default 64) and
-decoded once. :func:`inspect_layout` checks all of this without decoding, so ``hpo study
+Images are converted to RGB, resized to a square side and decoded once. The side belongs to
+the study: ``hpo study create`` fixes it (``HPO_IMAGE_SIZE``, default 64) into the stored name,
+``imagefolder:/abs/path#px=64``, so every worker, export and evaluation reads the same pixels. :func:`inspect_layout` checks all of this without decoding, so ``hpo study
 create`` refuses a folder a classifier cannot learn from before any trial runs.
 """
 
@@ -38,6 +39,8 @@ HELD_OUT = ("test", "val")
 UNLABELLED_IMAGES = "images"  # Tiny ImageNet's val/images and test/images hold no class folders
 MIN_CLASSES = 2
 DEFAULT_SIZE = 64
+SIZE_MARK = "#px="  # imagefolder:PATH#px=N: the side the images are resized to
+MAX_SIZE = 1024
 
 Sample = tuple[Path, int]  # (image file, class index)
 
@@ -53,25 +56,42 @@ class Layout:
     test_from: Path | None  # the folder the test split came from
 
 
+def _split(spec: str) -> tuple[str, int | None]:
+    """``imagefolder:PATH#px=N`` -> (PATH, N); without the mark, (PATH, None)."""
+    body = spec[len(PREFIX):]
+    path, mark, size = body.rpartition(SIZE_MARK)
+    if mark and size.isdigit():
+        return path, int(size)
+    return body, None
+
+
 def folder_of(spec: str) -> Path:
     """The folder an ``imagefolder:PATH`` spec names, as given (``~`` expanded)."""
-    return Path(spec[len(PREFIX) :]).expanduser()
+    path, _ = _split(spec)
+    if not path.strip():
+        # Path("") is the current folder: an empty path would quietly scan wherever we run.
+        raise DatasetUnavailable(f"{spec!r} names no folder; use imagefolder:PATH, e.g. imagefolder:data/pets")
+    return Path(path).expanduser()
 
 
-def canonical(spec: str) -> str:
-    """``spec`` with an absolute path: a worker may start in any folder."""
-    return PREFIX + str(folder_of(spec).resolve())
+def image_size(spec: str) -> int:
+    """The side ``spec`` resizes images to: its ``#px=N``, else the default (studies made before)."""
+    _, size = _split(spec)
+    return DEFAULT_SIZE if size is None else size
 
 
-def image_size() -> int:
-    raw = os.environ.get("HPO_IMAGE_SIZE", str(DEFAULT_SIZE))
-    try:
-        size = int(raw)
-    except ValueError:
-        size = 0
-    if size < 1:
-        raise DatasetUnavailable(f"HPO_IMAGE_SIZE is {raw!r}, but must be a whole number of pixels >= 1 (default {DEFAULT_SIZE})")
+def check_size(size: int) -> int:
+    if not 1 <= size <= MAX_SIZE:
+        raise DatasetUnavailable(f"image size {size} is out of range; HPO_IMAGE_SIZE must be 1 to {MAX_SIZE} pixels")
     return size
+
+
+def canonical(spec: str, size: int | None = None) -> str:
+    """``spec`` with an absolute path (a worker may start in any folder) and its image side
+    fixed: ``spec``'s own ``#px=N``, else ``size``, else the default."""
+    _, own = _split(spec)
+    side = check_size(own if own is not None else size if size is not None else DEFAULT_SIZE)
+    return f"{PREFIX}{folder_of(spec).resolve()}{SIZE_MARK}{side}"
 
 
 def _is_image(path: Path) -> bool:
@@ -209,7 +229,7 @@ def _decode(samples: list[Sample], size: int) -> tuple[torch.Tensor, torch.Tenso
 
 def load_imagefolder(spec: str) -> ImageData:
     layout = inspect_layout(spec)
-    size = image_size()
+    size = check_size(image_size(spec))
     x, y = _decode(layout.train, size)
     if layout.test:
         test_x, test_y = _decode(layout.test, size)

@@ -86,12 +86,19 @@ def validate_name(name: str) -> None:
         raise unknown_name("data set", name, [*_REGISTRY, "imagefolder:PATH"])
 
 
-def canonical_name(name: str) -> str:
-    """What to store in the study: image-folder paths made absolute, other names as given.
+def canonical_name(name: str, image_size: int | None = None) -> str:
+    """What to store in the study: image-folder paths made absolute, with their image side
+    fixed (``image_size``, from HPO_IMAGE_SIZE at create; default 64); other names as given.
 
-    A relative ``imagefolder:data/tin`` breaks as soon as a worker starts in another folder.
+    A relative ``imagefolder:data/tin`` breaks as soon as a worker starts in another folder,
+    and a side read by each worker let two workers train one study at 16 and 40 pixels.
     """
-    return imagefolder.canonical(name) if name.startswith(imagefolder.PREFIX) else name
+    if not name.startswith(imagefolder.PREFIX):
+        return name
+    try:
+        return imagefolder.canonical(name, image_size)
+    except DatasetUnavailable as exc:
+        raise UsageError(f"data set {name!r}: {exc}") from None
 
 
 def load(name: str, download: bool = False) -> ImageData:

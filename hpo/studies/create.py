@@ -187,16 +187,17 @@ def final_share_default(pruner: str, budget: int | None, time_budget_s: float | 
 
 def create(
     name: str, config: StudyConfig, storage: optuna.storages.BaseStorage, if_exists: str = "fail",
-    interrupted: Callable[[], bool] = lambda: False,
+    interrupted: Callable[[], bool] = lambda: False, image_size: int | None = None,
 ) -> tuple[optuna.Study, bool]:
     """Create the study (or find it, with ``if_exists="skip"``). Returns (study, created).
 
     The study is whole or absent: if anything fails, or ``interrupted()`` turns true, while it
-    is being made, it is deleted again (and Interrupted raised for the latter).
+    is being made, it is deleted again (and Interrupted raised for the latter). ``image_size``
+    (HPO_IMAGE_SIZE) is fixed into an image-folder data set's stored name.
     """
     space = validate(config)
     # Image-folder paths absolute: a worker started in another folder must find the images.
-    config = dataclasses.replace(config, dataset=canonical_name(config.dataset))
+    config = dataclasses.replace(config, dataset=canonical_name(config.dataset, image_size))
     if config.sampler == "grid" and config.budget is None:
         config = dataclasses.replace(config, budget=len(grid_cells(space, config)))  # the whole grid
     if if_exists not in IF_EXISTS:

@@ -45,7 +45,7 @@ def _cases(tmp: Path) -> list[Case]:
         Case("space-file-syntax-error", ("study", "create", "x", "--space", f"{tmp}/broken.py", "--dataset", "synthetic", "--trials", "2"), 2, "failed to import"),
         Case("space-file-without-space", ("study", "create", "x", "--space", f"{tmp}/empty.py", "--dataset", "synthetic", "--trials", "2"), 2, "defines no SPACE"),
         Case("study-exists", ("study", "create", "done", "--space", "cnn", "--dataset", "synthetic", "--trials", "2"), 1, "already exists"),
-        Case("storage-unreachable", ("study", "list", "--storage", f"postgresql+psycopg2://u:hunter2@127.0.0.1:{port}/db"), 1, "cannot reach storage"),
+        Case("storage-unreachable", ("study", "list", "--storage", f"postgresql+psycopg2://u:hunter2@127.0.0.1:{port}/db"), 1, f"cannot reach PostgreSQL at 127.0.0.1:{port}/db: Connection refused"),
         Case("storage-malformed", ("study", "list", "--storage", "not a url"), 2, "not a database URL"),
         Case("storage-unsupported", ("study", "list", "--storage", "mongodb://localhost/db"), 2, "hpo supports sqlite and postgresql"),
         Case("storage-folder-missing", ("study", "list", "--storage", f"sqlite:///{tmp}/no/such/dir/x.db"), 1, "does not exist"),

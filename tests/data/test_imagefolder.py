@@ -51,9 +51,8 @@ def tiny_imagenet(root: Path, per_class: int = 4, val_per_class: int = 2) -> dic
 
 
 def test_reads_tiny_imagenet_as_distributed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HPO_IMAGE_SIZE", "8")
     annotations = tiny_imagenet(tmp_path / "tin")
-    name = f"imagefolder:{tmp_path / 'tin'}"
+    name = f"imagefolder:{tmp_path / 'tin'}#px=8"
     data.validate_name(name)
     loaded = data.load(name)
     assert loaded.classes == tuple(WNIDS)
@@ -77,19 +76,18 @@ def test_a_labelled_val_beside_a_labelled_test_joins_the_training_data(tmp_path:
 
 
 def test_class_folders_alone_hold_out_a_fifth_with_a_fixed_seed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HPO_IMAGE_SIZE", "4")
     for c, cls in enumerate(["a", "b"]):
         for i in range(10):
             write_image(tmp_path / cls / f"{i}.jpg", 10 * c + i)
-    first, second = data.load(f"imagefolder:{tmp_path}"), data.load(f"imagefolder:{tmp_path}")
+    first, second = data.load(f"imagefolder:{tmp_path}#px=4"), data.load(f"imagefolder:{tmp_path}#px=4")
     assert len(first.train_y) == 16 and len(first.test_y) == 4 and first.classes == ("a", "b")
     assert torch.equal(first.test_x, second.test_x)
 
 
 def test_the_stored_name_is_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    assert canonical_name("imagefolder:tin") == f"imagefolder:{tmp_path / 'tin'}"
-    assert canonical_name("imagefolder:~/tin") == f"imagefolder:{Path.home() / 'tin'}"
+    assert canonical_name("imagefolder:tin") == f"imagefolder:{tmp_path / 'tin'}#px=64"
+    assert canonical_name("imagefolder:~/tin", 40) == f"imagefolder:{Path.home() / 'tin'}#px=40"
     assert canonical_name("fashion-mnist") == "fashion-mnist"
 
 

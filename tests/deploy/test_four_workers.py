@@ -19,7 +19,7 @@ BUDGET = 30
 WORKERS = 4
 # docs/distributed.md: about 2 connections per worker, up to 4 for a moment.
 MAX_CONNECTIONS_PER_WORKER = 4
-DATABASE_TROUBLE = re.compile(r"storage unavailable|heartbeat .* failed|Traceback|Error", re.IGNORECASE)
+DATABASE_TROUBLE = re.compile(r"waiting for PostgreSQL|heartbeat .* failed|Traceback|Error", re.IGNORECASE)
 
 
 class ConnectionSampler(threading.Thread):

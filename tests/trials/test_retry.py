@@ -46,7 +46,7 @@ def test_an_outage_longer_than_the_timeout_is_one_line_naming_the_setting() -> N
     def down() -> None:
         raise _lost()
 
-    with pytest.raises(HpoError, match=r"^storage unreachable for 20s while trying to claim a trial; .*HPO_DB_RETRY_TIMEOUT"):
+    with pytest.raises(HpoError, match=r"^cannot reach the storage: .* \(waited 20s to claim a trial\); .*HPO_DB_RETRY_TIMEOUT"):
         retrier.call(down, "claim a trial")
     assert clock.now <= 20
 

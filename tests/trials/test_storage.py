@@ -39,7 +39,7 @@ def test_unreachable_server_is_one_line_without_the_password() -> None:
     with pytest.raises(HpoError) as info:
         open_storage(f"postgresql+psycopg2://alice:s3cr3t@127.0.0.1:{free_port()}/hpo")
     message = str(info.value)
-    assert "cannot reach storage" in message and "s3cr3t" not in message and "\n" not in message
+    assert "cannot reach PostgreSQL at 127.0.0.1:" in message and "s3cr3t" not in message and "\n" not in message
 
 
 def test_malformed_url_is_a_usage_error() -> None:
