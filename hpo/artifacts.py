@@ -16,8 +16,10 @@ for good, pointing at nothing.
 
 from __future__ import annotations
 
+import io
 import mimetypes
 import os
+import re
 import tempfile
 import uuid
 from pathlib import Path
@@ -58,8 +60,22 @@ def resolve_location(explicit: str | None = None, recorded: str | None = None) -
     return explicit or recorded or DEFAULT_FOLDER
 
 
+def check_location(location: str) -> str:
+    """``location`` if hpo can store artifacts there (a folder, or s3://BUCKET); else a UsageError.
+
+    A URL of another scheme (ftp://, gs://) would otherwise be written to as a local folder
+    named ``ftp:``, or stored in the study as is and fail in every worker.
+    """
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", location)
+    if scheme and scheme.group(1).lower() != "s3":
+        raise UsageError(f"artifact store {location!r} uses {scheme.group(1)}://, which hpo cannot write; "
+                         "use a folder or s3://BUCKET (--artifacts or HPO_ARTIFACTS)")
+    return location
+
+
 def open_store(location: str) -> Any:
     """The artifact store at ``location``: a folder, or ``s3://BUCKET``."""
+    check_location(location)
     if location.startswith("s3://"):
         return _open_s3(location)
     path = Path(location).expanduser()
@@ -68,6 +84,19 @@ def open_store(location: str) -> Any:
     except OSError as exc:
         raise HpoError(f"cannot use artifact folder {path}: {exc.strerror}; set --artifacts or HPO_ARTIFACTS") from None
     return FileSystemArtifactStore(str(path))
+
+
+def check_writable(store: Any, location: str) -> None:
+    """Write and remove a small file, or raise: a worker that cannot store checkpoints and models
+    would train every trial and then fail it, burning the whole budget."""
+    probe = f"hpo-write-check-{uuid.uuid4()}"
+    try:
+        store.write(probe, io.BytesIO(b"ok"))
+    except Exception as exc:  # the store's own errors vary by backend
+        raise HpoError(f"cannot write to artifact store {location} ({type(exc).__name__}: "
+                       f"{str(exc).strip().splitlines()[0] if str(exc).strip() else 'no detail'}); fix its "
+                       "permissions or pass another --artifacts / HPO_ARTIFACTS") from None
+    remove_quietly(store, probe)
 
 
 def _open_s3(location: str) -> Any:

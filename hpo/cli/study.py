@@ -100,6 +100,9 @@ def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_bud
     if artifacts:
         import os
 
+        from hpo.artifacts import check_location
+
+        check_location(artifacts)
         # Record where this study's checkpoints live; folders absolute, URLs (s3://) as given.
         extra["artifacts"] = artifacts if "://" in artifacts else os.path.abspath(artifacts)
     config = StudyConfig(
@@ -197,7 +200,7 @@ def _print_summary(info: dict[str, Any]) -> None:
 @study_group.command("show")
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--watch", type=float, default=None, metavar="SECONDS", help="Refresh every SECONDS until the study is done.")
+@click.option("--watch", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS", help="Refresh every SECONDS until the study is done.")
 @storage_option
 def show_cmd(name: str, as_json: bool, watch: float | None, storage: str | None) -> None:
     """Show a study's progress against its budget and its best trial with all metrics."""

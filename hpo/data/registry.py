@@ -86,6 +86,22 @@ def validate_name(name: str) -> None:
         raise unknown_name("data set", name, [*_REGISTRY, "imagefolder:PATH"])
 
 
+# Training images (before the validation split) of the sets whose size is fixed, so that `study
+# create` can check --train-subset without decoding them.
+_TRAIN_SIZES = {"fashion-mnist": 60_000, "mnist": 60_000, "cifar10": 50_000, "cifar100": 50_000,
+                "digits": 1_797 - 1_797 // 5}
+
+
+def train_count(name: str) -> int:
+    """How many training images ``name`` has (before the validation split), without decoding
+    the large sets. ``name`` must have passed :func:`validate_name`."""
+    if name.startswith(imagefolder.PREFIX):
+        return len(imagefolder.inspect_layout(name).train)
+    if name in _TRAIN_SIZES:
+        return _TRAIN_SIZES[name]
+    return len(_REGISTRY[name].load(False).train_y)  # small generated sets: cheap
+
+
 def canonical_name(name: str, image_size: int | None = None) -> str:
     """What to store in the study: image-folder paths made absolute, with their image side
     fixed (``image_size``, from HPO_IMAGE_SIZE at create; default 64); other names as given.

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import torch
 
+from hpo.errors import UsageError
+
 from hpo.data.base import ImageData
 
 
@@ -73,6 +75,17 @@ def validation_indices(
     return order[n_val:], order[:n_val]
 
 
+def check_subsets(name: str, n: int, val_fraction: float, train_subset: int | None, val_subset: int | None) -> None:
+    """Refuse a ``--train-subset`` / ``--val-subset`` larger than what the split has: it would
+    silently train on all of it while the study claims a subset."""
+    n_val = max(1, int(round(n * val_fraction)))
+    for flag, asked, has, what in (("--train-subset", train_subset, n - n_val, "training"),
+                                   ("--val-subset", val_subset, n_val, "validation")):
+        if asked is not None and asked > has:
+            raise UsageError(f"{flag} is {asked}, but data set {name!r} has {has} {what} images "
+                             f"(with --val-fraction {val_fraction:g}); pass {flag} {has} or less")
+
+
 def make_splits(
     data: ImageData,
     *,
@@ -89,6 +102,7 @@ def make_splits(
     the returned ``val`` is then still the held-out part, for reference only.
     """
     train_idx, val_idx = validation_indices(len(data.train_y), val_fraction, seed)
+    check_subsets(data.name, len(data.train_y), val_fraction, train_subset, val_subset)
     if train_subset is not None:
         train_idx = train_idx[:train_subset]
     if val_subset is not None:

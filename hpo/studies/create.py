@@ -30,6 +30,7 @@ from hpo.errors import HpoError, Interrupted, UsageError, unknown_name
 from hpo.trials.slots import add_waiting_slots
 from hpo.trials.storage import first_line
 from hpo.spaces import SearchSpace, get_space
+from hpo.studies.limits import check_limits, check_name
 from hpo.studies.metric_names import label_objectives
 from hpo.studies.samplers import PRUNERS, SAMPLERS
 from hpo.trials.final_run import DEFAULT_SHARE
@@ -75,6 +76,7 @@ def validate(config: StudyConfig) -> SearchSpace:
     """
     space = get_space(config.space)
     data.validate_name(config.dataset)
+    check_limits(config)
     if config.sampler not in SAMPLERS:
         raise unknown_name("sampler", config.sampler, SAMPLERS)
     if config.pruner not in PRUNERS:
@@ -195,6 +197,7 @@ def create(
     is being made, it is deleted again (and Interrupted raised for the latter). ``image_size``
     (HPO_IMAGE_SIZE) is fixed into an image-folder data set's stored name.
     """
+    check_name(name)
     space = validate(config)
     # Image-folder paths absolute: a worker started in another folder must find the images.
     config = dataclasses.replace(config, dataset=canonical_name(config.dataset, image_size))

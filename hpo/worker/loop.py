@@ -66,7 +66,9 @@ def build_context(options: WorkerOptions, stop: StopFlag) -> WorkerContext:
         loaded, val_fraction=config.val_fraction, seed=config.seed, device=device,
         train_subset=config.train_subset, val_subset=config.val_subset,
     )
-    store = artifacts.open_store(artifacts.resolve_location(settings.artifacts, config.extra.get("artifacts")))
+    location = artifacts.resolve_location(settings.artifacts, config.extra.get("artifacts"))
+    store = artifacts.open_store(location)
+    artifacts.check_writable(store, location)  # before any claim: no trial trains for nothing
     return WorkerContext(queue, identity, settings, space, splits, device, store, stop,
                          CheckpointPolicy(settings.checkpoint_ratio))
 
