@@ -18,6 +18,7 @@ from hpo.spaces import canonical_spec, get_space
 from hpo.studies.create import IF_EXISTS, create, final_share_default, warm_start_default
 from hpo.studies.samplers import PRUNERS, SAMPLERS
 from hpo.studies.summary import summarize
+from hpo.studies.unfinished import is_unfinished
 from hpo.trials import Retrier, TrialQueue
 from hpo.trials.storage import INTERACTIVE_WAIT_S, StorageMissing, check_writable, load_study, mask_url, open_storage
 
@@ -157,13 +158,20 @@ def list_cmd(as_json: bool, storage: str | None) -> None:
         attrs = s.user_attrs
         best = s.best_trial.value if s.best_trial is not None and len(s.directions) == 1 else None
         rows.append({"study": s.study_name, "space": attrs.get("space"), "dataset": attrs.get("dataset"),
-                     "budget": attrs.get("budget"), "trials": s.n_trials, "best": best})
+                     "budget": attrs.get("budget"), "trials": s.n_trials, "best": best,
+                     "unfinished": is_unfinished(attrs)})
     if as_json:
         click.echo(json.dumps(rows, indent=2))
     elif not rows:
         click.echo("no studies yet; create one with `hpo study create`")
     else:
-        click.echo(table(["study", "space", "dataset", "budget", "best"], [[r["study"], r["space"], r["dataset"], r["budget"], r["best"]] for r in rows]))
+        click.echo(table(["study", "space", "dataset", "budget", "best"],
+                         [[r["study"] + (" (unfinished)" if r["unfinished"] else ""), r["space"], r["dataset"],
+                           r["budget"], r["best"]] for r in rows]))
+        for r in rows:
+            if r["unfinished"]:
+                click.echo(f"{r['study']}: its `study create` is running or was killed; "
+                           f"`hpo study delete {r['study']} --yes` removes it")
 
 
 def _print_summary(info: dict[str, Any]) -> None:

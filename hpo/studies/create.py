@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
 import random
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +31,7 @@ from hpo.errors import HpoError, Interrupted, UsageError, unknown_name
 from hpo.trials.slots import add_waiting_slots
 from hpo.trials.storage import first_line
 from hpo.spaces import SearchSpace, get_space
+from hpo.studies import unfinished
 from hpo.studies.limits import check_limits, check_name
 from hpo.studies.metric_names import label_objectives
 from hpo.studies.samplers import PRUNERS, SAMPLERS
@@ -37,6 +39,7 @@ from hpo.trials.final_run import DEFAULT_SHARE
 from hpo.trials.promotion import PROMOTE
 
 IF_EXISTS = ("fail", "skip")
+log = logging.getLogger("hpo.studies")
 
 
 def _fill(study: optuna.Study, config: StudyConfig, space: SearchSpace, interrupted: Callable[[], bool]) -> None:
@@ -46,6 +49,7 @@ def _fill(study: optuna.Study, config: StudyConfig, space: SearchSpace, interrup
         if interrupted():
             raise Interrupted(f"interrupted: study {study.study_name!r} was not created")
 
+    unfinished.stamp(study)  # first: a create killed from here on leaves a study marked unfinished
     label_objectives(study, config.objectives)  # the dashboard shows val_accuracy, not "Objective 0"
     attrs = config.to_user_attrs()
     marker = attrs.pop(MARKER)
@@ -187,6 +191,30 @@ def final_share_default(pruner: str, budget: int | None, time_budget_s: float | 
     return DEFAULT_SHARE if pruner == PROMOTE and alone and objectives == 1 else 0.0
 
 
+def _existing(name: str, config: StudyConfig, storage: optuna.storages.BaseStorage,
+              if_exists: str) -> optuna.Study | None:
+    """The study already named ``name``, for ``--if-exists skip``; None when it is an abandoned
+    half-made one to replace. Raises when it may not be used."""
+    if if_exists != "skip":
+        existing = optuna.load_study(study_name=name, storage=storage)
+        if unfinished.is_unfinished(existing.user_attrs):
+            raise HpoError(unfinished.hint(name))
+        raise HpoError(
+            f"study {name!r} already exists; pick another name, delete it with "
+            f"`hpo study delete {name} --yes`, or pass --if-exists skip"
+        )
+    study = unfinished.wait_while_created(name, storage)
+    if study is None:
+        return None
+    differ = config_differences(study.user_attrs, config)
+    if differ:
+        raise HpoError(
+            f"study {name!r} already exists with another config ({'; '.join(differ)}); "
+            f"pick another name, or delete it with `hpo study delete {name} --yes`"
+        )
+    return study
+
+
 def create(
     name: str, config: StudyConfig, storage: optuna.storages.BaseStorage, if_exists: str = "fail",
     interrupted: Callable[[], bool] = lambda: False, image_size: int | None = None,
@@ -208,19 +236,13 @@ def create(
     try:
         study = optuna.create_study(study_name=name, storage=storage, directions=config.directions)
     except optuna.exceptions.DuplicatedStudyError:
-        if if_exists == "skip":
-            existing = optuna.load_study(study_name=name, storage=storage)
-            differ = config_differences(existing.user_attrs, config)
-            if differ:
-                raise HpoError(
-                    f"study {name!r} already exists with another config ({'; '.join(differ)}); "
-                    f"pick another name, or delete it with `hpo study delete {name} --yes`"
-                )
-            return existing, False
-        raise HpoError(
-            f"study {name!r} already exists; pick another name, delete it with "
-            f"`hpo study delete {name} --yes`, or pass --if-exists skip"
-        ) from None
+        study = _existing(name, config, storage, if_exists)
+        if study is not None:
+            return study, False
+        # A half-made study whose create was killed: replace it (--if-exists skip).
+        log.warning("study %r was left unfinished by a `study create` that was killed; replacing it", name)
+        optuna.delete_study(study_name=name, storage=storage)
+        study = optuna.create_study(study_name=name, storage=storage, directions=config.directions)
     try:
         _fill(study, config, space, interrupted)
     except BaseException:

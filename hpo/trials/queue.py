@@ -93,8 +93,11 @@ class TrialQueue:
                 attrs = study.user_attrs
                 if MARKER in attrs:
                     return cls(study, backend, StudyConfig.from_user_attrs(attrs, study_name), retrier)
-                if "space" in attrs:
-                    problem = HpoError(f"study {study_name!r} is still being created")
+                if "space" in attrs or "creating_since" in attrs:  # hpo.studies.unfinished
+                    problem = HpoError(
+                        f"study {study_name!r} is unfinished: its `hpo study create` is still running or was "
+                        f"killed; if none is running, delete it with `hpo study delete {study_name} --yes`, "
+                        "or re-run the create with --if-exists skip, which replaces it")
                 else:
                     # No hpo config at all: a plain Optuna study, unless `study create` has made
                     # it this very moment and not yet written its config (milliseconds).

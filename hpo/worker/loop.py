@@ -58,6 +58,9 @@ def build_context(options: WorkerOptions, stop: StopFlag) -> WorkerContext:
     identity = WorkerIdentity.create(settings)
     space = get_space(config.space)
     queue.attach(make_sampler(config, space, identity.sampler_seed(config.seed)), make_pruner(config))
+    location = artifacts.resolve_location(settings.artifacts, config.extra.get("artifacts"))
+    store = artifacts.open_store(location)
+    artifacts.check_writable(store, location)  # before any claim: no trial trains for nothing
     device = resolve_device(settings.device, identity.ordinal)
     configure_threads(settings.num_threads, settings.workers_per_host)
     # Decode once; every trial of this worker reuses the tensors (on the GPU if there is one).
@@ -66,9 +69,6 @@ def build_context(options: WorkerOptions, stop: StopFlag) -> WorkerContext:
         loaded, val_fraction=config.val_fraction, seed=config.seed, device=device,
         train_subset=config.train_subset, val_subset=config.val_subset,
     )
-    location = artifacts.resolve_location(settings.artifacts, config.extra.get("artifacts"))
-    store = artifacts.open_store(location)
-    artifacts.check_writable(store, location)  # before any claim: no trial trains for nothing
     return WorkerContext(queue, identity, settings, space, splits, device, store, stop,
                          CheckpointPolicy(settings.checkpoint_ratio))
 
