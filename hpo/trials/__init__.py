@@ -15,11 +15,11 @@ docs/architecture.md draws the states a trial moves through and who moves it.
 
 from hpo.trials._retry import Retrier, is_transient
 from hpo.trials.identity import WorkerIdentity
-from hpo.trials.lease import Lease, LeaseLost
+from hpo.trials.lease import Lease, LeaseLost, StudyDeleted
 from hpo.trials.queue import TrialQueue
 from hpo.trials.records import METRIC_KEYS, ModelMeta, TrialKeys, TrialSetup
 
 __all__ = [
     "METRIC_KEYS", "Lease", "LeaseLost", "ModelMeta", "Retrier", "TrialKeys", "TrialQueue", "TrialSetup",
-    "WorkerIdentity", "is_transient",
+    "StudyDeleted", "WorkerIdentity", "is_transient",
 ]

@@ -39,6 +39,10 @@ class LeaseLost(Exception):
     """The trial was finished by someone else (a retry took it over); this attempt must stop."""
 
 
+class StudyDeleted(Exception):
+    """The study was deleted (`hpo study delete`) while this worker held one of its trials."""
+
+
 class Lease:
     """One RUNNING trial of ``queue``, held by ``identity``."""
 
@@ -153,6 +157,8 @@ class Lease:
             return self._retry(fn, what)
         except optuna.exceptions.UpdateFinishedTrialError as exc:
             raise LeaseLost(f"trial {self.number} was finished by another worker") from exc
+        except KeyError as exc:  # Optuna's "Record does not exist.": the trial's row is gone
+            raise StudyDeleted(f"study {self._queue.name!r} was deleted while trial {self.number} ran") from exc
 
     def _tell(self, state: TrialState, values: list[float] | None = None) -> None:
         def tell() -> None:

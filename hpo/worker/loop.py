@@ -23,7 +23,7 @@ from hpo.errors import HpoError
 from hpo.settings import Settings
 from hpo.spaces import get_space
 from hpo.studies.samplers import make_pruner, make_sampler
-from hpo.trials import Lease, Retrier, TrialQueue, WorkerIdentity
+from hpo.trials import Lease, Retrier, StudyDeleted, TrialQueue, WorkerIdentity
 from hpo.worker import checkpoints, objective
 from hpo.worker.checkpoints import CheckpointPolicy
 from hpo.worker.context import WorkerContext
@@ -78,6 +78,8 @@ def run_one(ctx: WorkerContext, lease: Lease) -> str | None:
     with lease:  # heartbeats until the trial is settled
         try:
             outcome = Outcome(Ending.COMPLETE, values=objective.run(ctx, lease))
+        except StudyDeleted:
+            raise  # nothing is left to settle; run_worker stops
         except Exception as exc:
             outcome = classify(exc)
             if isinstance(exc, torch.cuda.OutOfMemoryError):
@@ -143,7 +145,11 @@ def run_worker(options: WorkerOptions) -> int:
             # Others are still training; stay, so their trials are re-queued if they die.
             time.sleep(poll)
             continue
-        failure = run_one(ctx, lease)
+        try:
+            failure = run_one(ctx, lease)
+        except StudyDeleted as gone:
+            log.warning("[%s] %s; stopping", ctx.name, gone)
+            break
         ran += 1
         recent_failures.append(failure or "")
         if failure and len(recent_failures) == REPEATED_FAILURE_LIMIT and len(set(recent_failures)) == 1:
