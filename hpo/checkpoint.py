@@ -72,6 +72,28 @@ def save_checkpoint(path: str | os.PathLike[str], state_dict: dict[str, torch.Te
     return sha
 
 
+class Unreadable(HpoError):
+    """A file that is not a loadable PyTorch file; ``reason`` says what it is, without the path."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def _what_it_is(path: Path, exc: Exception) -> str:
+    """Why ``torch.load`` refused ``path``, in words: PyTorch's own message is many lines long
+    and, cut to one, ends mid-sentence."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if head[:1] == b"\x08" and (b"pytorch" in head[:64] or b"onnx" in head.lower()):
+        return "an ONNX model, not a PyTorch checkpoint (evaluate it under its .onnx name)"
+    if head[:4] == b"PK\x03\x04" and "weights only" not in str(exc).lower():
+        return "a truncated or damaged PyTorch file"
+    if "weights only" in str(exc).lower():
+        return "a PyTorch file holding Python objects besides tensors, which hpo does not load (they could run code)"
+    return "not a PyTorch file (damaged, or another format)"
+
+
 def safe_load(path: str | os.PathLike[str], what: str = "checkpoint") -> Any:
     """``torch.load(weights_only=True)`` with one-line errors for missing or damaged files."""
     path = Path(path)
@@ -79,11 +101,9 @@ def safe_load(path: str | os.PathLike[str], what: str = "checkpoint") -> Any:
         raise HpoError(f"{what} {str(path)!r} does not exist")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # truncated zips, garbage, pickles with code: all mean "damaged"
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise HpoError(
-            f"{what} {str(path)!r} is damaged or not a PyTorch file ({reason[:160]}); re-export it"
-        ) from None
+    except Exception as exc:  # truncated zips, garbage, pickles with code, other formats
+        reason = _what_it_is(path, exc)
+        raise Unreadable(f"{what} {str(path)!r} is {reason}; export it again with `hpo export`", reason) from None
 
 
 def load_checkpoint(path: str | os.PathLike[str], verify: bool = True) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import click
 import optuna
@@ -10,6 +11,7 @@ import torch
 from optuna.trial import FrozenTrial
 
 from hpo.checkpoint import load_checkpoint, save_checkpoint
+from hpo.errors import HpoError, UsageError
 from hpo.formatting import fmt, table
 from hpo.cli.options import artifacts_option, current_settings, storage_option
 from hpo.devices import configure_threads, resolve_device
@@ -64,6 +66,20 @@ def _export_onnx(out: str, onnx_path: str, repeats: int) -> None:
                      [[r.batch, round(r.eager_ms, 4), round(r.onnx_ms, 4), f"{r.speedup:.2f}x"] for r in rows]))
 
 
+def check_out(path: str, flag: str) -> None:
+    """Refuse an output path that names a folder, or whose folder this user cannot write,
+    before anything is read or trained (a traceback after a retrain would waste it)."""
+    if path.endswith(("/", os.sep)) or os.path.isdir(path):
+        raise UsageError(f"{flag} {path!r} is a folder; give a file name, e.g. "
+                         f"{os.path.join(path, 'best.onnx' if flag == '--onnx' else 'best.pt')}")
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(folder):  # missing folders are made; their nearest existing parent must be writable
+        folder = os.path.dirname(folder)
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
+        raise HpoError(f"cannot write {flag} {path}: folder {folder} is not writable for this user; "
+                       "choose another path")
+
+
 @click.command("export")
 @click.argument("study")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Where to write the checkpoint (.pt).")
@@ -81,6 +97,9 @@ def export_cmd(study: str, out: str, onnx_path: str | None, trial_number: int | 
 
     Load it anywhere with `hpo.load_model(PATH)`, or `torch.load(PATH, weights_only=True)`.
     """
+    check_out(out, "--out")
+    if onnx_path:
+        check_out(onnx_path, "--onnx")
     loaded = load_study(study, open_storage(storage, must_exist=True))
     trial = pick_trial(loaded, trial_number)
     if retrain:

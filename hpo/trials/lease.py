@@ -95,7 +95,10 @@ class Lease:
         return self._retry(lambda: sample(self.trial), "sample parameters")
 
     def report(self, value: float, epoch: int) -> None:
-        """The epoch's value for the pruner. A repeated epoch (after a resume) is ignored by Optuna."""
+        """The epoch's value for the pruner. A repeated epoch (a retry that trains again from
+        scratch) is skipped: Optuna would ignore it, with a warning each."""
+        if epoch in _optuna.frozen_trial_of(self.trial).intermediate_values:
+            return
         self._guarded(lambda: self.trial.report(float(value), epoch), "report an epoch")
 
     def should_prune(self) -> bool:

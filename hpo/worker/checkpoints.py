@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from hpo import artifacts
-from hpo.checkpoint import atomic_save, safe_load
+from hpo.checkpoint import Unreadable, atomic_save, safe_load
 from hpo.settings import Settings
 from hpo.training import TrainState
 from hpo.trials import Lease, TrialKeys
@@ -98,8 +98,13 @@ def load_resume_state(store: Any, lease: Lease) -> dict[str, Any] | None:
         return None
     try:
         return safe_load(path, "resume checkpoint")
+    except Unreadable as exc:  # its reason, not the temporary file's name or advice to re-export
+        log.warning("[%s] trial %d: its resume checkpoint (artifact %s) is %s; training it from epoch 1",
+                    lease.identity.name, lease.number, artifact_id, exc.reason)
+        return None
     except Exception as exc:
-        log.warning("[%s] trial %d: checkpoint unusable (%s); starting over", lease.identity.name, lease.number, exc)
+        log.warning("[%s] trial %d: its resume checkpoint (artifact %s) cannot be read (%s); training it "
+                    "from epoch 1", lease.identity.name, lease.number, artifact_id, exc)
         return None
     finally:
         path.unlink(missing_ok=True)

@@ -35,7 +35,7 @@ def _damage(exported: Exported, folder: Path) -> dict[str, Path]:
 
 CASES = [
     ("tampered.pt", "failed its SHA-256 check"),
-    ("truncated.pt", "is damaged or not a PyTorch file"),
+    ("truncated.pt", "is a truncated or damaged PyTorch file"),
     ("truncated.onnx", "is damaged or not an ONNX model"),
     ("garbage.onnx", "is damaged or not an ONNX model"),
     ("foreign.onnx", "has no 'hpo.meta' metadata"),
