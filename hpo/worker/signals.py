@@ -56,6 +56,7 @@ class StopFlag:
             signal.signal(sig, self._handle)
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
-        log.warning("received %s: finishing the current epoch, then handing the trial back", signal.Signals(signum).name)
+        log.warning("received %s: stopping (a running trial is handed back at its next epoch boundary)",
+                    signal.Signals(signum).name)
         self._event.set()
         signal.signal(signum, signal.SIG_DFL)

@@ -1,0 +1,65 @@
+"""Helpers for the bad-input tests: one clear line, nothing changed, a user without root's
+power over file modes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+import optuna
+
+from tests.conftest import hpo_cmd
+
+# Root ignores file modes. The tests run as root, and this machine's interpreter lives under
+# /root, which `nobody` cannot enter; so a permission case runs as root without the
+# capabilities that override file modes (what makes root ignore them). As any other user it
+# runs as that user, who is subject to file modes anyway.
+_NO_OVERRIDE = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", "--inh-caps=-all"]
+
+
+def unprivileged(cmd: list[str]) -> list[str]:
+    return [*_NO_OVERRIDE, *cmd] if os.geteuid() == 0 else cmd
+
+
+def run_hpo_as_user(*args: str, env: dict[str, str] | None = None, timeout: float = 300,
+                    cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`hpo ARGS` in a subprocess for which file modes apply."""
+    return subprocess.run(unprivileged(hpo_cmd(*args)), capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})}, cwd=cwd)
+
+
+def run_in(cwd: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(hpo_cmd(*args), capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})}, cwd=cwd)
+
+
+def one_line(result: subprocess.CompletedProcess[str], exit_code: int, says: str) -> str:
+    """Assert ``result`` failed with ``exit_code`` and exactly one ``error:`` line containing
+    ``says``, and no traceback; returns that line."""
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output, output[-3000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith(("error:", "Error:"))]
+    assert len(errors) == 1, output[-3000:]
+    assert says in errors[0], errors[0]
+    assert result.returncode == exit_code, (result.returncode, output[-3000:])
+    return errors[0]
+
+
+def snapshot(storage: str) -> list[tuple]:
+    """Every study of ``storage``: its attrs, and each trial's state, params, values, attrs, curve."""
+    rows = []
+    for summary in sorted(optuna.get_all_study_summaries(storage=storage), key=lambda s: s.study_name):
+        study = optuna.load_study(study_name=summary.study_name, storage=storage)
+        trials = tuple((t.number, t.state.name, tuple(sorted(t.params.items())), tuple(t.values or ()),
+                        tuple(sorted((k, repr(v)) for k, v in t.user_attrs.items())),
+                        tuple(sorted(t.intermediate_values.items()))) for t in study.trials)
+        rows.append((summary.study_name, tuple(sorted((k, repr(v)) for k, v in study.user_attrs.items())), trials))
+    return rows
+
+
+def files(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` and its SHA-256: what a bad command must leave as it was."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
