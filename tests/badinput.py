@@ -16,7 +16,7 @@ from tests.conftest import hpo_cmd
 # /root, which `nobody` cannot enter; so a permission case runs as root without the
 # capabilities that override file modes (what makes root ignore them). As any other user it
 # runs as that user, who is subject to file modes anyway.
-_NO_OVERRIDE = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", "--inh-caps=-all"]
+_NO_OVERRIDE = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner,-net_bind_service", "--inh-caps=-all"]
 
 
 def unprivileged(cmd: list[str]) -> list[str]:
@@ -63,3 +63,20 @@ def files(folder: Path) -> dict[str, str]:
     """Every file under ``folder`` and its SHA-256: what a bad command must leave as it was."""
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def make_base(folder: Path) -> None:
+    """The issue's set-up, in ``folder``: study `base` (2 trials of 1 epoch) worked off, its best
+    trial exported to best.pt; the default ./hpo.db and ./artifacts."""
+    for args in (("study", "create", "base", "--space", "cnn", "--dataset", "synthetic", "--trials", "2", "--epochs", "1"),
+                 ("worker", "base"), ("export", "base", "--out", "best.pt")):
+        result = run_in(folder, *args)
+        assert result.returncode == 0, result.stderr[-3000:]
+
+
+def copy_base(base: Path, to: Path) -> Path:
+    """A fresh copy of a :func:`make_base` folder, for one test to break."""
+    import shutil
+
+    shutil.copytree(base, to)
+    return to

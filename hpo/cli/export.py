@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import click
 import optuna
@@ -11,9 +10,8 @@ import torch
 from optuna.trial import FrozenTrial
 
 from hpo.checkpoint import load_checkpoint, save_checkpoint
-from hpo.errors import HpoError, UsageError
 from hpo.formatting import fmt, table
-from hpo.cli.options import artifacts_option, current_settings, storage_option
+from hpo.cli.options import artifacts_option, check_out, current_settings, storage_option
 from hpo.devices import configure_threads, resolve_device
 from hpo.export.best import export_trial, pick_trial
 from hpo.export.evaluate import SPLITS, evaluate_checkpoint
@@ -64,20 +62,6 @@ def _export_onnx(out: str, onnx_path: str, repeats: int) -> None:
     click.echo(f"\nlatency on the CPU, median of {repeats} runs, {torch.get_num_threads()} thread(s)")
     click.echo(table(["batch", "pytorch eager ms", "onnxruntime ms", "speedup"],
                      [[r.batch, round(r.eager_ms, 4), round(r.onnx_ms, 4), f"{r.speedup:.2f}x"] for r in rows]))
-
-
-def check_out(path: str, flag: str) -> None:
-    """Refuse an output path that names a folder, or whose folder this user cannot write,
-    before anything is read or trained (a traceback after a retrain would waste it)."""
-    if path.endswith(("/", os.sep)) or os.path.isdir(path):
-        raise UsageError(f"{flag} {path!r} is a folder; give a file name, e.g. "
-                         f"{os.path.join(path, 'best.onnx' if flag == '--onnx' else 'best.pt')}")
-    folder = os.path.dirname(os.path.abspath(path))
-    while not os.path.exists(folder):  # missing folders are made; their nearest existing parent must be writable
-        folder = os.path.dirname(folder)
-    if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
-        raise HpoError(f"cannot write {flag} {path}: folder {folder} is not writable for this user; "
-                       "choose another path")
 
 
 @click.command("export")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
+from hpo.errors import HpoError, UsageError
 from hpo.settings import Settings
 
 storage_option = click.option(
@@ -31,3 +34,17 @@ def current_settings(**flags: object) -> Settings:
     if not isinstance(root.obj, Settings):
         root.obj = Settings.from_env()
     return root.obj.replace(**flags)
+
+
+def check_out(path: str, flag: str, folder: bool = False) -> None:
+    """Refuse an output path this user cannot write (or, for a file, one that names a folder)
+    before anything is read or trained: a traceback after a retrain would waste it."""
+    if not folder and (path.endswith(("/", os.sep)) or os.path.isdir(path)):
+        raise UsageError(f"{flag} {path!r} is a folder; give a file name, e.g. "
+                         f"{os.path.join(path, 'best.onnx' if flag == '--onnx' else 'best.pt')}")
+    parent = os.path.abspath(path) if folder else os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(parent):  # missing folders are made; the nearest existing one must be writable
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+        raise HpoError(f"cannot write {flag} {path}: folder {parent} is not writable for this user; "
+                       "choose another path")

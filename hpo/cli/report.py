@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hpo import artifacts as artifact_store
-from hpo.cli.options import artifacts_option, storage_option
+from hpo.cli.options import artifacts_option, check_out, storage_option
 from hpo.errors import HpoError
 from hpo.trials.storage import load_study, open_storage, resolve_url
 
@@ -40,6 +40,7 @@ def report_cmd(name: str, out: Path | None, title: str | None, screenshot: bool,
                artifacts: str | None) -> None:
     """Write a static report of study NAME: PNG plots, one self-contained HTML file and a README.md."""
     _check_extra()  # before anything is opened or made: a missing extra leaves no folder behind
+    check_out(str(out or Path("docs/studies") / name), "--out", folder=True)
     from hpo.report import write_report
 
     url = resolve_url(storage)

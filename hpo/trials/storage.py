@@ -95,7 +95,8 @@ def check_writable(url: str | None) -> None:
     database = parsed.database
     if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
         return
-    folder = os.path.dirname(os.path.abspath(database))
+    database = os.path.abspath(database)
+    folder = os.path.dirname(database)
     if os.path.exists(database) and not os.access(database, os.W_OK):
         raise HpoError(f"storage {database} is read-only for this user; make it writable "
                        f"(chmod u+w {database}) or pass another --storage")
