@@ -48,30 +48,37 @@ class Judge:
         """(verdict, evidence) of one comparison."""
         missing = [d for d in (part.a, part.b) if d not in self.designs.trials]
         if missing:
-            return rules.NOT_MEASURED, f"{' and '.join(missing)} not run"
+            return rules.NOT_MEASURED, f"{' and '.join(missing)} not run in this study"
         a, b = self.designs.seeds(part.a, part.metric), self.designs.seeds(part.b, part.metric)
         name = METRICS[part.metric][0]
         if not a or not b:
             return rules.NOT_MEASURED, f"{name} not recorded"
         j = rules.judge(a, b, part.expect, a_trained=self.trained(part.a), b_trained=self.trained(part.b))
         head = f"{part.a} vs {part.b}, {name} ({part.expect.value} claimed)"
-        if j.verdict == rules.UNDERTRAINED:
-            rising = [f"{d} rose {100 * (self.late_gain(d) or 0):.1f} points over its last epochs"
-                      for d in (part.a, part.b) if not self.trained(d)]
-            return j.verdict, f"{head}: {'; '.join(rising)}"
         means = f"{part.a} {show(rules.mean_interval(list(a.values())), part.metric)}, " \
                 f"{part.b} {show(rules.mean_interval(list(b.values())), part.metric)}"
         if j.diff is None:
             return j.verdict, f"{head}: {j.reason} ({means})"
         return j.verdict, f"{head}: difference {show(j.diff, part.metric, diff=True)} ({means}) → {j.verdict}"
 
+    def rising(self, design: str) -> str:
+        gain = self.late_gain(design)
+        return f"{design} {'+' if (gain or 0) > 0 else ''}{100 * (gain or 0):.1f} points" if gain is not None \
+            else f"{design} (too few epochs to read)"
+
     def claim(self, claim: Claim) -> Finding:
+        note = f" {claim.note}" if claim.note else ""
         if claim.not_measured:
-            return Finding(claim.text, rules.NOT_MEASURED, claim.not_measured[0].upper() + claim.not_measured[1:] + ".")
+            reason = claim.not_measured.rstrip(".")
+            return Finding(claim.text, rules.NOT_MEASURED, reason[0].upper() + reason[1:] + ".")
         judged = [self.part(p) for p in claim.parts]
         verdict = rules.combine([v for v, _ in judged])
-        evidence = "; ".join(e for _, e in judged)
-        return Finding(claim.text, verdict, evidence + "." + (f" {claim.note}" if claim.note else ""))
+        if verdict == rules.UNDERTRAINED:
+            names = dict.fromkeys(d for p in claim.parts for d in (p.a, p.b)
+                                  if d in self.designs.trials and not self.trained(d))
+            return Finding(claim.text, verdict, "Still rising at the end of their epochs (validation accuracy over the "
+                           "last quarter of them, mean over seeds): " + ", ".join(map(self.rising, names)) + "." + note)
+        return Finding(claim.text, verdict, "; ".join(e for _, e in judged) + "." + note)
 
 
 def onnx_finding(text: str) -> Finding:

@@ -26,10 +26,10 @@ from hpo.report.tables import markdown, seconds
 INDEX_FILE = "README.md"
 ONNX_FILE = "onnx_export.txt"
 HOW_TO_READ = [
-    "How to read a verdict: \"supported\" or \"contradicted\" only when the 95 % interval of the paired difference "
+    "- How to read a verdict: \"supported\" or \"contradicted\" only when the 95 % interval of the paired difference "
     "(same seeds, design against design) excludes zero; otherwise \"cannot tell at this budget\", with the difference "
     "and its interval.",
-    "\"not measured: undertrained\" means a design in the comparison was still rising when its epochs ended "
+    "- \"not measured: undertrained\" means a design in the comparison was still rising when its epochs ended "
     "(the plateau rule on each page), so the rerun says nothing about that claim yet.",
 ]
 
@@ -54,9 +54,11 @@ def designs_table(judge: Judge, key: str) -> str:
     rows = []
     for name in sorted(judge.designs.trials, key=lambda d: -mean_accuracy(d)):
         cells = [name, str(len(judge.designs.trials[name]))]
-        for metric in ("accuracy", "seconds_per_epoch", "n_params"):
+        for metric in ("accuracy", "seconds_per_epoch"):
             values = list(judge.designs.seeds(name, metric).values())
             cells.append(show(rules.mean_interval(values), metric) if values else "-")
+        sizes = sorted(set(judge.designs.seeds(name, "n_params").values()))  # the same for every seed
+        cells.append(" / ".join(f"{int(v):,}" for v in sizes) or "-")
         gain = judge.late_gain(name)
         cells += [f"{100 * gain:+.1f} points" if gain is not None else "-", "yes" if judge.trained(name) else "**no**"]
         rows.append(cells)
