@@ -78,7 +78,7 @@ class Judge:
                                   if d in self.designs.trials and not self.trained(d))
             return Finding(claim.text, verdict, "Still rising at the end of their epochs (validation accuracy over the "
                            "last quarter of them, mean over seeds): " + ", ".join(map(self.rising, names)) + "." + note)
-        return Finding(claim.text, verdict, "; ".join(e for _, e in judged) + "." + note)
+        return Finding(claim.text, verdict, "; ".join(dict.fromkeys(e for _, e in judged)) + "." + note)
 
 
 def onnx_finding(text: str) -> Finding:

@@ -25,6 +25,7 @@ from hpo.report.tables import markdown, seconds
 
 INDEX_FILE = "README.md"
 ONNX_FILE = "onnx_export.txt"
+FULL_IMAGES = 10_000  # training images of a full-budget docs study (SCALE=1)
 HOW_TO_READ = [
     "- How to read a verdict: \"supported\" or \"contradicted\" only when the 95 % interval of the paired difference "
     "(same seeds, design against design) excludes zero; otherwise \"cannot tell at this budget\", with the difference "
@@ -41,8 +42,10 @@ def report_page(number: str) -> str:
 def budget(data: dict[str, Any]) -> str:
     """Images, epochs, seeds and wall time: what every page states it ran at."""
     cfg = data["config"]
+    seeds = cfg.get("seeds") or 1
     return (f"{cfg.get('train_subset') or 'all'} training / {cfg.get('val_subset') or 'all'} validation images, "
-            f"{cfg.get('epochs')} epochs, {cfg.get('seeds', 1)} seeds, {seconds(data.get('wall_time_s'))} wall time")
+            f"{cfg.get('epochs')} epochs, {seeds} seed{'s' if seeds != 1 else ''}, {seconds(data.get('wall_time_s'))} "
+            "wall time")
 
 
 def designs_table(judge: Judge, key: str) -> str:
@@ -136,6 +139,9 @@ def write_index(root: Path) -> Path:
                      f"{ref.data} → {data['config'].get('dataset')}", f"[{ref.folder}]({ref.folder}/README.md)",
                      budget(data), _best(data)])
     others = [f"[{name}]({name}/README.md)" for name in found if name not in BY_FOLDER]
+    small = [ref.number for ref in BY_FOLDER.values() if ref.folder in found and (
+        (found[ref.folder]["config"].get("seeds") or 1) < rules.MIN_SEEDS
+        or (found[ref.folder]["config"].get("train_subset") or 10**9) < FULL_IMAGES)]
     total = sum(d.get("wall_time_s") or 0 for name, d in found.items() if name in BY_FOLDER)
     lines = [
         "# Study reports", "",
@@ -145,6 +151,9 @@ def write_index(root: Path) -> Path:
         "conclusions beside the verdict of fixed reading rules (docs/studies/tooling/) on the rerun's numbers.", "",
         *HOW_TO_READ[0:1], *HOW_TO_READ[1:2], "",
         markdown((["report", "question", "data: report's → rerun's", "study page", "budget", "best trial"], rows)), "",
+        *([f"Reports {', '.join(sorted(small))} ran below {rules.MIN_SEEDS} seeds or {FULL_IMAGES:,} training images "
+           "(earlier, smaller runs, or a small SCALE): their verdicts read \"not measured\" or \"cannot tell\" until "
+           "`scripts/run_docs_studies.sh` reruns them at the full budget.", ""] if small else []),
         f"The reports' studies' wall time, summed: {seconds(total)}. The machine may have been shared with other "
         "jobs while they ran, so wall times are upper bounds.", "",
         "Each folder holds `hpo report`'s PNG plots, report.json (all numbers) and README.md. "
