@@ -50,7 +50,7 @@ SEEDS=${SEEDS:-3}
 if [ -z "${SCALE:-}" ]; then
   SCALE=$("$PYTHON" -c 'import torch; print(4 if torch.cuda.is_available() else 1)')
 fi
-# SCALE multiplies images and epochs: at least 2 epochs and 500 / 200 images, at most
+# SCALE multiplies images and epochs: at least 3 epochs and 500 / 200 images, at most
 # Fashion-MNIST's 54,000 / 6,000 (its 60,000 training images less the validation split).
 scaled() { awk -v v="$1" -v s="$SCALE" -v lo="$2" -v hi="$3" \
   'BEGIN { x = int(v * s + 0.5); if (x < lo) x = lo; if (x > hi) x = hi; print x }'; }
@@ -93,7 +93,7 @@ for folder in $folders; do
     exit 2
   fi
   read -r space epochs <<<"$spec"
-  epochs=$(scaled "$epochs" 2 1000)
+  epochs=$(scaled "$epochs" 3 1000)  # at least 3: a combination of 3 optimizers needs an epoch each
   study="docs-$folder"
   t0=$(date +%s)
   run hpo study create "$study" --space "$SPACES/$space" --dataset fashion-mnist --sampler grid --seeds "$SEEDS" \

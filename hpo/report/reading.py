@@ -35,8 +35,8 @@ def _answer(data: ReportData) -> str | None:
     n = data.counts.get("complete", 0)
     if n < VERY_FEW_TRIALS:
         return (f"The space asks: {question} With {n} complete trial{'s' if n != 1 else ''}, this run cannot answer "
-                "that; it shows the spread of results and where the pruner cut. A larger budget (TRIALS, EPOCHS in "
-                "scripts/run_docs_studies.sh) is needed for an answer.")
+                "that; it shows the spread of results and where the pruner cut. A larger budget (`--trials`, `--epochs` at "
+                "`hpo study create`) is needed for an answer.")
     return f"The space asks: {question} The best trials and the importances are this run's answer, within the caveats here."
 
 
