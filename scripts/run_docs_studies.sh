@@ -14,18 +14,20 @@
 # design over SEEDS seeds (`hpo study create --seeds`: the k-th seed of every design trains with
 # the same seed, so designs are compared paired), no pruning, under the one-cycle schedule of the
 # `auto` space's warm start. At SCALE=1: 10,000 training and 2,000 validation images, 3 seeds,
-# 6-12 epochs per study (below). With a visible GPU and no SCALE given, SCALE=4.
+# 10-15 epochs per study (below). With a visible GPU and no SCALE given, SCALE=4.
 #
-# Budget at SCALE=1, estimated from measured epoch times (one thread per worker, 10,000 images;
-# measured while the machine ran other jobs at load 5-7, so these are upper bounds):
-#   cnn                   2 designs x 3 seeds x 10 epochs, ~7 s/epoch       ~ 440 core-s
-#   activation_optimizer 14 designs x 3 seeds x 12 epochs, 0.6-2.1 s/epoch  ~ 720 core-s
-#   regularization        6 designs x 3 seeds x  8 epochs, 15-22 s/epoch    ~2800 core-s
-#   resnet_optimizer      2 designs x 3 seeds x  6 epochs, ~100 s/epoch     ~3640 core-s
-#   architecture         10 designs x 3 seeds x  8 epochs, 0.7-37 s/epoch   ~3080 core-s
-# ~10,700 core-s of training, +7 % validation, +5 s per trial (102 trials), over WORKERS=2:
-# about 100 minutes, plus ~3 minutes of reports and the ONNX export: all five within 2 hours at
-# nice 10 on this 2-core machine when it is otherwise idle. Time grows about as SCALE squared.
+# Budget at SCALE=1, estimated from measured epoch times: CPU-seconds of one real training
+# epoch (hpo.training.train, one thread, process time, so other jobs inflate it little), scaled
+# to 10,000 images, per design:
+#   cnn                   2 designs x 3 seeds x 15 epochs,  ~4 s/epoch      ~  360 core-s
+#   activation_optimizer 14 designs x 3 seeds x 15 epochs, 0.6-1.2 s/epoch  ~  540 core-s
+#   regularization        6 designs x 3 seeds x 12 epochs,  8-14 s/epoch    ~ 2580 core-s
+#   resnet_optimizer      2 designs x 3 seeds x 10 epochs, 54-56 s/epoch    ~ 3360 core-s
+#   architecture         10 designs x 3 seeds x 10 epochs, 0.5-13 s/epoch   ~ 1650 core-s
+# ~8,500 core-s of training, +5 % validation (2,000 images), +5 s per trial (102 trials), over
+# WORKERS=2: about 80 minutes, plus ~4 minutes of reports and the ONNX export: all five in about
+# 85 minutes at nice 10 on this 2-core machine when it is otherwise idle (within 2 hours with
+# room for some other load). Time grows about as SCALE squared (images x epochs).
 # Each page states the budget it ran at (images, epochs, seeds, wall time).
 #
 # The studies live in their own storage, $DOCS_STUDIES_WORK (default .docs-studies/, not
@@ -74,11 +76,11 @@ fi
 # catalogue space's name; each docs space builds that space's own models.
 study_space() {
   case $1 in
-    cnn) echo "cnn_designs.py 10" ;;                         # report 004: Adam vs SGD (+ ONNX export)
-    activation_optimizer) echo "activation_optimizer_designs.py 12" ;;  # report 000
-    regularization) echo "regularization_steps.py 8" ;;      # report 003
-    resnet_optimizer) echo "resnet_optimizer_cpu.py 6" ;;    # report 002
-    architecture) echo "architecture_designs.py 8" ;;        # report 001
+    cnn) echo "cnn_designs.py 15" ;;                         # report 004: Adam vs SGD (+ ONNX export)
+    activation_optimizer) echo "activation_optimizer_designs.py 15" ;;  # report 000
+    regularization) echo "regularization_steps.py 12" ;;     # report 003
+    resnet_optimizer) echo "resnet_optimizer_cpu.py 10" ;;   # report 002
+    architecture) echo "architecture_designs.py 10" ;;       # report 001
     *) return 1 ;;
   esac
 }

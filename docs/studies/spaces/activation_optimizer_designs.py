@@ -32,4 +32,4 @@ def build(p: dict[str, Any], epochs: int) -> TrainConfig:
 
 
 SPACE = SearchSpace(name="activation_optimizer_designs", description=__doc__ or "",
-                    params=(Param("design", CategoricalDistribution(list(DESIGNS))),), build=build, default_epochs=12)
+                    params=(Param("design", CategoricalDistribution(list(DESIGNS))),), build=build, default_epochs=15)

@@ -28,4 +28,4 @@ def build(p: dict[str, Any], epochs: int) -> TrainConfig:
 
 
 SPACE = SearchSpace(name="cnn_designs", description=__doc__ or "",
-                    params=(Param("design", CategoricalDistribution(list(DESIGNS))),), build=build, default_epochs=10)
+                    params=(Param("design", CategoricalDistribution(list(DESIGNS))),), build=build, default_epochs=15)

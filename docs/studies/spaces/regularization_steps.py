@@ -37,4 +37,4 @@ def build(p: dict[str, Any], epochs: int) -> TrainConfig:
 
 
 SPACE = SearchSpace(name="regularization_steps", description=__doc__ or "",
-                    params=(Param("step", CategoricalDistribution(list(STEPS))),), build=build, default_epochs=10)
+                    params=(Param("step", CategoricalDistribution(list(STEPS))),), build=build, default_epochs=12)

@@ -1,9 +1,9 @@
 """Does AdaMax beat Adam on a bottleneck ResNet? (report 002, as a grid that fits a 2-core CPU)
 
 The ``resnet_optimizer`` space's ``cpu_sized`` network (bottleneck blocks, 16 planes in the
-first stage), at depth 14 (one block per stage): ResNet-50's own layout (depth 50) takes about
-4 minutes per 10,000-image epoch on this CPU, past what the docs budget affords for several
-seeds. Adam and AdaMax each at their default peak rate (1e-3 and 2e-3) under the one-cycle
+first stage), at depth 14 (one block per stage, 55 CPU-seconds per 10,000-image epoch on this
+machine): ResNet-50's own layout (depth 50) would take several times that, past what the docs
+budget affords for several seeds. Adam and AdaMax each at their default peak rate (1e-3 and 2e-3) under the one-cycle
 schedule of the ``auto`` space's warm start. Used by scripts/run_docs_studies.sh.
 """
 
@@ -29,4 +29,4 @@ def build(p: dict[str, Any], epochs: int) -> TrainConfig:
 
 
 SPACE = SearchSpace(name="resnet_optimizer_cpu", description=__doc__ or "",
-                    params=(Param("design", CategoricalDistribution(list(DESIGNS))),), build=build, default_epochs=8)
+                    params=(Param("design", CategoricalDistribution(list(DESIGNS))),), build=build, default_epochs=10)

@@ -118,9 +118,9 @@ R001 = Reference(
               "conv-im2col is plain2 with a hand-written backward pass (checked by gradcheck in tests/models): an exact "
               "backward trains the same network equally well."),
         Claim("Bottleneck blocks keep the accuracy at lower cost; wide blocks are steadier; basic blocks add parameters.",
-              not_measured="the bottleneck ResNet takes about 2 minutes of a CPU core per 10,000-image epoch, past "
-                           "what several seeds of every design afford here; report 002's page compares optimizers "
-                           "on a bottleneck ResNet."),
+              not_measured="the bottleneck ResNet takes about 47 CPU-seconds per 10,000-image epoch, 3.5 times the "
+                           "basic one, past what several seeds of every design afford here; report 002's page "
+                           "compares optimizers on a bottleneck ResNet."),
     ),
 )
 
@@ -128,7 +128,7 @@ R002 = Reference(
     "002", "resnet_optimizer", "ResNet-50 with AdaMax vs Adam", "Stanford Cars",
     "A ResNet-50 (about 23.5M parameters) trained from scratch with AdaMax and with Adam, compared by loss and F1.",
     "A bottleneck ResNet at CPU width (the `resnet_optimizer` space's `cpu_sized` network at depth 14: ResNet-50's "
-    "own depth takes about 4 minutes of a core per 10,000-image epoch here) on Fashion-MNIST, Adam and AdaMax each at "
+    "own depth would take about 3 CPU-minutes per 10,000-image epoch here, depth 14 takes 55 seconds) on Fashion-MNIST, Adam and AdaMax each at "
     "its default peak rate (docs/studies/spaces/resnet_optimizer_cpu.py).",
     "design",
     (
