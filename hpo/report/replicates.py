@@ -32,7 +32,7 @@ class Estimate:
 
     @property
     def half_width(self) -> float | None:
-        return None if self.high is None else (self.high - self.low) / 2  # type: ignore[operator]
+        return None if self.high is None or self.low is None else (self.high - self.low) / 2
 
     def excludes_zero(self) -> bool:
         return self.low is not None and self.high is not None and (self.low > 0 or self.high < 0)
