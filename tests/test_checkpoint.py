@@ -60,5 +60,5 @@ def test_truncated_file_is_rejected(saved: Path) -> None:
 def test_pickled_code_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "evil.pt"
     torch.save({"format": "hpo-checkpoint/1", "payload": Path("x")}, path)  # not weights-only safe
-    with pytest.raises(HpoError, match="damaged"):
+    with pytest.raises(HpoError, match="holds Python objects besides tensors"):
         load_checkpoint(path)
