@@ -90,7 +90,7 @@ def _what_it_is(path: Path, exc: Exception) -> str:
     if head[:4] == b"PK\x03\x04" and "weights only" not in str(exc).lower():
         return "a truncated or damaged PyTorch file"
     if "weights only" in str(exc).lower():
-        return "a PyTorch file holding Python objects besides tensors, which hpo does not load (they could run code)"
+        return "a PyTorch file that holds Python objects besides tensors, which hpo does not load (they could run code)"
     return "not a PyTorch file (damaged, or another format)"
 
 
