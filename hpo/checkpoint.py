@@ -87,10 +87,10 @@ def _what_it_is(path: Path, exc: Exception) -> str:
         head = f.read(4096)
     if head[:1] == b"\x08" and (b"pytorch" in head[:64] or b"onnx" in head.lower()):
         return "an ONNX model, not a PyTorch checkpoint (evaluate it under its .onnx name)"
-    if head[:4] == b"PK\x03\x04" and "weights only" not in str(exc).lower():
-        return "a truncated or damaged PyTorch file"
-    if "weights only" in str(exc).lower():
+    if "unsupported global" in str(exc).lower():  # torch's weights-only unpickler met a class
         return "a PyTorch file that holds Python objects besides tensors, which hpo does not load (they could run code)"
+    if head[:4] == b"PK\x03\x04":
+        return "a truncated or damaged PyTorch file"
     return "not a PyTorch file (damaged, or another format)"
 
 
