@@ -59,7 +59,16 @@ def join_host(settings: Settings, token: str, ordinal: Callable[[], int]) -> tup
     """Register a starting worker on its host: its device (``cuda:auto``: the least loaded GPU;
     without a registry, GPU ``ordinal() % count`` as before) and its share of the cores."""
     registry = open_registry(settings.worker_registry, token)
-    device = resolve_device(settings.device, registry.take_gpu if registry else lambda count: ordinal() % count)
+
+    def pick_gpu(count: int) -> int:
+        if registry is not None:
+            try:
+                return registry.take_gpu(count)
+            except OSError as exc:  # the folder went away since: the round robin, never a crash
+                log.warning("the worker registry cannot record this worker's GPU (%s); dealing GPUs in turn", exc)
+        return ordinal() % count
+
+    device = resolve_device(settings.device, pick_gpu)
     share = CoreShare(registry, num_threads=settings.num_threads, workers_per_host=settings.workers_per_host,
                       seats=device.type == "cpu")
     configure_threads(share.wanted())  # for the start-up line; each trial sets its own
