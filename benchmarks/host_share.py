@@ -64,7 +64,7 @@ def main() -> None:
     p.add_argument("--trials", type=int, default=None, help="trials per arm (both workers together)")
     args = p.parse_args()
     rounds = args.rounds or (1 if args.quick else 2)
-    trials, epochs, subset = (args.trials or (4 if args.quick else 6)), 2, (2000 if args.quick else 6000)
+    trials, epochs, subset = (args.trials or 4), 2, (2000 if args.quick else 6000)
     os.environ.setdefault("HPO_DATA_DIR", str(Path(tempfile.gettempdir()) / "hpo-bench-data"))
     samples: dict[str, list[dict[str, float]]] = {arm: [] for arm in ARMS}
     with tempfile.TemporaryDirectory(prefix="hpo-host-share-") as tmp:
