@@ -43,8 +43,8 @@ def run_arm(arm: str, folder: Path, trials: int, epochs: int, subset: int) -> di
     env = {k: v for k, v in os.environ.items() if k not in ("HPO_NUM_THREADS", "HPO_WORKERS_PER_HOST")}
     env.update(ARMS[arm], HPO_STORAGE=f"sqlite:///{folder / 'hpo.db'}", HPO_ARTIFACTS=str(folder / "artifacts"),
                HPO_WORKER_REGISTRY=str(folder / "workers"), PYTHONWARNINGS="ignore")
-    subprocess.run([*HPO, "study", "create", arm, "--space", SPACE, "--dataset", "fashion-mnist", "--trials", str(trials),
-                    "--epochs", str(epochs), "--train-subset", str(subset), "--val-subset", "1000", "--pruner", "none"],
+    subprocess.run([*HPO, "study", "create", arm, "--space", SPACE, "--dataset", "fashion-mnist",
+                    "--trials", str(trials), "--epochs", str(epochs), "--train-subset", str(subset), "--val-subset", "1000", "--pruner", "none"],
                    env=env, check=True, capture_output=True, cwd=folder)
     procs = [subprocess.Popen([*HPO, "worker", arm, "--device", "cpu"], env=env, cwd=folder,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]

@@ -47,8 +47,8 @@ print(json.dumps([{{"number": t.number, "state": t.state.name, "worker": t.user_
 
 def overlapping_sums(trials: list[dict[str, Any]]) -> list[tuple[int, int, int]]:
     """(trial, trial, summed threads) for every two trials of different workers that overlapped."""
-    spans = [(t["number"], t["worker"], t["threads"], datetime.fromisoformat(t["start"]), datetime.fromisoformat(t["end"]))
-             for t in trials]
+    spans = [(t["number"], t["worker"], t["threads"],
+              datetime.fromisoformat(t["start"]), datetime.fromisoformat(t["end"])) for t in trials]
     return [(a[0], b[0], a[2] + b[2]) for i, a in enumerate(spans) for b in spans[i + 1:]
             if a[1] != b[1] and a[3] < b[4] and b[3] < a[4]]
 
