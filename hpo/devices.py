@@ -11,12 +11,12 @@ import torch
 from hpo.errors import UsageError
 
 
-def resolve_device(spec: str, ordinal: Callable[[], int] = lambda: 0) -> torch.device:
+def resolve_device(spec: str, pick_gpu: Callable[[int], int] = lambda count: 0) -> torch.device:
     """``auto`` (CUDA when present), ``cpu``, ``cuda``, ``cuda:N`` or ``cuda:auto``.
 
-    ``cuda:auto`` deals a host's GPUs out to its workers round-robin by ``ordinal()`` (the
-    worker's place on its host, hpo.trials.WorkerIdentity.ordinal), so ``docker compose up
-    --scale worker=4`` on a 4-GPU host puts one worker on each GPU. It is called only then.
+    ``cuda:auto`` takes GPU ``pick_gpu(count)``: a worker passes its host registry's choice, the
+    least loaded GPU (hpo.host_registry), so ``docker compose up --scale worker=4`` on a 4-GPU
+    host puts one worker on each GPU. It is called only then.
     """
     if spec == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -25,7 +25,7 @@ def resolve_device(spec: str, ordinal: Callable[[], int] = lambda: 0) -> torch.d
     if spec == "cuda:auto":
         if not torch.cuda.is_available():
             raise UsageError("device 'cuda:auto' requested but no CUDA GPU is visible; use --device cpu or auto")
-        return torch.device("cuda", ordinal() % torch.cuda.device_count())
+        return torch.device("cuda", pick_gpu(torch.cuda.device_count()))
     if spec == "cuda" or spec.startswith("cuda:"):
         if not torch.cuda.is_available():
             raise UsageError(f"device {spec!r} requested but no CUDA GPU is visible; use --device cpu or auto")
@@ -63,15 +63,20 @@ def _cgroup_cpu_quota() -> float | None:
         return None
 
 
-def configure_threads(num_threads: int | None = None, workers_per_host: int = 1) -> int:
-    """Give each worker its share of the host's cores so N workers do not oversubscribe them.
+def fixed_thread_count(num_threads: int | None = None, workers_per_host: int | None = None) -> int:
+    """The rule without a worker registry: ``num_threads`` (HPO_NUM_THREADS) if set, else the
+    available cores / ``workers_per_host`` (HPO_WORKERS_PER_HOST, unset = 1)."""
+    return num_threads or max(1, available_cores() // max(1, workers_per_host or 1))
 
-    ``num_threads`` (HPO_NUM_THREADS) sets the count directly; otherwise available cores /
-    ``workers_per_host`` (HPO_WORKERS_PER_HOST). Inter-op parallelism is set to one thread: the
-    small models searched here run one op at a time, and a second pool would only add threads
-    that compete with other workers.
+
+def configure_threads(num_threads: int | None = None, workers_per_host: int | None = None) -> int:
+    """Set torch's intra-op threads (:func:`fixed_thread_count`) and return them.
+
+    Workers get theirs from hpo.core_share, which divides the cores by the live workers on the
+    host. Inter-op parallelism is set to one thread: the small models searched here run one op
+    at a time, and a second pool would only add threads that compete with other workers.
     """
-    threads = num_threads or max(1, available_cores() // max(1, workers_per_host))
+    threads = fixed_thread_count(num_threads, workers_per_host)
     torch.set_num_threads(threads)
     try:
         torch.set_num_interop_threads(1)

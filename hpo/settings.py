@@ -38,12 +38,15 @@ class Settings:
     db_retry_timeout: float = 3600.0  # HPO_DB_RETRY_TIMEOUT
     # Checkpoint when the training since the last one is worth this many checkpoint costs.
     checkpoint_ratio: float = 20.0  # HPO_CHECKPOINT_RATIO; 0 = every epoch
-    num_threads: int | None = None  # HPO_NUM_THREADS; None = available cores / workers_per_host
-    workers_per_host: int = 1  # HPO_WORKERS_PER_HOST
+    # None = the cores this process may use / the live workers on its host (hpo.core_share).
+    num_threads: int | None = None  # HPO_NUM_THREADS: pins the count
+    workers_per_host: int | None = None  # HPO_WORKERS_PER_HOST: an override; cores / this, fixed
     worker_index: int | None = None  # HPO_WORKER_INDEX: this worker's place on its host (GPU choice)
     gpu_counter: str | None = None  # HPO_GPU_COUNTER: a file that deals out worker ordinals
     # Side in pixels imagefolder: images are resized to; fixed into the study at create.
     image_size: int | None = None  # HPO_IMAGE_SIZE; None = 64
+    # The host-local registry of live workers (a folder; compose: a volume its replicas share).
+    worker_registry: str | None = None  # HPO_WORKER_REGISTRY; None = hpo-workers-<uid> in the temp dir
 
     @property
     def storage_url(self) -> str:
@@ -70,10 +73,11 @@ class Settings:
             db_retry_timeout=get("HPO_DB_RETRY_TIMEOUT", _number(minimum=0), 3600.0),
             checkpoint_ratio=get("HPO_CHECKPOINT_RATIO", _number(minimum=0), 20.0),
             num_threads=get("HPO_NUM_THREADS", _integer(minimum=1), None),
-            workers_per_host=get("HPO_WORKERS_PER_HOST", _integer(minimum=1), 1),
+            workers_per_host=get("HPO_WORKERS_PER_HOST", _integer(minimum=1), None),
             worker_index=get("HPO_WORKER_INDEX", _integer(minimum=0), None),
             gpu_counter=get("HPO_GPU_COUNTER", _text, None),
             image_size=get("HPO_IMAGE_SIZE", _integer(minimum=1, maximum=1024), None),
+            worker_registry=get("HPO_WORKER_REGISTRY", _text, None),
         )
 
 

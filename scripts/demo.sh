@@ -19,7 +19,7 @@ STUDY=${HPO_DEMO_STUDY:-demo-$DATASET}
 # epochs 1 and 3 and trains the best third on, up to 9 epochs.
 hpo study create "$STUDY" --space cnn --dataset "$DATASET" --time-budget "${HPO_DEMO_BUDGET:-4m}" --epochs 9 \
   --pruner promote --train-subset 12000 --val-subset 3000 --if-exists skip
-export HPO_WORKERS_PER_HOST=2   # two workers share this host's cores
+# The two workers find each other on this host and share its cores (hpo.core_share).
 hpo worker "$STUDY" & w1=$!
 hpo worker "$STUDY" & w2=$!
 wait $w1 $w2

@@ -69,6 +69,8 @@ def hpo_env(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("HPO_STORAGE", raising=False)
     monkeypatch.delenv("HPO_ARTIFACTS", raising=False)
     monkeypatch.setenv("HPO_NUM_THREADS", "1")
+    # The host's registry of live workers: each test's workers count only each other.
+    monkeypatch.setenv("HPO_WORKER_REGISTRY", str(tmp_path / "workers"))
     return tmp_path
 
 

@@ -18,8 +18,9 @@ def test_defaults_without_any_variable() -> None:
 def test_every_variable_is_read() -> None:
     env = {"HPO_STORAGE": "sqlite:///x.db", "HPO_ARTIFACTS": "/a", "HPO_DATA_DIR": "/d", "HPO_DEVICE": "cpu",
            "HPO_DB_RETRY_TIMEOUT": "12.5", "HPO_CHECKPOINT_RATIO": "0", "HPO_NUM_THREADS": "3",
-           "HPO_WORKERS_PER_HOST": "4", "HPO_WORKER_INDEX": "0", "HPO_GPU_COUNTER": "/c"}
-    assert Settings.from_env(env) == Settings("sqlite:///x.db", "/a", "/d", "cpu", 12.5, 0.0, 3, 4, 0, "/c")
+           "HPO_WORKERS_PER_HOST": "4", "HPO_WORKER_INDEX": "0", "HPO_GPU_COUNTER": "/c",
+           "HPO_WORKER_REGISTRY": "/r"}
+    assert Settings.from_env(env) == Settings("sqlite:///x.db", "/a", "/d", "cpu", 12.5, 0.0, 3, 4, 0, "/c", "/r")
 
 
 @pytest.mark.parametrize(("name", "value", "rule"), [

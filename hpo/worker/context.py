@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from hpo.config import StudyConfig
+from hpo.core_share import CoreShare
 from hpo.data.splits import Splits
 from hpo.settings import Settings
 from hpo.spaces import SearchSpace
@@ -27,6 +28,7 @@ class WorkerContext:
     artifact_store: Any
     stop: StopFlag
     checkpoint_policy: CheckpointPolicy = field(default_factory=CheckpointPolicy)
+    cores: CoreShare | None = None  # this worker's share of its host's cores, set per trial
 
     @property
     def config(self) -> StudyConfig:

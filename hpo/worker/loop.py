@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from hpo import artifacts, data
-from hpo.devices import configure_threads, resolve_device
+from hpo.core_share import join_host
 from hpo.errors import HpoError
 from hpo.settings import Settings
 from hpo.spaces import get_space
@@ -48,6 +48,8 @@ class WorkerOptions:
 
 def build_context(options: WorkerOptions, stop: StopFlag) -> WorkerContext:
     settings = options.settings
+    identity = WorkerIdentity.create(settings)
+    device, cores = join_host(settings, identity.token, identity.ordinal)  # registered from the start
     # Waits out an outage, but not past the first SIGTERM or Ctrl-C. Creates no SQLite file,
     # unless told to wait for a study that is not there yet (its storage may not be either).
     retrier = Retrier(settings.db_retry_timeout, stop=lambda: stop.is_set)
@@ -55,14 +57,11 @@ def build_context(options: WorkerOptions, stop: StopFlag) -> WorkerContext:
                             wait_for_study=options.wait_for_study,
                             must_exist=not options.wait_for_study)
     config = queue.config
-    identity = WorkerIdentity.create(settings)
     space = get_space(config.space)
     queue.attach(make_sampler(config, space, identity.sampler_seed(config.seed)), make_pruner(config))
     location = artifacts.resolve_location(settings.artifacts, config.extra.get("artifacts"))
     store = artifacts.open_store(location)
     artifacts.check_writable(store, location)  # before any claim: no trial trains for nothing
-    device = resolve_device(settings.device, identity.ordinal)
-    configure_threads(settings.num_threads, settings.workers_per_host)
     # Decode once; every trial of this worker reuses the tensors (on the GPU if there is one).
     loaded = data.load(config.dataset, download=options.download)
     splits = data.make_splits(
@@ -70,7 +69,7 @@ def build_context(options: WorkerOptions, stop: StopFlag) -> WorkerContext:
         train_subset=config.train_subset, val_subset=config.val_subset,
     )
     return WorkerContext(queue, identity, settings, space, splits, device, store, stop,
-                         CheckpointPolicy(settings.checkpoint_ratio))
+                         CheckpointPolicy(settings.checkpoint_ratio), cores)
 
 
 def run_one(ctx: WorkerContext, lease: Lease) -> str | None:
@@ -128,6 +127,8 @@ def run_worker(options: WorkerOptions) -> int:
     recent_failures: deque[str] = deque(maxlen=REPEATED_FAILURE_LIMIT)
     poll = min(5.0, max(0.5, ctx.config.heartbeat_interval / 2))
     while not stop.is_set and (options.max_trials is None or ran < options.max_trials):
+        if ctx.cores and not ctx.cores.trial_boundary(lambda: stop.is_set):
+            break  # stopped while every core was taken: threads follow the host's live workers
         queue.recover_stale()
         lease = queue.claim(ctx.identity)
         if lease is None and (lease := queue.claim_to_end(ctx.identity)) is not None:
@@ -154,5 +155,7 @@ def run_worker(options: WorkerOptions) -> int:
         recent_failures.append(failure or "")
         if failure and len(recent_failures) == REPEATED_FAILURE_LIMIT and len(set(recent_failures)) == 1:
             raise HpoError(f"{REPEATED_FAILURE_LIMIT} trials in a row failed with: {failure}; fix it and restart the worker")
+    if ctx.cores:
+        ctx.cores.close()  # the other workers on this host take its cores at their next trial
     log.info("[%s] done: ran %d trials", ctx.name, ran)
     return ran

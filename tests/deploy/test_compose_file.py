@@ -139,3 +139,13 @@ def test_dashboard_is_published_on_loopback_only(services: dict) -> None:
     assert dashboard["ports"] == ["127.0.0.1:8080:8080"]
     # The study service creates the Optuna schema first; two creators at once can collide.
     assert dashboard["depends_on"]["study"]["condition"] == "service_completed_successfully"
+
+
+def test_workers_count_each_other_through_the_shared_volume(services: dict) -> None:
+    for name in ("worker", "cpu-worker"):
+        env = compose.environment(services[name])
+        # On the volume every replica mounts, so their locks meet on the host's one kernel.
+        assert env["HPO_WORKER_REGISTRY"].startswith("/var/lib/hpo/"), name
+        assert compose.volume_mounts(services[name]) == {"/var/lib/hpo": "hpo-files"}, name
+        # Nobody counts the replicas by hand on the normal path.
+        assert env["HPO_WORKERS_PER_HOST"] == "" and env["HPO_NUM_THREADS"] == "", name

@@ -57,15 +57,15 @@ SETTINGS = {
     # Trials of a few seconds each, so one can be killed mid-way; a short grace period, so its
     # retry does not wait a minute.
     "HPO_STUDY_ARGS": "--train-subset 2000 --val-subset 500 --pruner none --heartbeat-interval 2 --grace-period 10",
-    "HPO_WORKERS_PER_HOST": str(WORKERS),
 }
 FINISHED = ("COMPLETE", "PRUNED", "FAIL")
 
 T = TypeVar("T")
 
 
-def env_from_example(password: str) -> str:
+def env_from_example(password: str, settings: dict[str, str] | None = None) -> str:
     """.env.example with the password and SETTINGS filled in; every key must already be there."""
+    SETTINGS = settings or globals()["SETTINGS"]  # noqa: N806 - the same names as the module's
     lines, seen = [], set()
     for line in (compose.ROOT / ".env.example").read_text().splitlines():
         key = line.split("=", 1)[0]
