@@ -105,7 +105,7 @@ def test_objectives_are_labelled_with_their_metric_names() -> None:
         warnings.simplefilter("error")  # `study create` prints no experimental warning
         label_objectives(named, ["f1", "params"])
     assert named.metric_names == ["val_f1", "n_params"]
-    plain = optuna.create_study(study_name="plain", storage=STORAGE)
+    optuna.create_study(study_name="plain", storage=STORAGE)
 
     with serve_in_background(STORAGE, "artifacts") as base:
         def names(study_name: str) -> list[str] | None:

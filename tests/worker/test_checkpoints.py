@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import optuna
-import pytest
 from optuna.trial import TrialState
 
 from hpo.trials import TrialKeys
