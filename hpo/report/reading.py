@@ -11,7 +11,7 @@ import os
 import re
 import statistics
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,7 +83,7 @@ def _best(data: ReportData) -> list[str]:
                 f"each trades {' against '.join(data.objectives)} differently, see the table and the Pareto front."]
     top = data.trial(data.best[0])
     params = ", ".join(f"{k}={fmt(v)}" for k, v in top.params.items())
-    lines = [f"The best trial, {top.number}, reached {data.objectives[0]} {fmt(top.values[0])} "
+    lines = [f"The best trial, {top.number}, reached {data.objectives[0]} {fmt(top.values[0] if top.values else None)} "
              f"after {fmt(top.epochs)} epochs with {params}."]
     values = [t.values[0] for t in data.trials if t.state == "COMPLETE" and t.values]
     if len(values) >= 2:
@@ -233,7 +233,7 @@ def _groups(trials: list[dict[str, Any]], key: Callable[[dict[str, Any]], Any]) 
     return found
 
 
-def _mean(values: list[float]) -> float:
+def _mean(values: Sequence[float]) -> float:
     return statistics.fmean(values) if values else float("nan")
 
 
@@ -390,13 +390,13 @@ def _findings_000(data: dict[str, Any], attrs: dict[int, dict[str, Any]] | None)
     if trials:
         ordered = sorted(trials, key=lambda t: -_acc(t))
         best = ordered[0]
-        place = next((i + 1 for i, t in enumerate(ordered)
-                      if t["params"].get("activation") == "swish" and t["params"].get("optimizer") == "adamw"), None)
+        pair_place = next((i + 1 for i, t in enumerate(ordered)
+                           if t["params"].get("activation") == "swish" and t["params"].get("optimizer") == "adamw"), None)
         findings.append(Finding(
             "The best pair is Swish + AdamW (82.4 % on Tiny ImageNet after 10 epochs).",
-            SUPPORTED if place == 1 else NOT_SUPPORTED,
+            SUPPORTED if pair_place == 1 else NOT_SUPPORTED,
             f"Here the best pair is {best['params'].get('activation')} + {best['params'].get('optimizer')} "
-            f"({_pct(_acc(best))}); Swish + AdamW ranks {place if place else '-'} of {len(ordered)}. The report's 82 % is "
+            f"({_pct(_acc(best))}); Swish + AdamW ranks {pair_place if pair_place else '-'} of {len(ordered)}. The report's 82 % is "
             "not comparable (another data set) and not credible for an MLP on Tiny ImageNet; this MLP reaches "
             f"{_pct(_acc(best))} on `{data['config'].get('dataset')}`."))
     tables = [f"Mean accuracy per activation:\n\n{_group_table(by_act, 'activation')}",

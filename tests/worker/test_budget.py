@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import optuna
+import pytest
 from optuna.trial import TrialState
 
 from tests.helpers import run_hpo, start_hpo, wait_all
+
+pytestmark = pytest.mark.slow  # worker processes train whole studies
 
 
 def test_four_sqlite_workers_end_with_exactly_the_budget(tmp_path: Path) -> None:
