@@ -36,8 +36,15 @@ def missing(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One HPO_DATA_DIR for the session, so Fashion-MNIST is unpacked once."""
-    return tmp_path_factory.mktemp("data")
+    """One HPO_DATA_DIR for the test run, so Fashion-MNIST is unpacked once. Under pytest-xdist
+    each process has a base folder of its own inside the run's; the data folder goes beside
+    them, shared (hpo unpacks by atomic rename, so processes that unpack at once are safe)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    folder = base / "data"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 @pytest.fixture(autouse=True)
