@@ -3,7 +3,7 @@
 #   bash scripts/test.sh          the full tier: everything, two pytest processes (pytest-xdist)
 #   bash scripts/test.sh --fast   the fast tier: unit, contract and CLI tests plus one worker
 #                                 end-to-end test; no `slow`, `docker` or `browser` tests
-# Any further arguments pass through to pytest. It prints the tier it ran and the time it took,
+# Any further arguments pass through to pytest (`-n 0` runs the full tier in one process). It prints the tier it ran and the time it took,
 # also on failure, and exits with pytest's status (5, no test ran, is a failure too).
 # PostgreSQL: HPO_TEST_PG_URL, else 127.0.0.1:5432 (user postgres). Without a server the
 # PostgreSQL tests skip locally and fail under CI=true.
