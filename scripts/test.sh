@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Set up, then run the tests against real SQLite and PostgreSQL.
-#   bash scripts/test.sh          the full tier: everything, two pytest processes (pytest-xdist)
+#   bash scripts/test.sh          the full tier: everything
 #   bash scripts/test.sh --fast   the fast tier: unit, contract and CLI tests plus one worker
 #                                 end-to-end test; no `slow`, `docker` or `browser` tests
-# Any further arguments pass through to pytest (`-n 0` runs the full tier in one process). It prints the tier it ran and the time it took,
-# also on failure, and exits with pytest's status (5, no test ran, is a failure too).
+# Any further arguments pass through to pytest (`-n 0`: one process, no xdist). It prints the
+# tier it ran and the time it took, also on failure, and exits with pytest's status (5, no test
+# ran, is a failure too).
 # PostgreSQL: HPO_TEST_PG_URL, else 127.0.0.1:5432 (user postgres). Without a server the
 # PostgreSQL tests skip locally and fail under CI=true.
 set -euo pipefail
@@ -18,15 +19,13 @@ fi
 
 bash scripts/setup.sh
 
+# Two pytest processes (pytest-xdist), one per core here: a test process mostly waits on the
+# `hpo` processes and the database it drives, and in-process tests use one torch thread, so one
+# process leaves a core idle. loadgroup keeps the tests that share an expensive fixture
+# (xdist_group) on one process, so it is built once.
+args=(-n 2 --dist loadgroup)
 if [ "$tier" = fast ]; then
-  # One process: the fast tier is mostly short tests, where a second process costs more to
-  # start (imports, session fixtures) than it saves.
-  args=(-m "not slow and not docker and not browser")
-else
-  # Two processes: most long tests wait on worker subprocesses or a database rather than
-  # compute. loadgroup keeps tests that share an expensive session fixture (xdist_group) on
-  # one process, so it is built once.
-  args=(-n 2 --dist loadgroup)
+  args+=(-m "not slow and not docker and not browser")
 fi
 
 start=$SECONDS
