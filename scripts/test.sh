@@ -21,9 +21,10 @@ bash scripts/setup.sh
 
 # Two pytest processes (pytest-xdist), one per core here: a test process mostly waits on the
 # `hpo` processes and the database it drives, and in-process tests use one torch thread, so one
-# process leaves a core idle. loadgroup keeps the tests that share an expensive fixture
-# (xdist_group) on one process, so it is built once.
-args=(-n 2 --dist loadgroup)
+# process leaves a core idle. loadfile keeps each file on one process, so a module fixture is
+# built once. (Not loadgroup: xdist 3.8 cannot group on pytest 9.2, whose nodes ignore the
+# `_nodeid` it rewrites.)
+args=(-n 2 --dist loadfile)
 if [ "$tier" = fast ]; then
   args+=(-m "not slow and not docker and not browser")
 fi

@@ -19,8 +19,6 @@ import pytest
 
 from benchmarks.search_quality import ArmResult, Sample, changes, checkpoints, goal_lines, summary_lines
 
-pytestmark = pytest.mark.xdist_group("search-quality")  # its module fixture is built once, on one xdist process
-
 ROOT = Path(__file__).resolve().parents[2]
 
 

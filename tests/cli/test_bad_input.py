@@ -18,8 +18,6 @@ import torch
 from tests.conftest import free_port
 from tests.helpers import run_hpo
 
-pytestmark = pytest.mark.xdist_group("bad-input")  # its module fixture is built once, on one xdist process
-
 
 @dataclass(frozen=True)
 class Case:

@@ -38,14 +38,12 @@ def hpo_ok(*args: str, env: dict[str, str]) -> str:
     return result.stdout
 
 
-@pytest.hookimpl(tryfirst=True)  # before -m deselects and xdist groups
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test that uses the trained study is `slow` (a worker trains it), and on one xdist
-    process with every other such test, so the study is trained once per run."""
+    """A test that uses the trained study is `slow`: a worker trains it."""
     for item in items:
         if "exported" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
-            item.add_marker(pytest.mark.xdist_group("export-study"))
 
 
 @pytest.fixture(scope="session")

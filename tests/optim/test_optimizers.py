@@ -16,8 +16,6 @@ from hpo.models import architecture_names
 from hpo.training import TrainConfig, TrainState, train
 from tests.models.test_architectures import VARIANTS
 
-pytestmark = pytest.mark.xdist_group("optimizers")  # its module fixture is built once, on one xdist process
-
 BATCH = 16
 # Batch norm and a learnable activation: every parameter gets a gradient from the first step.
 MODEL = {"arch": "cnn", "n_layers": 2, "channels": 4, "activation": "parelu"}

@@ -19,8 +19,6 @@ from hpo.report.plots import LOSS_CURVE_TRIALS, best_loss_curves
 from hpo.training import LOSS_CURVES, TrainConfig, train
 from tests.report.test_report import assert_png
 
-pytestmark = pytest.mark.xdist_group("loss-curves")  # its module fixture is built once, on one xdist process
-
 
 @pytest.fixture(scope="module")
 def runs() -> list[dict]:

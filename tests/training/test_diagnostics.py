@@ -15,8 +15,6 @@ from hpo.training import GRAD_NORMS, LOSS_CURVES, TrainConfig, TrainState, train
 from hpo.training.diagnostics import loss_curves
 from hpo.training.simulate import KEY as SIMULATE
 
-pytestmark = pytest.mark.xdist_group("diagnostics")  # its module fixture is built once, on one xdist process
-
 
 @pytest.fixture(scope="module")
 def splits() -> data.Splits:

@@ -10,8 +10,6 @@ import torch
 from hpo import data
 from hpo.training import NonFiniteLoss, TrainConfig, TrainState, train
 
-pytestmark = pytest.mark.xdist_group("loop")  # its module fixture is built once, on one xdist process
-
 
 @pytest.fixture(scope="module")
 def splits() -> data.Splits:
