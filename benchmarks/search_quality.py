@@ -485,7 +485,7 @@ def parse_args() -> argparse.Namespace:
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--minutes", type=float, default=60.0, help="W, the wall time of every arm (default 60)")
-    p.add_argument("--arms", default="a,b,c,d", help=f"comma-separated, from: "
+    p.add_argument("--arms", default="a,b,c,d", help="comma-separated, from: "
                    + "; ".join(f"{a.key} = {a.name}" for a in ARMS.values()))
     p.add_argument("--cores", type=int, default=None, help="cores to split among the arms that run at once "
                    "(default: this process's available cores)")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import optuna
 
@@ -19,7 +19,9 @@ MARKER = "hpo_config_version"
 CONFIG_VERSION = 1
 
 # Objective name -> (direction, the per-epoch metric it is read from).
-OBJECTIVES: dict[str, tuple[str, str]] = {
+Direction = Literal["minimize", "maximize"]  # as optuna.create_study takes it
+
+OBJECTIVES: dict[str, tuple[Direction, str]] = {
     "accuracy": ("maximize", "val_accuracy"),
     "loss": ("minimize", "val_loss"),
     "f1": ("maximize", "val_f1"),
@@ -58,7 +60,7 @@ class StudyConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def directions(self) -> list[str]:
+    def directions(self) -> list[Direction]:
         return [OBJECTIVES[name][0] for name in self.objectives]
 
     @property

@@ -36,16 +36,24 @@ def missing(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One HPO_DATA_DIR for the session, so Fashion-MNIST is unpacked once.
+    """One HPO_DATA_DIR for the test run, so Fashion-MNIST is unpacked once.
 
     An HPO_DATA_DIR set before the run that already holds Fashion-MNIST is used as it is:
     that is how a machine without Debian's package (the GPU machine of
     scripts/device_check.sh) hands the tests its copy, which they only read.
+    Under pytest-xdist each process has a base folder of its own inside the run's; the data
+    folder goes beside them, shared (hpo unpacks by atomic rename, so processes that unpack at
+    once are safe).
     """
     outer = os.environ.get("HPO_DATA_DIR")
     if outer and (Path(outer) / "FashionMNIST" / "raw").is_dir():
         return Path(outer)
-    return tmp_path_factory.mktemp("data")
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    folder = base / "data"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 @pytest.fixture(autouse=True)

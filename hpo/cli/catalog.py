@@ -71,9 +71,9 @@ def blocks_cmd(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(found, indent=2))
         return
-    for kind, entries in found.items():
+    for kind, named in found.items():
         click.echo(f"{kind}:")
-        for name, text in entries.items():
+        for name, text in named.items():
             click.echo(f"    {name:<20} {text}".rstrip())
 
 

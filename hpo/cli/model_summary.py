@@ -33,12 +33,13 @@ def _parse_params(text: str) -> dict[str, Any]:
 
 def _parse_shape(text: str) -> tuple[int, int, int]:
     try:
-        shape = tuple(int(v) for v in text.split(","))
+        shape: tuple[int, ...] = tuple(int(v) for v in text.split(","))
     except ValueError:
         shape = ()
     if len(shape) != 3 or min(shape) < 1:
         raise UsageError(f"--input-shape is {text!r}, but must be C,H,W with positive integers, e.g. 1,28,28")
-    return shape  # type: ignore[return-value]
+    channels, height, width = shape
+    return channels, height, width
 
 
 def _data_shape(dataset: str) -> tuple[tuple[int, int, int], int]:

@@ -37,7 +37,8 @@ def retrain_cmd(study: str, trial_number: int | None, tolerance: float, device: 
     result, _ = reproduce(loaded, trial, torch_device)
     recorded_on = {"device": trial.user_attrs.get("device"), "seed": trial.user_attrs.get("seed"),
                    "versions": trial.user_attrs.get("versions")}
-    here = {"device": str(torch_device), "threads": threads, "versions": versions()}
+    current = versions()
+    here = {"device": str(torch_device), "threads": threads, "versions": current}
     ok = result.diff_points <= tolerance
     if as_json:
         click.echo(json.dumps({"trial": result.trial, "recorded_val_accuracy": result.recorded,
@@ -50,7 +51,7 @@ def retrain_cmd(study: str, trial_number: int | None, tolerance: float, device: 
         click.echo(f"  reproduced ({where}){' ' * max(1, 16 - len(where))}{result.reproduced:.4f}  "
                    f"({result.diff_points:.2f} points apart, tolerance {tolerance})")
     if not ok:
-        changed = [k for k, v in (recorded_on["versions"] or {}).items() if here["versions"].get(k) != v]
+        changed = [k for k, v in (recorded_on["versions"] or {}).items() if current.get(k) != v]
         hint = (f"library versions differ ({', '.join(changed)})" if changed
                 else "CPU results also depend on the thread count: try the worker's HPO_NUM_THREADS")
         raise HpoError(f"trial {result.trial} did not reproduce: {result.reproduced:.4f} vs recorded {result.recorded:.4f} "

@@ -162,13 +162,14 @@ class DashboardFixes:
             if names:
                 detail["objective_names"] = names
                 changed = True
-        lists = [detail.get("artifacts")]
-        lists += [t.get("artifacts") for key in ("trials", "best_trials") for t in detail.get(key) or [] if isinstance(t, dict)]
-        lists = [items for items in lists if isinstance(items, list)]
+        found = [detail.get("artifacts")]
+        found += [t.get("artifacts") for key in ("trials", "best_trials") for t in detail.get(key) or [] if isinstance(t, dict)]
+        lists: list[list[Any]] = [items for items in found if isinstance(items, list)]
         metas = [m for items in lists for m in items if isinstance(m, dict) and isinstance(m.get("artifact_id"), str)]
         present = self.presence.many(m["artifact_id"] for m in metas) if self.presence is not None and metas else {}
+        gone = {m["artifact_id"] for m in metas if not present.get(m["artifact_id"], True)}
         for items in lists:
-            kept = [m for m in items if not isinstance(m, dict) or present.get(m.get("artifact_id"), True)]
+            kept = [m for m in items if not (isinstance(m, dict) and m.get("artifact_id") in gone)]
             for meta in kept:
                 mimetype = artifacts.mimetype_of(str(meta.get("filename", ""))) if isinstance(meta, dict) else None
                 if mimetype and meta.get("mimetype") != mimetype:

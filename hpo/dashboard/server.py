@@ -49,7 +49,7 @@ def serve(storage_url: str | None, artifact_location: str | None, host: str, por
     if _gunicorn_available():
         from gunicorn.app.base import BaseApplication
 
-        class _Server(BaseApplication):  # type: ignore[misc]
+        class _Server(BaseApplication):
             def load_config(self) -> None:
                 self.cfg.set("bind", f"{host}:{port}")
                 self.cfg.set("workers", workers)

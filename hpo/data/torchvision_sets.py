@@ -15,17 +15,18 @@ from typing import Any
 
 import numpy as np
 import torch
-from torchvision import datasets as tv
 
 from hpo.data.base import DatasetUnavailable, ImageData
 from hpo.data.locations import DEBIAN_FASHION_MNIST, data_dir_from_env, resolve_data_dir
 
-# Name -> (torchvision class, the folder torchvision expects under its root).
-TORCHVISION_SETS: dict[str, tuple[Any, str]] = {
-    "fashion-mnist": (tv.FashionMNIST, "FashionMNIST"),
-    "mnist": (tv.MNIST, "MNIST"),
-    "cifar10": (tv.CIFAR10, "cifar-10-batches-py"),
-    "cifar100": (tv.CIFAR100, "cifar-100-python"),
+# Name -> (torchvision's class name, the folder torchvision expects under its root). The class
+# is looked up when a set is opened: importing torchvision costs every `hpo` process about 2 s
+# of CPU (it pulls in torchvision.models and torch._dynamo), and most never open these sets.
+TORCHVISION_SETS: dict[str, tuple[str, str]] = {
+    "fashion-mnist": ("FashionMNIST", "FashionMNIST"),
+    "mnist": ("MNIST", "MNIST"),
+    "cifar10": ("CIFAR10", "cifar-10-batches-py"),
+    "cifar100": ("CIFAR100", "cifar-100-python"),
 }
 
 _HOW_TO_GET = {
@@ -60,7 +61,9 @@ def _link_debian_fashion_mnist(root: Path) -> bool:
 
 
 def _open(name: str, train: bool, download: bool, root: Path) -> Any:
-    cls, _folder = TORCHVISION_SETS[name]
+    from torchvision import datasets
+
+    cls = getattr(datasets, TORCHVISION_SETS[name][0])
     try:
         return cls(root=str(root), train=train, download=False)
     except RuntimeError:

@@ -37,4 +37,6 @@ def load_classifier(path: str | os.PathLike[str]) -> Classifier:
     if Path(path).suffix.lower() == ".onnx":
         return load_onnx(path)
     model = load_model(str(path))
+    # load_model attached the checkpoint's meta dict; nn.Module's __getattr__ types every
+    # attribute as Tensor | Module, so mypy cannot see it is that dict.
     return TorchClassifier(model, model.hpo_meta)  # type: ignore[arg-type]

@@ -23,7 +23,7 @@ def model_from_checkpoint(checkpoint: dict[str, Any]) -> nn.Module:
     except RuntimeError as exc:
         raise HpoError(f"checkpoint weights do not fit its model description: {str(exc).splitlines()[0]}") from None
     model.eval()
-    model.hpo_meta = meta  # type: ignore[assignment]
+    model.hpo_meta = meta
     return model
 
 

@@ -25,8 +25,8 @@ def load_image(path: str | Path, input_shape: Sequence[int]) -> torch.Tensor:
     if channels not in MODES:
         raise UsageError(f"the model takes {channels}-channel images; image files can feed 1 or 3 channels")
     try:
-        with Image.open(path) as image:
-            image = image.convert(MODES[channels])
+        with Image.open(path) as opened:
+            image = opened.convert(MODES[channels])
             if image.size != (width, height):
                 # Area averaging when shrinking (no aliasing), bilinear when enlarging.
                 shrink = image.size[0] >= width and image.size[1] >= height

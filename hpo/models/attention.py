@@ -20,7 +20,6 @@ from collections.abc import Callable
 
 import torch
 from torch import nn
-from torchvision.ops import SqueezeExcitation
 
 from hpo.models.layer_registry import LayerRegistry
 
@@ -61,6 +60,10 @@ class SelfAttention2d(nn.Module):
 def squeeze_excitation(channels: int) -> nn.Module:
     # Squeeze to a quarter of the channels, as MobileNetV3 does for small nets (SE-Net's 16x
     # would leave 1-2 units at the 16-32 channels these CPU-sized models have).
+    # Imported here: importing torchvision costs every `hpo` process about 2 s of CPU (it
+    # pulls in torchvision.models and torch._dynamo), and most processes build no SE block.
+    from torchvision.ops import SqueezeExcitation
+
     return SqueezeExcitation(channels, max(1, channels // 4))
 
 

@@ -35,8 +35,7 @@ class BasicBlock(nn.Module):
         )
         self.shortcut = _shortcut(in_ch, out_ch, stride)
         self.act = act(out_ch)
-        # Zero-init the last BN so each block starts as the identity (Goyal et al. 2017).
-        nn.init.zeros_(self.body[-1].weight)
+        _zero_init_last_bn(self.body)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.act(self.body(x) + self.shortcut(x))
@@ -62,7 +61,7 @@ class Bottleneck(nn.Module):
         )
         self.shortcut = _shortcut(in_ch, out_ch, stride)
         self.act = act(out_ch)
-        nn.init.zeros_(self.body[-1].weight)
+        _zero_init_last_bn(self.body)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.act(self.body(x) + self.shortcut(x))
@@ -85,7 +84,14 @@ class WideBlock(BasicBlock):
         )
         self.shortcut = _shortcut(in_ch, width, stride)
         self.act = act(width)
-        nn.init.zeros_(self.body[-1].weight)
+        _zero_init_last_bn(self.body)
+
+
+def _zero_init_last_bn(body: nn.Sequential) -> None:
+    """Zero-init the last BN so each block starts as the identity (Goyal et al. 2017)."""
+    last = body[-1]
+    assert isinstance(last, nn.BatchNorm2d), f"a residual body ends in BatchNorm2d, not {type(last).__name__}"
+    nn.init.zeros_(last.weight)
 
 
 def _shortcut(in_ch: int, out_ch: int, stride: int) -> nn.Module:
@@ -94,7 +100,7 @@ def _shortcut(in_ch: int, out_ch: int, stride: int) -> nn.Module:
     return nn.Sequential(nn.Conv2d(in_ch, out_ch, 1, stride, bias=False), nn.BatchNorm2d(out_ch))
 
 
-BLOCKS: dict[str, type[nn.Module]] = {"basic": BasicBlock, "bottleneck": Bottleneck, "wide": WideBlock}
+BLOCKS: dict[str, type[BasicBlock | Bottleneck]] = {"basic": BasicBlock, "bottleneck": Bottleneck, "wide": WideBlock}
 
 
 def resnet(
@@ -106,7 +112,7 @@ def resnet(
     width: int = 16,
     activation: str = "relu",
     attention: str | bool | AttentionFactory = "none",
-) -> nn.Module:
+) -> nn.Sequential:
     """A small-image ResNet: a 3x3 stem, then one stage per entry of ``stages``.
 
     Args:
@@ -135,8 +141,8 @@ def resnet(
         planes = width * 2**i
         for j in range(int(n_blocks)):
             stride = 2 if (i > 0 and j == 0) else 1
-            layers.append(block_cls(in_ch, planes, stride, act))  # type: ignore[call-arg]
-            in_ch = planes * block_cls.expansion  # type: ignore[attr-defined]
+            layers.append(block_cls(in_ch, planes, stride, act))
+            in_ch = planes * block_cls.expansion
     layers += attention_block(attention, in_ch)
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(in_ch, num_classes)]
     return nn.Sequential(*layers)

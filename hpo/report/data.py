@@ -103,8 +103,9 @@ def _best_numbers(study: optuna.Study, complete: list[FrozenTrial]) -> list[int]
     if len(study.directions) > 1:
         return sorted(t.number for t in study.best_trials)
     reverse = study.direction == optuna.study.StudyDirection.MAXIMIZE
-    ranked = sorted(complete, key=lambda t: t.value, reverse=reverse)
-    return [t.number for t in ranked[:BEST_ROWS]]
+    scored = [(t.value, t.number) for t in complete if t.value is not None]  # COMPLETE: always a value
+    ranked = sorted(scored, key=lambda pair: pair[0], reverse=reverse)  # stable: ties keep trial order
+    return [number for _, number in ranked[:BEST_ROWS]]
 
 
 def importance_target(directions: list[optuna.study.StudyDirection]) -> Callable[[FrozenTrial], float] | None:

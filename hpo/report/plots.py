@@ -108,7 +108,7 @@ def draw_learning_curves(study: optuna.Study, data: ReportData, backend: str) ->
         if t.state == "PRUNED":
             ax.plot(steps[-1], values[-1], "x", color=colour, markersize=9, markeredgewidth=2)
     ax.set(title="Learning curves (x = pruned)", xlabel="epoch", ylabel=data.metric)
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    _integer_ticks(ax.xaxis)
     ax.grid(alpha=0.3)
     ax.legend()
     return ax
@@ -165,7 +165,7 @@ def draw_loss_curves(study: optuna.Study, data: ReportData, backend: str) -> Any
                 label=f"trial {number} {'train' if train else 'validation'}")
     ax.set(title=title, xlabel="epoch", ylabel="cross-entropy loss")
     ax.title.set_fontsize(9)
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    _integer_ticks(ax.xaxis)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     return ax
@@ -204,3 +204,13 @@ PLOTS: list[Plot] = [
     Plot("slice", "Slice plots", _optuna_plot("plot_slice"), _need_complete(1)),
     Plot("pareto_front", "Pareto front", _optuna_plot("plot_pareto_front"), _need_pareto),
 ]
+
+
+def _integer_ticks(axis: Any) -> None:
+    """Epochs are whole numbers: no tick at 1.5. The default locator (AutoLocator) is a
+    MaxNLocator, the kind that takes ``integer``; another locator is left as it is."""
+    from matplotlib.ticker import MaxNLocator
+
+    locator = axis.get_major_locator()
+    if isinstance(locator, MaxNLocator):
+        locator.set_params(integer=True)

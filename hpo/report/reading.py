@@ -80,7 +80,7 @@ def _best(data: ReportData) -> list[str]:
                 f"each trades {' against '.join(data.objectives)} differently, see the table and the Pareto front."]
     top = data.trial(data.best[0])
     params = ", ".join(f"{k}={fmt(v)}" for k, v in top.params.items())
-    lines = [f"The best trial, {top.number}, reached {data.objectives[0]} {fmt(top.values[0])} "
+    lines = [f"The best trial, {top.number}, reached {data.objectives[0]} {fmt(top.values[0] if top.values else None)} "
              f"after {fmt(top.epochs)} epochs with {params}."]
     values = [t.values[0] for t in data.trials if t.state == "COMPLETE" and t.values]
     if len(values) >= 2:

@@ -40,7 +40,7 @@ def best_metrics_table(data: ReportData) -> Table:
     rows = []
     for number in data.best:
         t = data.trial(number)
-        values = t.values or [None] * len(data.objectives)
+        values: list[float | None] = list(t.values) if t.values else [None] * len(data.objectives)
         rows.append([
             str(t.number),
             *(fmt(values[i]) for i in extra),

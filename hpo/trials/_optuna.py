@@ -44,7 +44,7 @@ import copy
 import datetime
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import optuna
@@ -52,7 +52,7 @@ import sqlalchemy
 import sqlalchemy.orm
 from optuna.storages import BaseStorage, RDBStorage
 from optuna.storages._cached_storage import _CachedStorage, _StudyInfo
-from optuna.storages._heartbeat import is_heartbeat_enabled
+from optuna.storages._heartbeat import BaseHeartbeat, is_heartbeat_enabled
 from optuna.storages._rdb import models
 from optuna.storages._rdb.storage import _create_scoped_session
 from optuna.trial import FrozenTrial, TrialState
@@ -112,6 +112,8 @@ def stale_trial_ids(storage: BaseStorage, study_id: int) -> list[int]:
 
     ``storage`` must record heartbeats (see :func:`heartbeat_enabled`).
     """
+    if not isinstance(storage, BaseHeartbeat):
+        raise TypeError(f"{type(storage).__name__} records no heartbeats, so it has no stale trials to list")
     return storage._get_stale_trial_ids(study_id)
 
 
@@ -151,7 +153,7 @@ def claim_waiting_trial(
                 a = models.TrialUserAttributeModel
                 marked = sqlalchemy.select(a.trial_id).where(a.key == skip_marked, a.value_json != "null")
                 query = query.where(t.trial_id.not_in(marked))
-            ids = conn.execute(query.order_by(t.trial_id).limit(candidates)).scalars().all()
+            ids = list(conn.execute(query.order_by(t.trial_id).limit(candidates)).scalars().all())
         # Optuna stores start times as naive UTC (TrialModel.datetime_start's setter).
         started = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
         if not_after is not None and started >= not_after.astimezone(datetime.timezone.utc).replace(tzinfo=None):
@@ -374,6 +376,8 @@ def _upsert_user_attrs(
     """One multi-row INSERT ... ON CONFLICT DO UPDATE where Optuna upserts that way itself."""
     model = models.TrialUserAttributeModel
     name = backend.engine.name
+    # The two dialects' insert() build different classes with the same ON CONFLICT API.
+    insert: Callable[..., Any]
     if name == "postgresql":
         insert = pg_dialect.insert
     elif name == "sqlite" and sqlite3.sqlite_version_info >= (3, 24, 0):  # Optuna's condition

@@ -25,7 +25,7 @@ import copy
 import heapq
 import threading
 from collections.abc import Callable, Container, Sequence
-from typing import Any
+from typing import Any, cast
 
 import optuna
 from optuna.storages import RDBStorage
@@ -193,4 +193,7 @@ class HistoryPruner(optuna.pruners.BasePruner):
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         if rdb_backend(study) is None:
             return self.base.prune(study, trial)  # in-memory or journal storage: Optuna's reads are fine
-        return self.base.prune(_StudyView(study, lambda: self._histories.trials(study) or []), trial)
+        # The view stands in for the Study (it delegates all but the trial listings), as the
+        # sampler's does.
+        view = cast(optuna.Study, _StudyView(study, lambda: self._histories.trials(study) or []))
+        return self.base.prune(view, trial)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs each benchmark script
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # script -> (extra arguments that shrink the quick mode further, the RATIO names it must print)

@@ -34,6 +34,7 @@ def run(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict:
     return {"proc": proc, "out": out}
 
 
+@pytest.mark.slow
 def test_every_arm_is_searched_exported_and_tested_once(run: dict) -> None:
     proc = run["proc"]
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -56,6 +57,7 @@ def test_every_arm_is_searched_exported_and_tested_once(run: dict) -> None:
     assert saved["settings"]["layout"].startswith("4 cores, 4 arm(s) at a time with 1 core(s) each (a+b+c+d)")
 
 
+@pytest.mark.slow
 def test_it_prints_the_table_the_targets_and_writes_a_png(run: dict) -> None:
     stdout = run["proc"].stdout
     assert "time to 92% validation accuracy: a " in stdout and "time to 93% validation accuracy: a " in stdout

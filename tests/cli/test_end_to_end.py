@@ -1,4 +1,4 @@
-"""create -> 2 worker processes -> exact budget -> show -> export -> load_model -> evaluate.
+"""create -> 2 worker processes -> exact budget -> show (hpo and Optuna's CLI) -> export -> load_model -> evaluate.
 
 Runs on both storages, with real Fashion-MNIST (small subsets) and real `hpo` processes.
 """
@@ -27,6 +27,8 @@ def fashion_mnist_available() -> None:
         missing("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
 
 
+# The fast tier's one worker end-to-end test is the SQLite run; the PostgreSQL run is `slow`.
+@pytest.mark.parametrize("storage_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.slow)], indirect=True)
 def test_create_work_show_export_evaluate(storage_url: str, tmp_path: Path, fashion_mnist_available: None) -> None:
     env = {"HPO_STORAGE": storage_url, "HPO_ARTIFACTS": str(tmp_path / "artifacts")}
     created = run_hpo("study", "create", "e2e", "--space", "cnn", "--dataset", "fashion-mnist", "--trials", "5",
@@ -55,6 +57,17 @@ def test_create_work_show_export_evaluate(storage_url: str, tmp_path: Path, fash
     table = run_hpo("study", "show", "e2e", env=env)
     assert "best trial" in table.stdout and "val_accuracy" in table.stdout
 
+    # Optuna's own CLI reads the study hpo made (merged from a test that trained a study of
+    # its own for this alone).
+    optuna_cli = [str(Path(sys.executable).with_name("optuna"))]  # the console script pip installs
+    studies = subprocess.run([*optuna_cli, "studies", "--storage", storage_url, "-f", "json"], capture_output=True, text=True)
+    assert studies.returncode == 0, studies.stderr
+    assert json.loads(studies.stdout)[0]["name"] == "e2e"
+    best_trial = subprocess.run([*optuna_cli, "best-trial", "--study-name", "e2e", "--storage", storage_url, "-f", "json"],
+                                capture_output=True, text=True)
+    assert best_trial.returncode == 0, best_trial.stderr
+    assert json.loads(best_trial.stdout)["state"] == "COMPLETE"
+
     exported = run_hpo("export", "e2e", "--out", str(tmp_path / "best.pt"), env=env)
     assert exported.returncode == 0, exported.stderr
 
@@ -71,17 +84,3 @@ def test_create_work_show_export_evaluate(storage_url: str, tmp_path: Path, fash
     assert result["n"] == 10_000 and 0.0 <= result["metrics"]["accuracy"] <= 1.0
     assert sum(map(sum, result["confusion_matrix"])) == 10_000
 
-
-def test_optuna_cli_reads_hpo_studies(storage_url: str, tmp_path: Path) -> None:
-    env = {"HPO_STORAGE": storage_url, "HPO_ARTIFACTS": str(tmp_path / "artifacts")}
-    assert run_hpo("study", "create", "plain", "--space", "cnn", "--dataset", "synthetic", "--trials", "2",
-                   "--epochs", "1", "--pruner", "none", env=env).returncode == 0
-    assert run_hpo("worker", "plain", env=env).returncode == 0
-    optuna_cli = [str(Path(sys.executable).with_name("optuna"))]  # the console script pip installs
-    studies = subprocess.run([*optuna_cli, "studies", "--storage", storage_url, "-f", "json"], capture_output=True, text=True)
-    assert studies.returncode == 0, studies.stderr
-    assert json.loads(studies.stdout)[0]["name"] == "plain"
-    best = subprocess.run([*optuna_cli, "best-trial", "--study-name", "plain", "--storage", storage_url, "-f", "json"],
-                          capture_output=True, text=True)
-    assert best.returncode == 0, best.stderr
-    assert json.loads(best.stdout)["state"] == "COMPLETE"

@@ -17,6 +17,7 @@ from typing import Any
 
 import optuna
 import torch
+import pytest
 from optuna.artifacts import FileSystemArtifactStore, upload_artifact
 
 from hpo.config import StudyConfig
@@ -47,6 +48,7 @@ def write_pt(path: Path) -> str:
     return str(path)
 
 
+@pytest.mark.slow
 def test_artifact_list_has_only_existing_files_and_models_are_octet_streams(tmp_path: Path) -> None:
     created = run_hpo("study", "create", "arts", "--space", "cnn", "--dataset", "synthetic", "--trials", "2",
                       "--epochs", "2", "--pruner", "none", "--no-warm-start")
@@ -105,7 +107,7 @@ def test_objectives_are_labelled_with_their_metric_names() -> None:
         warnings.simplefilter("error")  # `study create` prints no experimental warning
         label_objectives(named, ["f1", "params"])
     assert named.metric_names == ["val_f1", "n_params"]
-    plain = optuna.create_study(study_name="plain", storage=STORAGE)
+    optuna.create_study(study_name="plain", storage=STORAGE)
 
     with serve_in_background(STORAGE, "artifacts") as base:
         def names(study_name: str) -> list[str] | None:

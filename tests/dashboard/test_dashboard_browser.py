@@ -16,6 +16,8 @@ from tests.conftest import missing
 from tests.helpers import free_port, start_hpo
 from tests.report.studies import make_study
 
+pytestmark = pytest.mark.browser
+
 TIMEOUT_MS = 60_000
 
 

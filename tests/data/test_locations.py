@@ -30,6 +30,7 @@ def test_from_the_environment() -> None:
     assert data_dir_from_env({"HOME": "/h"}) == Path("/h/.cache/hpo/data")
 
 
+@pytest.mark.slow
 def test_a_worker_in_a_new_folder_uses_the_shared_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if not DEBIAN_FASHION_MNIST.is_dir():
         missing("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")

@@ -10,10 +10,13 @@ from pathlib import Path
 
 import optuna
 import psycopg2
+import pytest
 from optuna.trial import TrialState
 from sqlalchemy.engine import make_url
 
 from tests.helpers import run_hpo, start_hpo, wait_all
+
+pytestmark = pytest.mark.slow  # four worker processes train a study
 
 BUDGET = 30
 WORKERS = 4

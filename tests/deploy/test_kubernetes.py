@@ -144,6 +144,7 @@ def local_process(container: dict, docs: dict[tuple[str, str], dict], files: Pat
     return argv, env
 
 
+@pytest.mark.slow
 def test_worker_pods_running_as_pid_1_sample_different_parameters(tmp_path: Path) -> None:
     """The worker Job's pods all run as PID 1 (each in a PID namespace of its own). With a
     sampler seed made from the PID they drew the same random trials; each pod's seed now comes

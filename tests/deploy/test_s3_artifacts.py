@@ -36,6 +36,7 @@ def s3_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     server.stop()
 
 
+@pytest.mark.slow
 def test_checkpoints_go_to_s3_and_export_reads_them(s3_env: dict[str, str], tmp_path: Path) -> None:
     import boto3
 

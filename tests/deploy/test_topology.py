@@ -18,11 +18,14 @@ import urllib.request
 from pathlib import Path
 
 import optuna
+import pytest
 from optuna.trial import TrialState
 from sqlalchemy.engine import make_url
 
 from tests.conftest import free_port, wait_all
 from tests.deploy import compose
+
+pytestmark = pytest.mark.slow  # the compose services as local processes run a study
 
 PASSWORD = "topology-password"
 BUDGET = 8

@@ -38,6 +38,14 @@ def hpo_ok(*args: str, env: dict[str, str]) -> str:
     return result.stdout
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the trained study is `slow`: a worker trains it."""
+    for item in items:
+        if "exported" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> Exported:
     """`hpo study create` -> `hpo worker` -> `hpo export --out best.pt --onnx best.onnx`."""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import onnx
 import optuna
+import pytest
 from click.testing import CliRunner
 
 from hpo.checkpoint import load_checkpoint
@@ -14,6 +15,7 @@ from hpo.cli import main
 from tests.export.conftest import TINY_SPACE, hpo_ok, study_env
 
 
+@pytest.mark.slow
 def test_accuracy_latency_study_gives_a_pareto_set_that_export_accepts(tmp_path: Path) -> None:
     env = study_env(tmp_path)
     hpo_ok("study", "create", "front", "--space", TINY_SPACE, "--dataset", "digits", "--trials", "4", "--epochs", "2",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import optuna
+import pytest
 
 from hpo.report.activations import learnable_names, main
 from tests.report.studies import make_study
@@ -16,6 +17,7 @@ def test_learnable_activations_are_found_in_the_registry() -> None:
     assert "relu" not in learnable_names()
 
 
+@pytest.mark.slow
 def test_plots_of_registered_and_learned_activations(capsys) -> None:  # noqa: ANN001
     make_study("acts", "--pruner", "none", space="activation_optimizer", trials=3)
     main(["docs", "--study", "acts", "--storage", "sqlite:///hpo.db"])

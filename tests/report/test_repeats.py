@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import optuna
+import pytest
 
 from hpo.trials import TrialKeys
 from tests.helpers import run_hpo
@@ -14,6 +15,7 @@ from tests.helpers import run_hpo
 SPACE = str(Path(__file__).parent / "spaces" / "seeded_mlp.py")
 
 
+@pytest.mark.slow
 def test_a_seeded_grid_pairs_seeds_across_cells_and_the_report_shows_means_with_intervals(tmp_path: Path) -> None:
     created = run_hpo("study", "create", "s", "--space", SPACE, "--dataset", "synthetic", "--sampler", "grid",
                       "--seeds", "3", "--epochs", "2", "--pruner", "none")

@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import optuna
+import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
 
@@ -65,6 +66,7 @@ def parse_html(path: Path) -> _Collector:
     return parser
 
 
+@pytest.mark.browser
 def test_report_of_a_finished_study(tmp_path: Path) -> None:
     # No pruning: every plot needs complete trials (importances need >= 2), and with ASHA how
     # many complete depends on the per-worker sampler seed.
@@ -131,6 +133,7 @@ def test_report_of_a_study_with_no_finished_trial() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_report_of_a_multi_objective_study() -> None:
     # No pruner: Optuna cannot prune multi-objective trials.
     make_study("pareto", "--objectives", "accuracy,params", "--pruner", "none", trials=3, epochs=1)

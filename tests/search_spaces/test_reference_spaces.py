@@ -14,6 +14,8 @@ import pytest
 from hpo.spaces import get_space
 from tests.helpers import start_hpo, wait_all
 
+pytestmark = pytest.mark.slow  # one module fixture trains them all
+
 # Study -> (space, extra `study create` options). activation_optimizer needs 3 epochs
 # (sgd+adam+radam trains one per optimizer); it also runs under the grid sampler it promises.
 REFERENCE: dict[str, tuple[str, list[str]]] = {

@@ -35,6 +35,7 @@ def _run_study(tmp_path: Path, ratio: str) -> tuple[list[optuna.trial.FrozenTria
     return trials, sorted((tmp_path / "artifacts").rglob("*"))
 
 
+@pytest.mark.slow
 def test_every_epoch_but_the_last_and_none_left_after_completion(tmp_path: Path) -> None:
     trials, files = _run_study(tmp_path, ratio="0")
     # Checkpoints after epochs 1-3; after epoch 4 the final model is stored instead.
@@ -45,6 +46,7 @@ def test_every_epoch_but_the_last_and_none_left_after_completion(tmp_path: Path)
     assert not stored & {t.user_attrs[TrialKeys.RESUME] for t in trials}
 
 
+@pytest.mark.slow
 def test_epochs_much_shorter_than_a_checkpoint_skip_it(tmp_path: Path) -> None:
     trials, _files = _run_study(tmp_path, ratio="1000000")
     # The first checkpoint measures the cost; after that, 0-second epochs never earn one.

@@ -21,8 +21,9 @@ from hpo.data.registry import entries
 from tests.helpers import run_hpo, start_hpo, wait_all
 
 DEVICE = os.environ.get("HPO_TEST_DEVICE", "cuda")
-pytestmark = pytest.mark.skipif(DEVICE.startswith("cuda") and not torch.cuda.is_available(),
-                                reason="needs a CUDA GPU")
+pytestmark = [pytest.mark.skipif(DEVICE.startswith("cuda") and not torch.cuda.is_available(),
+                                 reason="needs a CUDA GPU"),
+              pytest.mark.slow]  # a worker process trains a study
 
 
 def test_a_worker_on_the_gpu_trains_the_auto_space_and_exports_a_model_that_loads_on_a_cpu(tmp_path: Path) -> None:

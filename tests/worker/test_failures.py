@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import optuna
+import pytest
 from optuna.trial import TrialState
 
 from tests.helpers import run_hpo
+
+pytestmark = pytest.mark.slow  # worker processes train whole studies
 
 SPACES = Path(__file__).parent / "spaces"
 

@@ -21,6 +21,8 @@ from hpo.trials.budget import logical_trials, superseded_numbers
 from tests.conftest import PgCluster
 from tests.helpers import run_hpo, start_hpo, wait_all
 
+pytestmark = pytest.mark.slow  # worker processes killed, databases stopped and restarted
+
 STEADY = str(Path(__file__).parent / "spaces" / "steady.py")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import optuna
+import pytest
 from optuna.trial import TrialState
 
 from tests.helpers import run_hpo, start_hpo, wait_all
@@ -12,6 +13,7 @@ from tests.helpers import run_hpo, start_hpo, wait_all
 GRID = str(Path(__file__).parent / "spaces" / "grid.py")
 
 
+@pytest.mark.slow
 def test_three_workers_run_every_cell_exactly_once(storage_url: str, tmp_path: Path) -> None:
     env = {"HPO_STORAGE": storage_url, "HPO_ARTIFACTS": str(tmp_path / "artifacts")}
     created = run_hpo("study", "create", "g", "--space", GRID, "--dataset", "synthetic", "--sampler", "grid",

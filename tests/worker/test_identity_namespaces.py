@@ -12,9 +12,12 @@ import subprocess
 from pathlib import Path
 
 import optuna
+import pytest
 
 from tests.conftest import hpo_cmd, missing
 from tests.helpers import run_hpo
+
+pytestmark = pytest.mark.slow  # two worker processes in PID namespaces
 
 
 def _unshare_available() -> bool:

@@ -16,10 +16,13 @@ import time
 from pathlib import Path
 
 import optuna
+import pytest
 from optuna.trial import TrialState
 
 from hpo.trials.budget import logical_trials
 from tests.helpers import run_hpo, start_hpo, wait_all
+
+pytestmark = pytest.mark.slow  # worker processes against a wall-clock budget
 
 BUDGET_S = 25
 EPOCH_S = 0.4  # the sleep space's epochs: an overshoot bound for the deadline
