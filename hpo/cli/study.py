@@ -170,7 +170,7 @@ def list_cmd(as_json: bool, storage: str | None) -> None:
         click.echo("no studies yet; create one with `hpo study create`")
     else:
         click.echo(table(["study", "space", "dataset", "budget", "best"],
-                         [[r["study"] + (" (unfinished)" if r["unfinished"] else ""), r["space"], r["dataset"],
+                         [[f"{r['study']}{' (unfinished)' if r['unfinished'] else ''}", r["space"], r["dataset"],
                            r["budget"], r["best"]] for r in rows]))
         for r in rows:
             if r["unfinished"]:

@@ -253,9 +253,9 @@ def create(
     try:
         study = optuna.create_study(study_name=name, storage=storage, directions=config.directions)
     except optuna.exceptions.DuplicatedStudyError:
-        study = _existing(name, config, storage, if_exists)
-        if study is not None:
-            return study, False
+        existing = _existing(name, config, storage, if_exists)
+        if existing is not None:
+            return existing, False
         # A half-made study whose create was killed: replace it (--if-exists skip).
         log.warning("study %r was left unfinished by a `study create` that was killed; replacing it", name)
         optuna.delete_study(study_name=name, storage=storage)
