@@ -17,7 +17,7 @@ from hpo.report.html import write_html
 from hpo.report.plots import PLOTS
 from hpo.report.png import save_png
 from hpo.report.reading import reading
-from hpo.trials.storage import first_line
+from hpo.errors import first_line
 
 log = logging.getLogger("hpo.report")
 
