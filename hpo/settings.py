@@ -24,6 +24,8 @@ from hpo.errors import UsageError
 T = TypeVar("T")
 
 DEFAULT_SQLITE_FILE = "hpo.db"
+PRECISIONS = ("fp32", "bf16", "fp16")  # hpo.training.precision.CHOICES
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,10 @@ class Settings:
     workers_per_host: int = 1  # HPO_WORKERS_PER_HOST
     worker_index: int | None = None  # HPO_WORKER_INDEX: this worker's place on its host (GPU choice)
     gpu_counter: str | None = None  # HPO_GPU_COUNTER: a file that deals out worker ordinals
+    precision: str | None = None  # HPO_PRECISION: fp32 | bf16 | fp16; None = by device (hpo.training.precision)
+    log_level: str = "INFO"  # HPO_LOG_LEVEL: DEBUG shows the traceback of an unexpected trial error
+    chromium: str | None = None  # HPO_CHROMIUM: the browser `hpo report` screenshots with
+    dashboard_threads: int = 4  # HPO_DASHBOARD_THREADS: threads per dashboard (gunicorn) process
 
     @property
     def storage_url(self) -> str:
@@ -71,11 +77,25 @@ class Settings:
             workers_per_host=get("HPO_WORKERS_PER_HOST", _integer(minimum=1), 1),
             worker_index=get("HPO_WORKER_INDEX", _integer(minimum=0), None),
             gpu_counter=get("HPO_GPU_COUNTER", _text, None),
+            precision=get("HPO_PRECISION", _choice(PRECISIONS), None),
+            log_level=get("HPO_LOG_LEVEL", _choice(LOG_LEVELS), "INFO"),
+            chromium=get("HPO_CHROMIUM", _text, None),
+            dashboard_threads=get("HPO_DASHBOARD_THREADS", _integer(minimum=1), 4),
         )
 
 
 def _text(_name: str, raw: str) -> str:
     return raw
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[str, str], str]:
+    def parse(name: str, raw: str) -> str:
+        value = raw.lower() if choices[0].islower() else raw.upper()
+        if value not in choices:
+            raise UsageError(f"{name} is {raw!r}, but must be one of {', '.join(choices)}")
+        return value
+
+    return parse
 
 
 def _integer(minimum: int) -> Callable[[str, str], int]:

@@ -28,10 +28,21 @@ def test_every_variable_is_read() -> None:
     ("HPO_WORKER_INDEX", "-1", "an integer >= 0"),
     ("HPO_DB_RETRY_TIMEOUT", "soon", "a number >= 0"),
     ("HPO_CHECKPOINT_RATIO", "nan", "a number >= 0"),
+    ("HPO_PRECISION", "fp8", "one of fp32, bf16, fp16"),
+    ("HPO_LOG_LEVEL", "loud", "one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+    ("HPO_DASHBOARD_THREADS", "0", "an integer >= 1"),
 ])
 def test_a_malformed_value_names_the_variable_its_value_and_the_rule(name: str, value: str, rule: str) -> None:
     with pytest.raises(UsageError, match=f"^{name} is '{value}', but must be {rule}$"):
         Settings.from_env({name: value})
+
+
+def test_the_variables_once_read_elsewhere() -> None:
+    env = {"HPO_PRECISION": "BF16", "HPO_LOG_LEVEL": "debug", "HPO_CHROMIUM": "/b/chromium",
+           "HPO_DASHBOARD_THREADS": "8"}
+    settings = Settings.from_env(env)
+    assert (settings.precision, settings.log_level, settings.chromium, settings.dashboard_threads) == (
+        "bf16", "DEBUG", "/b/chromium", 8)
 
 
 def test_the_worker_command_says_it_in_one_line_with_exit_2() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hpo.cli.options import artifacts_option, storage_option
+from hpo.cli.options import artifacts_option, current_settings, storage_option
 
 
 @click.command("dashboard")
@@ -17,7 +17,7 @@ def dashboard_cmd(host: str, port: int, storage: str | None, artifacts: str | No
     """Serve optuna-dashboard for every study in the storage, with their stored checkpoints."""
     from hpo.dashboard.server import serve
 
-    serve(storage, artifacts, host, port)
+    serve(storage, artifacts, host, port, threads=current_settings().dashboard_threads)
 
 
 COMMANDS = [dashboard_cmd]

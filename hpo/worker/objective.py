@@ -22,6 +22,7 @@ import torch
 from hpo.checkpoint import save_checkpoint, versions
 from hpo.config import OBJECTIVES
 from hpo.training import TrainConfig, TrainResult, TrainState, train
+from hpo.training.precision import choose as choose_precision
 from hpo.trials import Action, EpochEnd, Lease, ModelMeta, TrialKeys, TrialSetup
 from hpo.worker.checkpoints import TrialCheckpoints, load_resume_state
 from hpo.worker.context import WorkerContext
@@ -83,6 +84,8 @@ def trial_config(ctx: WorkerContext, lease: Lease) -> tuple[dict[str, Any], Trai
     seed = ctx.config.seed * 100_003 + lease.original_number
     # The final run trains longer than the study's --epochs, its schedule spanning all of them.
     config = ctx.space.build(params, lease.epochs).replace(seed=seed, epochs=lease.epochs)
+    if ctx.settings.precision is not None:  # HPO_PRECISION; kept in train_config, so retrain matches
+        config = config.replace(precision=ctx.settings.precision)
     if ctx.config.batch_size is not None:
         config = config.replace(batch_size=ctx.config.batch_size)
     return params, config
@@ -148,6 +151,7 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
         seed=config.seed, device=str(ctx.device), threads=torch.get_num_threads(), worker=ctx.name,
         sampler_seed=ctx.identity.sampler_seed(ctx.config.seed), versions=versions(),
         train_config=config.to_dict(), resumed_from_epoch=int(resume["epoch"]) if resume else None,
+        precision=choose_precision(ctx.device, config.precision).name,
     )
     if resume is not None:
         log.info("[%s] trial %d resumes after epoch %d", ctx.name, lease.number, resume["epoch"])
