@@ -392,15 +392,6 @@ class TrialQueue:
         time_up = self.time_up()
         return self.retrier.call(lambda: progress(self.study, self.config.budget, time_up), "read progress")
 
-    def requeue(self, lease: Lease) -> None:
-        """After ``lease``'s trial was failed: queue a retry (hpo.trials.handle)."""
-        self._store.requeue(lease.number)
-
-    @property
-    def backend(self) -> optuna.storages.RDBStorage:
-        """The storage (hpo.trials only)."""
-        return self._backend
-
 
 class _LeaseView:
     """The scheduler's :class:`~hpo.trials.scheduling.StudyView` of one leased trial; each
