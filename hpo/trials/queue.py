@@ -146,42 +146,44 @@ class TrialQueue:
     def _claim_from(self, source: Source, identity: WorkerIdentity) -> Lease | None:
         if source is Source.FINAL_RUN:
             return self._start_final_run(identity)
-        beat = _optuna.heartbeat_enabled(self._backend)
-        sid = _optuna.study_id(self.study)
-        end = self.deadline
-
-        def claim_slot() -> int | None:
-            return self.retrier.call(
-                lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, skip_marked=PAUSED_KEY,
-                                                    not_after=end),
-                "claim a trial")
-
-        candidate = None
         if source is Source.PROMOTED:
-            order = self._promotable_ids()
-            if order:
-                candidate = self.retrier.call(
-                    lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, only_ids=order,
-                                                        not_after=end),
-                    "promote a trial")
-            if candidate is None:
-                return None
-            lease = self._lease(candidate, identity)
-            log.info("[%s] trial %d promoted past epoch %s", identity.name, lease.number,
-                     lease.user_attrs.get(PAUSED_KEY))
-            lease.record({PAUSED_KEY: None})  # running again: no longer waiting for a promotion
-            return lease
+            return self._promote(identity)
         if source is Source.OLDEST_SLOT:
-            candidate = claim_slot()
-        elif source is Source.NEW_SLOT:
+            candidate = self._claim_slot()
+        else:  # Source.NEW_SLOT
+            candidate = None
             for _ in range(SLOT_ATTEMPTS):
                 # A new slot, claimed at once (another worker may take it first; then add
                 # another, as that worker will have done).
                 if candidate is not None or self.time_up():
                     break
                 self.retrier.call(lambda: add_slot(self.study), "add a trial slot")
-                candidate = claim_slot()
+                candidate = self._claim_slot()
         return None if candidate is None else self._lease(candidate, identity)
+
+    def _claim_slot(self) -> int | None:
+        """The oldest WAITING slot that is not paused (fresh, or a retry), now RUNNING."""
+        beat, sid, end = _optuna.heartbeat_enabled(self._backend), _optuna.study_id(self.study), self.deadline
+        return self.retrier.call(
+            lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, skip_marked=PAUSED_KEY,
+                                                not_after=end),
+            "claim a trial")
+
+    def _promote(self, identity: WorkerIdentity) -> Lease | None:
+        """The most deserving paused trial the scheduler promotes, now RUNNING again."""
+        order = self._promotable_ids()
+        if not order:
+            return None
+        beat, sid, end = _optuna.heartbeat_enabled(self._backend), _optuna.study_id(self.study), self.deadline
+        candidate = self.retrier.call(
+            lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, only_ids=order, not_after=end),
+            "promote a trial")
+        if candidate is None:
+            return None
+        lease = self._lease(candidate, identity)
+        log.info("[%s] trial %d promoted past epoch %s", identity.name, lease.number, lease.user_attrs.get(PAUSED_KEY))
+        lease.record({PAUSED_KEY: None})  # running again: no longer waiting for a promotion
+        return lease
 
     def claim_to_end(self, identity: WorkerIdentity) -> Lease | None:
         """Once the time is up: a waiting trial that has trained (paused at a rung, or the
