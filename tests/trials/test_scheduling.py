@@ -38,8 +38,8 @@ def _rung(number: int, **values: float) -> RungRecord:
     return RungRecord(number, {int(k[1:]): v for k, v in values.items()})
 
 
-# Three trials reached epoch 1 before ours: one promotable slot (3 // 3 = 1) among four... ours
-# is best or not depending on its value.
+# Three other trials reached epoch 1; with ours, four: the top 4 // 3 = 1 is promotable, and
+# ours goes on only if it is that one.
 PEERS = [_rung(1, e1=0.6), _rung(2, e1=0.5), _rung(3, e1=0.4)]
 
 
