@@ -53,6 +53,8 @@ class StudyConfig:
     # Share of the time budget left when one worker starts the final run: the best
     # configuration so far, trained for the time left (hpo.trials.final_run); 0: none.
     final_share: float = 0.0
+    # A grid's cells each run this many times, seed by seed (TrialKeys.REPLICATE); budget counts them all.
+    seeds: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -70,6 +72,9 @@ class StudyConfig:
         attrs["directions"] = self.directions
         attrs["metric"] = self.metric
         attrs[MARKER] = CONFIG_VERSION
+        if self.seeds == 1:
+            # Left out, so a study made before --seeds existed reads the same (``--if-exists skip``).
+            del attrs["seeds"]
         return attrs
 
     @classmethod

@@ -1,34 +1,63 @@
 #!/usr/bin/env bash
-# Regenerate docs/studies/: one real, small study per reference report (000-004, the seeds this
-# project grew out of) on real Fashion-MNIST, then `hpo report` for each, then the report pages
-# and the index (python -m hpo.report.index), which set each report's own conclusion beside
-# what the rerun's numbers support.
+# Regenerate docs/studies/: one study per reference report (000-004, the seeds this project grew
+# out of) on real Fashion-MNIST, then `hpo report` for each, then the report pages and the index
+# (python -m docs.studies.tooling.pages), which set each report's conclusions beside the verdicts
+# of the reading rules (docs/studies/tooling/rules.py) on the rerun's numbers.
 #
 #   scripts/run_docs_studies.sh                       # every reference report
 #   scripts/run_docs_studies.sh cnn regularization    # some of them (by folder name)
+#   SCALE=2 scripts/run_docs_studies.sh               # twice the images and epochs (about 4x the time)
+#   SCALE=0.05 DOCS_STUDIES_OUT=/tmp/d/studies DOCS_STUDIES_WORK=/tmp/d/work scripts/run_docs_studies.sh cnn
+#                                                     # the pipeline end to end in about two minutes
 #
-# Budgets are small on purpose (CPU only, 2 shared cores, about half an hour in all): each
-# study's trials, epochs and training / validation images are set below, and each page states
-# them. Grids where a report compared named choices (000's 54 pairs; 001's and
-# 003's designs and 002's optimizers, as spaces in docs/studies/spaces/), TPE where the report
-# itself ran Optuna (004). SCALE=3 triples TPE's trial budget.
-# No pruning: every trial trains its full epochs, so choices are compared at equal training.
-# The studies live in their own storage, .docs-studies/ (not committed); every number in
-# docs/studies/ comes from that storage through `hpo report` and hpo.report.index.
+# Each study is a grid of the designs a report's conclusions compare (docs/studies/spaces/), every
+# design over SEEDS seeds (`hpo study create --seeds`: the k-th seed of every design trains with
+# the same seed, so designs are compared paired), no pruning, under the one-cycle schedule of the
+# `auto` space's warm start. At SCALE=1: 10,000 training and 2,000 validation images, 3 seeds,
+# 10-15 epochs per study (below). With a visible GPU and no SCALE given, SCALE=4.
+#
+# Budget at SCALE=1, estimated from measured epoch times: CPU-seconds of one real training
+# epoch (hpo.training.train, one thread, process time, so other jobs inflate it little), scaled
+# to 10,000 images, per design:
+#   cnn                   2 designs x 3 seeds x 15 epochs,  ~4 s/epoch      ~  360 core-s
+#   activation_optimizer 14 designs x 3 seeds x 15 epochs, 0.6-1.2 s/epoch  ~  540 core-s
+#   regularization        6 designs x 3 seeds x 12 epochs,  8-14 s/epoch    ~ 2580 core-s
+#   resnet_optimizer      2 designs x 3 seeds x 10 epochs, 54-56 s/epoch    ~ 3360 core-s
+#   architecture         10 designs x 3 seeds x 10 epochs, 0.5-13 s/epoch   ~ 1650 core-s
+# ~8,500 core-s of training, +5 % validation (2,000 images), +5 s per trial (102 trials), over
+# WORKERS=2: about 80 minutes, plus ~4 minutes of reports and the ONNX export: all five in about
+# 85 minutes at nice 10 on this 2-core machine when it is otherwise idle (within 2 hours with
+# room for some other load). Time grows about as SCALE squared (images x epochs).
+# Each page states the budget it ran at (images, epochs, seeds, wall time).
+#
+# The studies live in their own storage, $DOCS_STUDIES_WORK (default .docs-studies/, not
+# committed); every number in docs/studies/ comes from that storage through `hpo report` and the
+# pages tooling. An interrupted run resumes (the studies are kept); after changing the code, a
+# budget or SCALE, delete $DOCS_STUDIES_WORK first.
 #
 # Runs at nice 10 (the machine may be shared); override with NICE=0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/hpo ] && export PATH="$PWD/.venv/bin:$PATH"
 PYTHON=$(dirname "$(command -v hpo)")/python  # the interpreter hpo is installed in
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"  # docs.studies.tooling and the study spaces
 NICE=${NICE:-10}
 run() { nice -n "$NICE" "$@"; }
 
 WORKERS=${WORKERS:-2}
 WORK=${DOCS_STUDIES_WORK:-$PWD/.docs-studies}
-OUT=docs/studies
-# SCALE multiplies the TPE study's trial budget; grids are run whole whatever it is.
-SCALE=${SCALE:-1}
+OUT=${DOCS_STUDIES_OUT:-docs/studies}
+SPACES=docs/studies/spaces
+SEEDS=${SEEDS:-3}
+if [ -z "${SCALE:-}" ]; then
+  SCALE=$("$PYTHON" -c 'import torch; print(4 if torch.cuda.is_available() else 1)')
+fi
+# SCALE multiplies images and epochs: at least 3 epochs and 500 / 200 images, at most
+# Fashion-MNIST's 54,000 / 6,000 (its 60,000 training images less the validation split).
+scaled() { awk -v v="$1" -v s="$SCALE" -v lo="$2" -v hi="$3" \
+  'BEGIN { x = int(v * s + 0.5); if (x < lo) x = lo; if (x > hi) x = hi; print x }'; }
+TRAIN=$(scaled 10000 500 54000)
+VAL=$(scaled 2000 200 6000)
 
 mkdir -p "$WORK" "$OUT"
 export HPO_STORAGE="sqlite:///$WORK/studies.db"
@@ -43,41 +72,34 @@ if ! grep -q "^fashion-mnist *available" <<<"$(hpo datasets)"; then
   exit 1
 fi
 
-# folder -> the study's space and budget. Where a report compared a handful of named set-ups
-# (001, 003), the study is a grid over those designs, built from the catalogue space's own
-# model (docs/studies/spaces/); report 002's grid narrows resnet_optimizer to its Adam-vs-AdaMax
-# comparison on the ResNet-50 layout (torchvision's full-width resnet50 takes ~23 s a step on
-# this CPU). The folder is the catalogue space's name.
-study_options() {
+# folder -> the study's space (docs/studies/spaces/) and epochs at SCALE=1. The folder is the
+# catalogue space's name; each docs space builds that space's own models.
+study_space() {
   case $1 in
-    cnn)  # report 004: Optuna (TPE) over n_layers 1-5, kernel 3..7, Adam/RMSprop/SGD, lr 1e-5..1e-1
-      echo "--space cnn --sampler tpe --trials $((12 * SCALE)) --epochs 2 --train-subset 2000 --val-subset 500" ;;
-    regularization)  # report 003: SimpleCNN -> 3 layers + BN -> pooling, SGD, dropout, augmentation
-      echo "--space $OUT/spaces/regularization_steps.py --sampler grid --epochs 3 --train-subset 2000 --val-subset 500" ;;
-    activation_optimizer)  # report 000: every activation x optimizer pair (54 cells)
-      echo "--space activation_optimizer --sampler grid --trials 54 --epochs 3 --train-subset 2000 --val-subset 500" ;;
-    architecture)  # report 001: MLP / plain CNN 2-8 blocks / ResNet blocks / kernels / layer types
-      echo "--space $OUT/spaces/architecture_designs.py --sampler grid --epochs 2 --train-subset 2000 --val-subset 500" ;;
-    resnet_optimizer)  # report 002: Adam vs AdaMax on ResNet-50's layout, two learning rates each
-      echo "--space $OUT/spaces/resnet_optimizer_cpu.py --sampler grid --epochs 2 --train-subset 1000 --val-subset 500" ;;
+    cnn) echo "cnn_designs.py 15" ;;                         # report 004: Adam vs SGD (+ ONNX export)
+    activation_optimizer) echo "activation_optimizer_designs.py 15" ;;  # report 000
+    regularization) echo "regularization_steps.py 12" ;;     # report 003
+    resnet_optimizer) echo "resnet_optimizer_cpu.py 10" ;;   # report 002
+    architecture) echo "architecture_designs.py 10" ;;       # report 001
     *) return 1 ;;
   esac
 }
 
-reports=$("$PYTHON" -c 'from hpo.report.index import REPORTS; print(*REPORTS)')
+reports=$("$PYTHON" -c 'from docs.studies.tooling.claims import BY_FOLDER; print(*BY_FOLDER)')
 folders=${*:-$reports}
+echo "run_docs_studies: SCALE=$SCALE: $TRAIN training / $VAL validation images, $SEEDS seeds, into $OUT"
 started=$(date +%s)
 for folder in $folders; do
-  if ! options=$(study_options "$folder"); then
+  if ! spec=$(study_space "$folder"); then
     echo "run_docs_studies: no study for $folder; choose from: $reports" >&2
     exit 2
   fi
+  read -r space epochs <<<"$spec"
+  epochs=$(scaled "$epochs" 3 1000)  # at least 3: a combination of 3 optimizers needs an epoch each
   study="docs-$folder"
   t0=$(date +%s)
-  # An interrupted run resumes: the study is kept and its workers finish the budget.
-  # For fresh studies (after changing the code or a budget), delete $WORK first.
-  # shellcheck disable=SC2086  # word splitting of the options is wanted
-  run hpo study create "$study" --dataset fashion-mnist $options --pruner none --seed 0 --if-exists skip
+  run hpo study create "$study" --space "$SPACES/$space" --dataset fashion-mnist --sampler grid --seeds "$SEEDS" \
+    --epochs "$epochs" --train-subset "$TRAIN" --val-subset "$VAL" --pruner none --seed 0 --if-exists skip
   pids=()
   for _ in $(seq "$WORKERS"); do run hpo worker "$study" & pids+=($!); done
   wait "${pids[@]}"
@@ -90,14 +112,14 @@ if grep -qw cnn <<<"$folders"; then
   run hpo export docs-cnn --out "$WORK/cnn-best.pt" --onnx "$WORK/cnn-best.onnx" | sed "s|$WORK|.docs-studies|g" \
     | tee "$OUT/cnn/onnx_export.txt"
 fi
-# Activation plots, the learned ones from the stored models of the activation study. A run of
-# other spaces on a fresh $WORK has no such study: the committed plots are then left as they are.
+# Activation plots, the learned ones from the stored models of the activation study, beside the
+# studies' folder (docs/activations*.png). Without that study the plots are left as they are.
 if grep -qw docs-activation_optimizer <<<"$(hpo study list)"; then
-  run "$PYTHON" -m hpo.report.activations docs --study docs-activation_optimizer
+  run "$PYTHON" -m hpo.report.activations "$(dirname "$OUT")" --study docs-activation_optimizer
 else
   echo "run_docs_studies: no docs-activation_optimizer study in $WORK; activation plots left as they are"
 fi
-# The report pages (findings from report.json and the trials' recorded gradient norms and loss
+# The report pages (verdicts from report.json and the trials' recorded gradient norms and loss
 # curves in the storage) and the index.
-run "$PYTHON" -m hpo.report.index "$OUT" --storage "$HPO_STORAGE"
+run "$PYTHON" -m docs.studies.tooling.pages "$OUT" --storage "$HPO_STORAGE"
 echo "run_docs_studies: all done in $(( $(date +%s) - started )) s"

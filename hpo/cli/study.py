@@ -75,6 +75,9 @@ class DurationType(click.ParamType):
 @click.option("--pruner", type=click.Choice(list(SCHEDULERS)), default="asha", show_default=True)
 @click.option("--objectives", default="accuracy", show_default=True, help=f"Comma-separated, from: {', '.join(OBJECTIVES)}.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Fixes the validation split and each trial's training seed.")
+@click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True,
+              help="With --sampler grid: run every cell this many times, the k-th time of every cell with the "
+                   "same training seed; `hpo report` shows each configuration's mean with a 95% interval.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Override the space's batch size.")
 @click.option("--train-subset", type=click.IntRange(min=1), default=None, help="Search on this many training images.")
 @click.option("--val-subset", type=click.IntRange(min=1), default=None, help="Validate on this many images.")
@@ -89,7 +92,7 @@ class DurationType(click.ParamType):
 @artifacts_option
 def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_budget: float | None, epochs: int | None,
                final_share: float | None, sampler: str, pruner: str,
-               objectives: str, seed: int, batch_size: int | None, train_subset: int | None, val_subset: int | None,
+               objectives: str, seed: int, seeds: int, batch_size: int | None, train_subset: int | None, val_subset: int | None,
                val_fraction: float, heartbeat_interval: int, grace_period: int, warm_start: bool | None,
                if_exists: str, storage: str | None, artifacts: str | None) -> None:
     """Create study NAME: a plain Optuna study holding everything workers need."""
@@ -109,6 +112,7 @@ def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_bud
         warm_start=warm_start_default(resolved, sampler) if warm_start is None else warm_start,
         final_share=(final_share_default(pruner, trials, time_budget, len(objective_names))
                      if final_share is None else final_share),
+        seeds=seeds,
     )
     settings = current_settings(storage=storage)
     url = settings.storage_url

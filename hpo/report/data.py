@@ -16,6 +16,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from hpo.config import OBJECTIVES
+from hpo.report.replicates import repeated_configs
 from hpo.trials import METRIC_KEYS, TrialKeys, logical_trials, study_database_id
 
 BEST_ROWS = 10  # trials in the "best trials" table of a single-objective study
@@ -32,6 +33,7 @@ class TrialRow:
     metrics: dict[str, float]
     duration_s: float | None
     curve: dict[int, float]  # epoch -> intermediate value
+    replicate: int | None = None  # which repeat of its configuration (a seeded grid), else None
 
     @property
     def epochs(self) -> int | None:
@@ -54,6 +56,8 @@ class ReportData:
     best: list[int] = field(default_factory=list)  # trial numbers, best first (or the Pareto set)
     importances: dict[str, float] | None = None
     importance_note: str | None = None
+    # Configurations that ran more than once (over seeds), each with its mean and 95 % interval.
+    repeats: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def multi_objective(self) -> bool:
@@ -80,6 +84,7 @@ def _row(trial: FrozenTrial) -> TrialRow:
         metrics=metrics,
         duration_s=trial.duration.total_seconds() if trial.duration else None,
         curve={int(step): float(v) for step, v in sorted(trial.intermediate_values.items())},
+        replicate=trial.user_attrs.get(TrialKeys.REPLICATE),
     )
 
 
@@ -135,6 +140,7 @@ def collect(study: optuna.Study) -> ReportData:
     starts = [t.datetime_start for t in trials if t.datetime_start]
     ends = [t.datetime_complete for t in trials if t.datetime_complete]
     importances, note = _importances(study, complete)
+    rows = [_row(t) for t in trials]
     return ReportData(
         study=study.study_name,
         study_id=study_database_id(study),
@@ -145,8 +151,9 @@ def collect(study: optuna.Study) -> ReportData:
         counts={state.name.lower(): sum(t.state == state for t in trials) for state in TrialState},
         wall_time_s=(max(ends) - min(starts)).total_seconds() if starts and ends else None,
         trial_time_s=sum(t.duration.total_seconds() for t in trials if t.duration),
-        trials=[_row(t) for t in trials],
+        trials=rows,
         best=_best_numbers(study, complete),
         importances=importances,
         importance_note=note,
+        repeats=[r.to_json() for r in repeated_configs(rows)],
     )

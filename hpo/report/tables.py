@@ -74,3 +74,16 @@ def html_table(table: Table) -> str:
 
     body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
     return f"<table><thead><tr>{cells('th', headers)}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def repeats_table(data: ReportData) -> Table:
+    """Each configuration that ran over several seeds: its mean with the 95 % t-interval, best first."""
+    reverse = not data.directions or data.directions[0] == "maximize"
+    names = sorted({name for r in data.repeats for name in r["params"]})
+    rows = []
+    for r in sorted(data.repeats, key=lambda r: r["mean"], reverse=reverse):
+        interval = f"{fmt(r['low'])} to {fmt(r['high'])}" if r["low"] is not None else "-"
+        rows.append([*(fmt(r["params"].get(p)) for p in names), str(r["n"]), fmt(r["mean"]), interval,
+                     ", ".join(map(str, r["trials"]))])
+    objective = data.objectives[0] if data.objectives else "value"
+    return [*names, "seeds", f"mean {objective}", "95 % interval", "trials"], rows

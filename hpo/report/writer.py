@@ -25,6 +25,10 @@ HTML_FILE = "report.html"
 JSON_FILE = "report.json"
 README_FILE = "README.md"
 SCREENSHOT_FILE = "dashboard.png"
+REPEATS_TITLE = "Configurations over seeds"
+REPEATS_NOTE = ("Each configuration that ran more than once: the mean of its complete trials with a 95 % "
+                "t-interval over them (the seed is the only difference between them). Two configurations whose "
+                "intervals overlap may still differ; compare them seed by seed (paired) to tell.")
 
 
 @dataclass
@@ -82,6 +86,8 @@ def write_report(study: optuna.Study, out: Path, *, title: str | None = None, st
     best = tables.best_metrics_table(data)
     params = tables.best_params_table(data)
     paragraphs = "".join(f"<p>{html.escape(p).replace('`', '')}</p>" for p in reading(data).split("\n\n"))
+    if data.repeats:
+        paragraphs += f"<h2>{REPEATS_TITLE}</h2><p>{html.escape(REPEATS_NOTE)}</p>{tables.html_table(tables.repeats_table(data))}"
     best_html = paragraphs + (f"<h2>Best trials</h2>{tables.html_table(best)}<h3>Their hyperparameters</h3>{tables.html_table(params)}"
                  if data.best else "<p class='note'>No trial completed yet.</p>")
     write_html(out / HTML_FILE, f"Study {data.study}", best_html, sections)
@@ -116,6 +122,8 @@ def _readme(heading: str, data: ReportData, report: Report, best: tables.Table, 
     lines = [f"# {heading}", "", f"Report of study `{data.study}`, written by `hpo report` from the storage alone. "
              f"Interactive version: [{HTML_FILE}]({HTML_FILE}); raw numbers: [{JSON_FILE}]({JSON_FILE}).", "",
              "## Reading", "", reading(data), ""]
+    if data.repeats:
+        lines += [f"## {REPEATS_TITLE}", "", REPEATS_NOTE, "", tables.markdown(tables.repeats_table(data)), ""]
     title = "Pareto set" if data.multi_objective else "Best trials"
     lines += [f"## {title}", ""]
     if data.best:

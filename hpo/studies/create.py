@@ -28,7 +28,7 @@ from hpo.models import build_model
 from hpo.config import MARKER, OBJECTIVES, StudyConfig
 from hpo.errors import HpoError, Interrupted, UsageError, first_line, unknown_name
 # final_share_default: each policy's own (--final-share unset); the CLI reads it from here.
-from hpo.trials import SCHEDULERS, add_waiting_slots, check_scheduler, final_share_default
+from hpo.trials import SCHEDULERS, TrialKeys, add_waiting_slots, check_scheduler, final_share_default
 from hpo.spaces import SearchSpace, get_space
 from hpo.studies.metric_names import label_objectives
 from hpo.studies.samplers import SAMPLERS
@@ -56,7 +56,12 @@ def _fill(study: optuna.Study, config: StudyConfig, space: SearchSpace, interrup
     if config.sampler == "grid":
         # One slot per grid cell, its params fixed: any number of workers runs each cell
         # exactly once (GridSampler's own bookkeeping races between workers).
-        add_waiting_slots(study, 0, fixed_params=grid_cells(space, config))
+        # With --seeds N, every cell N times, repeat by repeat (all cells' first repeat first, so
+        # a run cut short still compares every cell), each slot marked with its repeat.
+        cells = grid_cells(space, config)
+        repeats = [(cell, r) for r in range(config.seeds) for cell in cells]
+        add_waiting_slots(study, 0, fixed_params=[cell for cell, _ in repeats],
+                          user_attrs=[{TrialKeys.REPLICATE: r} for _, r in repeats] if config.seeds > 1 else None)
     elif config.budget is not None:
         add_waiting_slots(study, config.budget - int(config.warm_start))
     # else: a time budget alone; workers add slots as they need them (hpo.trials.queue).
@@ -98,11 +103,21 @@ def validate(config: StudyConfig) -> SearchSpace:
     if config.epochs < 1:
         raise UsageError(f"--epochs is {config.epochs}, but must be at least 1")
     space.check_epochs(config.epochs)  # optimizer combinations need an epoch per phase
+    if config.seeds < 1:
+        raise UsageError(f"--seeds is {config.seeds}, but must be at least 1")
+    if config.seeds > 1 and config.sampler != "grid":
+        raise UsageError(f"--seeds {config.seeds} repeats a grid's cells, and --sampler is {config.sampler!r}; "
+                         "pass --sampler grid, or --seeds 1")
     if config.sampler == "grid":
-        cells = grid_cells(space, config)  # raises for spaces a grid cannot enumerate
-        if config.budget is not None and config.budget > len(cells):
+        cells = grid_cells(space, dataclasses.replace(config, budget=None))  # raises for spaces a grid cannot enumerate
+        most = len(cells) * config.seeds
+        if config.budget is not None and config.budget > most:
             raise UsageError(f"--trials is {config.budget}, but the grid of space {space.name!r} has "
-                             f"{len(cells)} cells; pass --trials {len(cells)} (or fewer, for a random subset)")
+                             f"{len(cells)} cells{f' x {config.seeds} seeds' if config.seeds > 1 else ''}; "
+                             f"pass --trials {most} (or fewer, for a random subset)")
+        if config.budget is not None and config.budget % config.seeds:
+            raise UsageError(f"--trials is {config.budget}, but with --seeds {config.seeds} it must be a multiple "
+                             f"of {config.seeds} (each cell runs once per seed)")
     check_builds(space, config)
     if config.warm_start:
         if space.defaults is None:
@@ -159,14 +174,15 @@ def config_differences(stored: dict[str, Any], config: StudyConfig) -> list[str]
 
 
 def grid_cells(space: SearchSpace, config: StudyConfig) -> list[dict[str, Any]]:
-    """The grid's cells, in an order shuffled by the study's seed; ``--trials`` takes a prefix."""
+    """The grid's cells, in an order shuffled by the study's seed; ``--trials`` takes a prefix
+    (of ``budget / seeds`` cells: with ``--seeds``, the budget counts every repeat)."""
     try:
         grid = space.grid()
     except ValueError as exc:
         raise UsageError(f"--sampler grid does not fit space {space.name!r}: {exc}") from None
     cells = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
     random.Random(config.seed).shuffle(cells)
-    return cells[: config.budget] if config.budget is not None else cells
+    return cells[: config.budget // config.seeds] if config.budget is not None else cells
 
 
 def warm_start_default(space: SearchSpace, sampler: str) -> bool:
@@ -187,7 +203,7 @@ def create(
     # Image-folder paths absolute: a worker started in another folder must find the images.
     config = dataclasses.replace(config, dataset=canonical_name(config.dataset))
     if config.sampler == "grid" and config.budget is None:
-        config = dataclasses.replace(config, budget=len(grid_cells(space, config)))  # the whole grid
+        config = dataclasses.replace(config, budget=len(grid_cells(space, config)) * config.seeds)  # the whole grid
     if if_exists not in IF_EXISTS:
         raise unknown_name("--if-exists mode", if_exists, IF_EXISTS)
     try:

@@ -264,13 +264,15 @@ def frozen_trial_of(trial: optuna.Trial) -> FrozenTrial:
 def insert_waiting_trials(
     backend: RDBStorage, study_id: int, first_number: int, n: int,
     fixed_params: Sequence[Mapping[str, Any]] | None = None,
+    user_attrs: Sequence[Mapping[str, Any]] | None = None,
 ) -> None:
     """Insert ``n`` WAITING trials numbered from ``first_number``, in one transaction.
 
     The caller guarantees that nothing else numbers trials of this study meanwhile. With
     ``fixed_params`` (one dict per trial, ``n`` ignored), each trial carries them as Optuna's
     ``fixed_params`` system attr, exactly as ``study.enqueue_trial`` stores them, so every
-    sampler's suggestions return those values.
+    sampler's suggestions return those values. ``user_attrs`` (one dict per trial beside
+    ``fixed_params``) become the trials' user attrs.
     """
     count = len(fixed_params) if fixed_params is not None else n
     session = backend.scoped_session()
@@ -284,6 +286,9 @@ def insert_waiting_trials(
                 models.TrialSystemAttributeModel(trial_id=row.trial_id, key="fixed_params", value_json=json.dumps(dict(p)))
                 for row, p in zip(rows, fixed_params)
             )
+            for row, attrs in zip(rows, user_attrs or ()):
+                session.add_all(models.TrialUserAttributeModel(trial_id=row.trial_id, key=k, value_json=json.dumps(v))
+                                for k, v in attrs.items())
         session.commit()
     finally:
         session.close()

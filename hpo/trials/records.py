@@ -36,6 +36,10 @@ class TrialKeys:
     # trial whose configuration it trains.
     FINAL_EPOCHS: Final = "final_run_epochs"
     FINAL_OF: Final = "final_run_of"
+    # On a slot of a seeded grid (`hpo study create --seeds N`): which of the N repeats of its
+    # configuration it is. The k-th repeat of every cell trains with the same seed, so compared
+    # configurations are paired seed by seed (hpo.report.replicates).
+    REPLICATE: Final = "replicate"
 
 
 # Final metrics a completed trial records, in the order tables show them.

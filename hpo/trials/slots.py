@@ -24,15 +24,23 @@ from hpo.trials.final_run import Plan
 from hpo.trials.records import TrialKeys
 
 
-def add_waiting_slots(study: optuna.Study, n: int, fixed_params: Sequence[Mapping[str, Any]] | None = None) -> None:
-    """``n`` WAITING trials (or one per ``fixed_params`` entry), in one transaction."""
+def add_waiting_slots(study: optuna.Study, n: int, fixed_params: Sequence[Mapping[str, Any]] | None = None,
+                      user_attrs: Sequence[Mapping[str, Any]] | None = None) -> None:
+    """``n`` WAITING trials (or one per ``fixed_params`` entry), in one transaction.
+
+    ``user_attrs``, one mapping per slot beside ``fixed_params``, go on the slots as they are
+    (a seeded grid's ``TrialKeys.REPLICATE``).
+    """
     backend = _optuna.rdb_backend(study)
     if backend is None:
         cells = list(fixed_params) if fixed_params is not None else [None] * n
-        study.add_trials([create_trial(state=TrialState.WAITING, system_attrs={"fixed_params": dict(c)} if c else {})
-                          for c in cells])
+        attrs = list(user_attrs) if user_attrs is not None else [None] * len(cells)
+        study.add_trials([create_trial(state=TrialState.WAITING, system_attrs={"fixed_params": dict(c)} if c else {},
+                                       user_attrs=dict(a) if a else {})
+                          for c, a in zip(cells, attrs)])
         return
-    _optuna.insert_waiting_trials(backend, _optuna.study_id(study), len(study.get_trials(deepcopy=False)), n, fixed_params)
+    _optuna.insert_waiting_trials(backend, _optuna.study_id(study), len(study.get_trials(deepcopy=False)), n,
+                                  fixed_params, user_attrs)
 
 
 def add_slot(study: optuna.Study) -> None:

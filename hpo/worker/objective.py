@@ -80,8 +80,10 @@ class EpochReporter:
 
 def trial_config(ctx: WorkerContext, lease: Lease) -> tuple[dict[str, Any], TrainConfig]:
     params = lease.suggest(ctx.space.suggest)
-    # The seed follows the logical trial, so a retry trains exactly what the first attempt did.
-    seed = ctx.config.seed * 100_003 + lease.original_number
+    # The seed follows the logical trial, so a retry trains exactly what the first attempt did;
+    # on a seeded grid it follows the slot's repeat, so the k-th repeats of all cells are paired.
+    replicate = lease.user_attrs.get(TrialKeys.REPLICATE)
+    seed = ctx.config.seed * 100_003 + (lease.original_number if replicate is None else int(replicate))
     # The final run trains longer than the study's --epochs, its schedule spanning all of them.
     config = ctx.space.build(params, lease.epochs).replace(seed=seed, epochs=lease.epochs)
     if ctx.settings.precision is not None:  # HPO_PRECISION; kept in train_config, so retrain matches

@@ -186,6 +186,17 @@ def test_fixed_param_slots_are_what_enqueue_trial_makes(storage_url: str) -> Non
     assert trial.suggest_int("depth", 1, 6) == 1 and trial.suggest_categorical("kind", ["u", "v", "w"]) == "u"
 
 
+def test_slots_carry_user_attrs_as_optunas_own_and_a_claim_sees_them(storage_url: str) -> None:
+    # A seeded grid's slots: each cell once per repeat, the repeat in the slot's user attrs.
+    study = optuna.create_study(study_name="r", storage=open_storage(storage_url))
+    cells = [{"depth": 1, "kind": "u"}, {"depth": 1, "kind": "u"}]
+    insert_waiting_trials(rdb_backend(study), study_id(study), 0, 0, fixed_params=cells,
+                          user_attrs=[{"replicate": 0}, {"replicate": 1}])
+    fresh = optuna.load_study(study_name="r", storage=open_storage(storage_url))
+    assert [t.user_attrs for t in fresh.get_trials()] == [{"replicate": 0}, {"replicate": 1}]
+    assert [t.system_attrs["fixed_params"] for t in fresh.get_trials()] == cells
+
+
 def test_a_study_attr_set_once_has_one_writer_and_reads_as_optunas_own(storage_url: str) -> None:
     study = optuna.create_study(study_name="o", storage=open_storage(storage_url))
     other = optuna.load_study(study_name="o", storage=open_storage(storage_url))  # another worker
