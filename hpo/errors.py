@@ -32,3 +32,9 @@ class Interrupted(HpoError):
     """Ctrl-C or SIGTERM during a command that then undid what it had begun."""
 
     exit_code = 130  # the shell's convention for SIGINT
+
+
+def first_line(exc: BaseException | str) -> str:
+    """The first non-empty line of an exception message, for one-line errors."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

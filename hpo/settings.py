@@ -24,6 +24,8 @@ from hpo.errors import UsageError
 T = TypeVar("T")
 
 DEFAULT_SQLITE_FILE = "hpo.db"
+PRECISIONS = ("fp32", "bf16", "fp16")  # hpo.training.precision.CHOICES
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,10 @@ class Settings:
     image_size: int | None = None  # HPO_IMAGE_SIZE; None = 64
     # The host-local registry of live workers (a folder; compose: a volume its replicas share).
     worker_registry: str | None = None  # HPO_WORKER_REGISTRY; None = hpo-workers-<uid> in the temp dir
+    precision: str | None = None  # HPO_PRECISION: fp32 | bf16 | fp16; None = by device (hpo.training.precision)
+    log_level: str = "INFO"  # HPO_LOG_LEVEL: DEBUG shows the traceback of an unexpected trial error
+    chromium: str | None = None  # HPO_CHROMIUM: the browser `hpo report` screenshots with
+    dashboard_threads: int = 4  # HPO_DASHBOARD_THREADS: threads per dashboard (gunicorn) process
 
     @property
     def storage_url(self) -> str:
@@ -78,11 +84,25 @@ class Settings:
             gpu_counter=get("HPO_GPU_COUNTER", _text, None),
             image_size=get("HPO_IMAGE_SIZE", _integer(minimum=1, maximum=1024), None),
             worker_registry=get("HPO_WORKER_REGISTRY", _text, None),
+            precision=get("HPO_PRECISION", _choice(PRECISIONS), None),
+            log_level=get("HPO_LOG_LEVEL", _choice(LOG_LEVELS), "INFO"),
+            chromium=get("HPO_CHROMIUM", _text, None),
+            dashboard_threads=get("HPO_DASHBOARD_THREADS", _integer(minimum=1), 4),
         )
 
 
 def _text(_name: str, raw: str) -> str:
     return raw
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[str, str], str]:
+    def parse(name: str, raw: str) -> str:
+        value = raw.lower() if choices[0].islower() else raw.upper()
+        if value not in choices:
+            raise UsageError(f"{name} is {raw!r}, but must be one of {', '.join(choices)}")
+        return value
+
+    return parse
 
 
 def _integer(minimum: int, maximum: int | None = None) -> Callable[[str, str], int]:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from typing import Any
 
 import click
 
 from hpo import __version__
-from hpo.errors import HpoError, Interrupted
+from hpo.errors import HpoError, Interrupted, UsageError
+from hpo.settings import Settings
 
 
 class HpoGroup(click.Group):
@@ -23,7 +23,7 @@ class HpoGroup(click.Group):
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except Exception as exc:
-            from hpo.trials.storage_errors import driver_reason, is_permanent
+            from hpo.trials import driver_reason, is_permanent
 
             if not is_permanent(exc):
                 raise
@@ -37,6 +37,14 @@ class HpoGroup(click.Group):
             sys.exit(Interrupted.exit_code)
 
 
+def _log_level() -> str:
+    """HPO_LOG_LEVEL; INFO if any HPO_* variable is malformed (the command then reports it)."""
+    try:
+        return Settings.from_env().log_level
+    except UsageError:
+        return "INFO"
+
+
 @click.group(cls=HpoGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="hpo")
 def main() -> None:
@@ -47,7 +55,7 @@ def main() -> None:
     embedded SQLite file ./hpo.db.
     """
     logging.basicConfig(
-        level=os.environ.get("HPO_LOG_LEVEL", "INFO"),
+        level=_log_level(),
         format="%(asctime)s %(levelname)s %(message)s",
         datefmt="%H:%M:%S",
         stream=sys.stderr,

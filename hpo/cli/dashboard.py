@@ -7,7 +7,7 @@ import socket
 
 import click
 
-from hpo.cli.options import artifacts_option, storage_option
+from hpo.cli.options import artifacts_option, current_settings, storage_option
 from hpo.errors import HpoError, UsageError
 
 
@@ -43,7 +43,7 @@ def dashboard_cmd(host: str, port: int, storage: str | None, artifacts: str | No
     from hpo.dashboard.server import serve
 
     check_address(host, port)
-    serve(storage, artifacts, host, port)
+    serve(storage, artifacts, host, port, threads=current_settings().dashboard_threads)
 
 
 COMMANDS = [dashboard_cmd]

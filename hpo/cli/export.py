@@ -16,7 +16,7 @@ from hpo.devices import configure_threads, resolve_device
 from hpo.export.best import export_trial, pick_trial
 from hpo.export.evaluate import SPLITS, evaluate_checkpoint
 from hpo.export.model_io import model_from_checkpoint
-from hpo.trials.storage import load_study, open_storage
+from hpo.trials import load_study, open_storage
 
 METRICS = ("accuracy", "precision", "recall", "f1", "mcc", "roc_auc")
 

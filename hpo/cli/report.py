@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from hpo import artifacts as artifact_store
-from hpo.cli.options import artifacts_option, check_out, storage_option
+from hpo.cli.options import artifacts_option, check_out, current_settings, storage_option
 from hpo.errors import HpoError
-from hpo.trials.storage import load_study, open_storage, resolve_url
+from hpo.trials import load_study, open_storage, resolve_url
 
 REPORT_EXTRA = ("matplotlib", "plotly")  # pyproject's [report] extra, less playwright (screenshots only)
 
@@ -47,7 +47,8 @@ def report_cmd(name: str, out: Path | None, title: str | None, screenshot: bool,
     study = load_study(name, open_storage(url, must_exist=True))
     recorded = (study.user_attrs.get("extra") or {}).get("artifacts")
     report = write_report(study, out or Path("docs/studies") / name, title=title, storage_url=url,
-                          artifact_location=artifact_store.resolve_location(artifacts, recorded), screenshot=screenshot)
+                          artifact_location=artifact_store.resolve_location(artifacts, recorded), screenshot=screenshot,
+                          chromium=current_settings().chromium)
     click.echo(f"wrote {len(report.files)} files to {report.out}/: {', '.join(report.files)}")
     for plot, note in report.notes.items():
         click.echo(f"  {plot}: {note}")

@@ -11,7 +11,7 @@ from hpo.cli.options import current_settings, storage_option
 from hpo.devices import configure_threads, resolve_device
 from hpo.errors import HpoError
 from hpo.export.best import pick_trial
-from hpo.trials.storage import load_study, open_storage
+from hpo.trials import load_study, open_storage
 
 
 @click.command("retrain")

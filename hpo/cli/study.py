@@ -15,12 +15,14 @@ from hpo.cli.options import artifacts_option, current_settings, storage_option
 from hpo.config import OBJECTIVES, StudyConfig
 from hpo.errors import UsageError
 from hpo.spaces import canonical_spec, get_space
-from hpo.studies.create import IF_EXISTS, create, final_share_default, warm_start_default
-from hpo.studies.samplers import PRUNERS, SAMPLERS
+from hpo.studies.create import IF_EXISTS, create, warm_start_default
+from hpo.studies.samplers import SAMPLERS
 from hpo.studies.summary import summarize
 from hpo.studies.unfinished import is_unfinished
-from hpo.trials import Retrier, TrialQueue
-from hpo.trials.storage import INTERACTIVE_WAIT_S, StorageMissing, check_writable, load_study, mask_url, open_storage
+from hpo.trials import (
+    INTERACTIVE_WAIT_S, SCHEDULERS, Retrier, StorageMissing, TrialQueue, check_writable, final_share_default,
+    load_study, mask_url, open_storage,
+)
 
 
 @click.group("study")
@@ -74,7 +76,7 @@ class DurationType(click.ParamType):
                    "configuration so far for the time left (the final run); 0: none. Default: 0.5 with "
                    "--pruner promote, else 0.")
 @click.option("--sampler", type=click.Choice(list(SAMPLERS)), default="tpe", show_default=True)
-@click.option("--pruner", type=click.Choice(list(PRUNERS)), default="asha", show_default=True)
+@click.option("--pruner", type=click.Choice(list(SCHEDULERS)), default="asha", show_default=True)
 @click.option("--objectives", default="accuracy", show_default=True, help=f"Comma-separated, from: {', '.join(OBJECTIVES)}.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Fixes the validation split and each trial's training seed.")
 @click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from hpo.cli.options import artifacts_option, current_settings, storage_option
-from hpo.trials.storage import check_writable
+from hpo.trials import check_writable
 from hpo.worker.loop import WorkerOptions, run_worker
 
 

@@ -10,7 +10,6 @@ front of it: only files the artifact store still holds are listed, ``.pt`` files
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from hpo import artifacts
 from hpo.dashboard.middleware import DashboardFixes
-from hpo.trials.storage import mask_url, open_storage, resolve_url
+from hpo.trials import mask_url, open_storage, resolve_url
 
 log = logging.getLogger("hpo.dashboard")
 
@@ -42,7 +41,9 @@ def _gunicorn_available() -> bool:
     return True
 
 
-def serve(storage_url: str | None, artifact_location: str | None, host: str, port: int, workers: int = 1) -> None:
+def serve(storage_url: str | None, artifact_location: str | None, host: str, port: int, workers: int = 1,
+          threads: int = 4) -> None:
+    """Serve until stopped; ``threads`` per process (HPO_DASHBOARD_THREADS, from hpo.settings)."""
     url = resolve_url(storage_url)
     app = make_app(url, artifact_location)
     log.info("dashboard for %s at http://%s:%d/", mask_url(url), host, port)
@@ -53,7 +54,7 @@ def serve(storage_url: str | None, artifact_location: str | None, host: str, por
             def load_config(self) -> None:
                 self.cfg.set("bind", f"{host}:{port}")
                 self.cfg.set("workers", workers)
-                self.cfg.set("threads", int(os.environ.get("HPO_DASHBOARD_THREADS", "4")))
+                self.cfg.set("threads", threads)
                 self.cfg.set("worker_class", "gthread")
                 self.cfg.set("accesslog", None)
 

@@ -3,8 +3,9 @@
 The folder is ``HPO_DATA_DIR`` when set, else the user's cache directory:
 ``$XDG_CACHE_HOME/hpo/data``, or ``~/.cache/hpo/data``. So workers started in any folder share
 one unpacked copy of each data set. :func:`resolve_data_dir` is pure: the settings layer
-passes the ``HPO_DATA_DIR`` value in; :func:`data_dir_from_env` reads the environment, for
-callers that have no settings object yet.
+passes the ``HPO_DATA_DIR`` value in; :func:`data_dir_from_env` takes it from
+:class:`hpo.settings.Settings` (the one reader of ``HPO_*`` variables), for callers that have
+no settings object yet.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+
+from hpo.settings import Settings
 
 # Debian's dataset-fashion-mnist package installs the IDX .gz files here.
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -41,9 +44,9 @@ def resolve_data_dir(configured: str | os.PathLike[str] | None, cache_home: str 
 
 
 def data_dir_from_env(environ: Mapping[str, str] | None = None) -> Path:
-    """:func:`resolve_data_dir` from ``HPO_DATA_DIR`` and ``XDG_CACHE_HOME`` in ``environ``."""
+    """:func:`resolve_data_dir` from ``HPO_DATA_DIR`` (via Settings) and ``XDG_CACHE_HOME`` in ``environ``."""
     env = os.environ if environ is None else environ
-    return resolve_data_dir(env.get("HPO_DATA_DIR"), env.get("XDG_CACHE_HOME"), env.get("HOME") or None)
+    return resolve_data_dir(Settings.from_env(env).data_dir, env.get("XDG_CACHE_HOME"), env.get("HOME") or None)
 
 
 def writable_data_dir() -> Path:

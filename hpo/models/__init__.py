@@ -10,8 +10,10 @@ from hpo.models.attention import attention_names, get_attention, register_attent
 from hpo.models.convs import conv_names, get_conv, register_conv
 from hpo.models.pooling import get_pooling, pooling_names, register_pooling
 from hpo.models.registry import architecture_names, build_model, register_architecture
+from hpo.models.resnet import ResidualBlock, register_block
 
 __all__ = [
+    "ResidualBlock",
     "activation_names",
     "architecture_names",
     "attention_names",
@@ -26,6 +28,7 @@ __all__ = [
     "register_activation",
     "register_architecture",
     "register_attention",
+    "register_block",
     "register_conv",
     "register_pooling",
 ]

@@ -1,55 +1,78 @@
 """ResNets with the residual block type as a parameter (torchvision's resnet.py shape).
 
-``BasicBlock``, ``Bottleneck`` and ``WideBlock`` share one constructor signature and differ in
-``expansion``, so :func:`resnet` takes the block by name.
+Every block is a :class:`ResidualBlock`: ``BasicBlock``, ``Bottleneck`` and ``WideBlock`` say
+only their body and ``expansion``, and :func:`resnet` takes the block by name from
+:data:`BLOCKS`. Register another with :func:`register_block` from a space module, as conv,
+pooling and attention types are registered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import ClassVar
 
 import torch
 from torch import nn
 
-from hpo.errors import UsageError, unknown_name
+from hpo.errors import UsageError
 from hpo.models.activations import activation_maker
 from hpo.models.attention import AttentionFactory, attention_block, get_attention
+from hpo.models.layer_registry import LayerRegistry
 
 Act = Callable[[int], nn.Module]  # num_channels -> activation module
 
 
-class BasicBlock(nn.Module):
-    """Two 3x3 convs (He et al. 2016, fig. 2 left)."""
+class ResidualBlock(nn.Module):
+    """``act(body(x) + shortcut(x))``: what every residual block shares.
 
-    expansion = 1
+    A block type says only its ``body`` (ending in a BatchNorm) and its ``expansion`` (output
+    channels per plane); the shortcut (identity, or a strided 1x1 projection when the shape
+    changes), the activation after the sum, and the zero-initialised last BatchNorm, which
+    starts each block as the identity (Goyal et al. 2017), are this base's.
+    """
+
+    expansion: ClassVar[int] = 1
 
     def __init__(self, in_ch: int, planes: int, stride: int, act: Act) -> None:
         super().__init__()
         out_ch = planes * self.expansion
-        self.body = nn.Sequential(
+        self.body = self.make_body(in_ch, planes, out_ch, stride, act)
+        self.shortcut = _shortcut(in_ch, out_ch, stride)
+        self.act = act(out_ch)
+        # Zero-init the last BN so each block starts as the identity (Goyal et al. 2017).
+        last = self.body[-1]
+        assert isinstance(last, nn.BatchNorm2d), f"a residual body ends in BatchNorm2d, not {type(last).__name__}"
+        nn.init.zeros_(last.weight)
+
+    def make_body(self, in_ch: int, planes: int, out_ch: int, stride: int, act: Act) -> nn.Sequential:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.body(x) + self.shortcut(x))
+
+
+class BasicBlock(ResidualBlock):
+    """Two 3x3 convs (He et al. 2016, fig. 2 left)."""
+
+    expansion = 1
+
+    def make_body(self, in_ch: int, planes: int, out_ch: int, stride: int, act: Act) -> nn.Sequential:
+        return nn.Sequential(
             nn.Conv2d(in_ch, planes, 3, stride, 1, bias=False),
             nn.BatchNorm2d(planes),
             act(planes),
             nn.Conv2d(planes, out_ch, 3, 1, 1, bias=False),
             nn.BatchNorm2d(out_ch),
         )
-        self.shortcut = _shortcut(in_ch, out_ch, stride)
-        self.act = act(out_ch)
-        _zero_init_last_bn(self.body)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(self.body(x) + self.shortcut(x))
 
 
-class Bottleneck(nn.Module):
+class Bottleneck(ResidualBlock):
     """1x1 reduce, 3x3, 1x1 expand by 4 (the ResNet-50 block)."""
 
     expansion = 4
 
-    def __init__(self, in_ch: int, planes: int, stride: int, act: Act) -> None:
-        super().__init__()
-        out_ch = planes * self.expansion
-        self.body = nn.Sequential(
+    def make_body(self, in_ch: int, planes: int, out_ch: int, stride: int, act: Act) -> nn.Sequential:
+        return nn.Sequential(
             nn.Conv2d(in_ch, planes, 1, bias=False),
             nn.BatchNorm2d(planes),
             act(planes),
@@ -59,39 +82,21 @@ class Bottleneck(nn.Module):
             nn.Conv2d(planes, out_ch, 1, bias=False),
             nn.BatchNorm2d(out_ch),
         )
-        self.shortcut = _shortcut(in_ch, out_ch, stride)
-        self.act = act(out_ch)
-        _zero_init_last_bn(self.body)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(self.body(x) + self.shortcut(x))
 
 
-class WideBlock(BasicBlock):
+class WideBlock(ResidualBlock):
     """A basic block twice as wide (Zagoruyko & Komodakis 2016, widening factor 2)."""
 
     expansion = 2
 
-    def __init__(self, in_ch: int, planes: int, stride: int, act: Act) -> None:
-        nn.Module.__init__(self)
-        width = planes * self.expansion
-        self.body = nn.Sequential(
-            nn.Conv2d(in_ch, width, 3, stride, 1, bias=False),
-            nn.BatchNorm2d(width),
-            act(width),
-            nn.Conv2d(width, width, 3, 1, 1, bias=False),
-            nn.BatchNorm2d(width),
+    def make_body(self, in_ch: int, planes: int, out_ch: int, stride: int, act: Act) -> nn.Sequential:
+        return nn.Sequential(
+            nn.Conv2d(in_ch, out_ch, 3, stride, 1, bias=False),
+            nn.BatchNorm2d(out_ch),
+            act(out_ch),
+            nn.Conv2d(out_ch, out_ch, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(out_ch),
         )
-        self.shortcut = _shortcut(in_ch, width, stride)
-        self.act = act(width)
-        _zero_init_last_bn(self.body)
-
-
-def _zero_init_last_bn(body: nn.Sequential) -> None:
-    """Zero-init the last BN so each block starts as the identity (Goyal et al. 2017)."""
-    last = body[-1]
-    assert isinstance(last, nn.BatchNorm2d), f"a residual body ends in BatchNorm2d, not {type(last).__name__}"
-    nn.init.zeros_(last.weight)
 
 
 def _shortcut(in_ch: int, out_ch: int, stride: int) -> nn.Module:
@@ -100,14 +105,20 @@ def _shortcut(in_ch: int, out_ch: int, stride: int) -> nn.Module:
     return nn.Sequential(nn.Conv2d(in_ch, out_ch, 1, stride, bias=False), nn.BatchNorm2d(out_ch))
 
 
-BLOCKS: dict[str, type[BasicBlock | Bottleneck]] = {"basic": BasicBlock, "bottleneck": Bottleneck, "wide": WideBlock}
+BLOCKS: LayerRegistry[type[ResidualBlock]] = LayerRegistry(
+    "residual block", {"basic": BasicBlock, "bottleneck": Bottleneck, "wide": WideBlock})
+
+
+def register_block(name: str, block: type[ResidualBlock]) -> None:
+    """Make ``block`` (a :class:`ResidualBlock` subclass) nameable as ``{"block": name}``."""
+    BLOCKS.register(name, block)
 
 
 def resnet(
     input_shape: Sequence[int],
     num_classes: int,
     *,
-    block: str = "basic",
+    block: str | type[ResidualBlock] = "basic",
     stages: Sequence[int] = (1, 1, 1),
     width: int = 16,
     activation: str = "relu",
@@ -116,7 +127,7 @@ def resnet(
     """A small-image ResNet: a 3x3 stem, then one stage per entry of ``stages``.
 
     Args:
-        block: "basic", "bottleneck" or "wide".
+        block: "basic", "bottleneck", "wide", a registered name, or a ResidualBlock subclass.
         stages: blocks per stage; (3, 4, 6, 3) with "bottleneck" is ResNet-50's layout.
         width: planes of the first stage; each later stage doubles them and halves the map.
         activation: a name from the activation registry, or a module factory.
@@ -124,11 +135,9 @@ def resnet(
             "self_attention", ...) placed after the last stage; True and False, from older
             specs, mean "self_attention" and "none".
     """
-    if block not in BLOCKS:
-        raise unknown_name("residual block", block, BLOCKS)
+    block_cls = BLOCKS.get(block)  # an unknown name fails here, listing the registered ones
     if not stages or any(int(n) < 1 for n in stages):
         raise UsageError(f"stages is {list(stages)}, but every stage needs at least one block")
-    block_cls = BLOCKS[block]
     act = activation_maker(activation)
     get_attention(attention)  # a bad name fails before anything is built
     layers: list[nn.Module] = [

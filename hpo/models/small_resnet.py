@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from torch import nn
 
 from hpo.errors import UsageError
-from hpo.models.resnet import BLOCKS, resnet
+from hpo.models.resnet import ResidualBlock, resnet
 
 STEM_POOLS = (1, 2)  # 1: no pooling; 2: a 2x2 max-pool after the stem
 
@@ -53,5 +53,5 @@ def small_resnet(
         return net
     layers = list(net)
     # The pool goes between the stem and the first residual block, whatever the stem holds.
-    first_block = next(i for i, layer in enumerate(layers) if isinstance(layer, tuple(BLOCKS.values())))
+    first_block = next(i for i, layer in enumerate(layers) if isinstance(layer, ResidualBlock))
     return nn.Sequential(*layers[:first_block], nn.MaxPool2d(2), *layers[first_block:])

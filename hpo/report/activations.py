@@ -25,8 +25,7 @@ from hpo.export.model_io import model_from_checkpoint
 from hpo.models.activations import ACTIVATIONS, make_activation
 from hpo.report.png import save_png
 from hpo.settings import Settings
-from hpo.trials.storage import load_study, open_storage
-from hpo.trials.records import TrialKeys
+from hpo.trials import TrialKeys, load_study, open_storage
 
 
 X = torch.linspace(-4, 4, 401)

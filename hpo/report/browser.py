@@ -28,9 +28,9 @@ CHROMIUM_ARGS = [
 CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
 
 
-def find_chromium() -> str | None:
-    """The Chromium binary: ``HPO_CHROMIUM``, else the first of CANDIDATES that exists."""
-    explicit = os.environ.get("HPO_CHROMIUM")
+def find_chromium(explicit: str | None = None) -> str | None:
+    """The Chromium binary: ``explicit`` (HPO_CHROMIUM, from hpo.settings), else the first of
+    CANDIDATES that exists."""
     if explicit:
         return explicit if os.path.exists(explicit) else None
     for name in CANDIDATES:
@@ -40,25 +40,25 @@ def find_chromium() -> str | None:
     return None
 
 
-def unavailable_reason() -> str | None:
+def unavailable_reason(chromium: str | None = None) -> str | None:
     """Why no browser can be started here, or None when one can."""
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return "the playwright package is not installed (pip install 'hpo[dev]')"
-    if find_chromium() is None:
+    if find_chromium(chromium) is None:
         return "no Chromium binary (apt-get install chromium, or set HPO_CHROMIUM)"
     return None
 
 
 @contextmanager
-def chromium_page(width: int = 1280, height: int = 900) -> Iterator[Any]:
+def chromium_page(width: int = 1280, height: int = 900, chromium: str | None = None) -> Iterator[Any]:
     """A Playwright page in a fresh headless Chromium profile, closed on exit.
 
     Raises:
         HpoError: Playwright or Chromium is missing.
     """
-    reason = unavailable_reason()
+    reason = unavailable_reason(chromium)
     if reason:
         raise HpoError(f"cannot start a browser: {reason}")
     from playwright.sync_api import sync_playwright
@@ -66,7 +66,7 @@ def chromium_page(width: int = 1280, height: int = 900) -> Iterator[Any]:
     with tempfile.TemporaryDirectory(prefix="hpo-chromium-") as profile, sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             profile,
-            executable_path=find_chromium(),
+            executable_path=find_chromium(chromium),
             headless=True,
             args=CHROMIUM_ARGS,
             viewport={"width": width, "height": height},

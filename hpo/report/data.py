@@ -17,9 +17,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from hpo.config import OBJECTIVES
 from hpo.report.replicates import repeated_configs
-from hpo.trials.inspect import study_database_id
-from hpo.trials.budget import logical_trials
-from hpo.trials.records import METRIC_KEYS, TrialKeys
+from hpo.trials import METRIC_KEYS, TrialKeys, logical_trials, study_database_id
 
 BEST_ROWS = 10  # trials in the "best trials" table of a single-objective study
 

@@ -12,13 +12,13 @@ SETTLE_MS = 2_000  # the dashboard draws its plots after the data arrives
 
 
 def dashboard_screenshot(storage_url: str, artifact_location: str | None, study_name: str, study_id: int,
-                         path: Path) -> None:
+                         path: Path, chromium: str | None = None) -> None:
     """Serve the dashboard in-process, open the study's page and save a PNG of the viewport.
 
     Raises:
         HpoError: no browser can be started here.
     """
-    with serve_in_background(storage_url, artifact_location) as base, chromium_page() as page:
+    with serve_in_background(storage_url, artifact_location) as base, chromium_page(chromium=chromium) as page:
         page.set_default_timeout(PAGE_TIMEOUT_MS)
         page.goto(f"{base}/dashboard/studies/{study_id}")
         # The sidebar also lists studies, hidden; wait for the visible heading and plots.

@@ -17,7 +17,7 @@ from hpo.report.html import write_html
 from hpo.report.plots import PLOTS
 from hpo.report.png import save_png
 from hpo.report.reading import reading
-from hpo.trials.storage import first_line
+from hpo.errors import first_line
 
 log = logging.getLogger("hpo.report")
 
@@ -62,7 +62,8 @@ def _render_plots(study: optuna.Study, data: ReportData, report: Report) -> list
 
 
 def write_report(study: optuna.Study, out: Path, *, title: str | None = None, storage_url: str | None = None,
-                 artifact_location: str | None = None, screenshot: bool = True) -> Report:
+                 artifact_location: str | None = None, screenshot: bool = True,
+                 chromium: str | None = None) -> Report:
     """Write the report of ``study`` into ``out``.
 
     Args:
@@ -71,6 +72,7 @@ def write_report(study: optuna.Study, out: Path, *, title: str | None = None, st
         title: the page title; default the study name.
         storage_url, artifact_location: where the dashboard for the screenshot reads from.
         screenshot: take the dashboard screenshot (needs Playwright and Chromium).
+        chromium: the browser binary (HPO_CHROMIUM); None: the first one installed.
     """
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -99,7 +101,8 @@ def write_report(study: optuna.Study, out: Path, *, title: str | None = None, st
         from hpo.report.screenshot import dashboard_screenshot
 
         try:
-            dashboard_screenshot(storage_url, artifact_location, data.study, data.study_id, out / SCREENSHOT_FILE)
+            dashboard_screenshot(storage_url, artifact_location, data.study, data.study_id, out / SCREENSHOT_FILE,
+                                 chromium)
             report.files.append(SCREENSHOT_FILE)
         except Exception as exc:  # a missing or crashing browser must not cost the rest of the report
             shot_note = f"screenshot skipped: {first_line(exc)}"

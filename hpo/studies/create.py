@@ -27,17 +27,13 @@ from hpo import data, optim
 from hpo.data.registry import canonical_name
 from hpo.models import build_model
 from hpo.config import MARKER, OBJECTIVES, StudyConfig
-from hpo.errors import HpoError, Interrupted, UsageError, unknown_name
-from hpo.trials.records import TrialKeys
-from hpo.trials.slots import add_waiting_slots
-from hpo.trials.storage import first_line
+from hpo.errors import HpoError, Interrupted, UsageError, first_line, unknown_name
+from hpo.trials import SCHEDULERS, TrialKeys, add_waiting_slots, check_scheduler
 from hpo.spaces import SearchSpace, get_space
 from hpo.studies import unfinished
 from hpo.studies.limits import check_limits, check_name
 from hpo.studies.metric_names import label_objectives
-from hpo.studies.samplers import PRUNERS, SAMPLERS
-from hpo.trials.final_run import DEFAULT_SHARE
-from hpo.trials.promotion import PROMOTE
+from hpo.studies.samplers import SAMPLERS
 
 IF_EXISTS = ("fail", "skip")
 log = logging.getLogger("hpo.studies")
@@ -89,8 +85,8 @@ def validate(config: StudyConfig) -> SearchSpace:
     check_limits(config)
     if config.sampler not in SAMPLERS:
         raise unknown_name("sampler", config.sampler, SAMPLERS)
-    if config.pruner not in PRUNERS:
-        raise unknown_name("pruner", config.pruner, PRUNERS)
+    if config.pruner not in SCHEDULERS:
+        raise unknown_name("pruner", config.pruner, SCHEDULERS)
     for objective in config.objectives:
         if objective not in OBJECTIVES:
             raise unknown_name("objective", objective, OBJECTIVES)
@@ -100,9 +96,7 @@ def validate(config: StudyConfig) -> SearchSpace:
         raise UsageError(f"--trials is {config.budget}, but must be at least 1")
     if config.time_budget_s is not None and config.time_budget_s <= 0:
         raise UsageError(f"--time-budget is {config.time_budget_s:g}s, but must be positive")
-    if config.pruner == PROMOTE and len(config.objectives) > 1:
-        raise UsageError(f"--pruner {PROMOTE} ranks trials by one objective, and "
-                         f"--objectives has {len(config.objectives)}; pass one objective or another pruner")
+    check_scheduler(config)  # what the policy itself needs, e.g. one objective to rank by
     if not 0 <= config.final_share < 1:
         raise UsageError(f"--final-share is {config.final_share:g}, but must be at least 0 and below 1")
     if config.final_share and (config.time_budget_s is None or config.budget is not None):
@@ -199,13 +193,6 @@ def grid_cells(space: SearchSpace, config: StudyConfig) -> list[dict[str, Any]]:
 def warm_start_default(space: SearchSpace, sampler: str) -> bool:
     """Warm start unless the space has no defaults or the grid sampler enumerates the space."""
     return space.defaults is not None and sampler != "grid"
-
-
-def final_share_default(pruner: str, budget: int | None, time_budget_s: float | None, objectives: int) -> float:
-    """The final run by default with the promotion scheduler on a time budget alone: its trials
-    are short, and the best model comes from training the winner long (benchmark 6)."""
-    alone = time_budget_s is not None and budget is None
-    return DEFAULT_SHARE if pruner == PROMOTE and alone and objectives == 1 else 0.0
 
 
 def _existing(name: str, config: StudyConfig, storage: optuna.storages.BaseStorage,

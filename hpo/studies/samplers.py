@@ -1,4 +1,4 @@
-"""Samplers and pruners by name.
+"""Samplers by name; pruners are scheduling policies (hpo.trials.scheduling, by ``--pruner`` name).
 
 Optuna does not store the sampler or pruner in the study, so each worker rebuilds them from the
 study config. Sampler seeds differ per worker (hpo.trials.WorkerIdentity.sampler_seed, from a
@@ -24,8 +24,7 @@ import optuna
 
 from hpo.config import StudyConfig
 from hpo.spaces import SearchSpace
-from hpo.trials.promotion import PROMOTE
-from hpo.trials.history import HISTORIES, HistoryPruner, HistorySampler
+from hpo.trials import HISTORIES, HistorySampler, make_scheduler
 
 SamplerFactory = Callable[[StudyConfig, SearchSpace, int | None], optuna.samplers.BaseSampler]
 
@@ -45,24 +44,11 @@ SAMPLERS: dict[str, SamplerFactory] = {
     "grid": lambda c, s, seed: optuna.samplers.RandomSampler(seed=seed),
 }
 
-PRUNERS: dict[str, Callable[[StudyConfig], optuna.pruners.BasePruner]] = {
-    "asha": lambda c: optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3),
-    "hyperband": lambda c: optuna.pruners.HyperbandPruner(min_resource=1, max_resource=c.epochs, reduction_factor=3),
-    "median": lambda c: optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1),
-    "none": lambda c: optuna.pruners.NopPruner(),
-    # Successive halving that pauses and promotes (hpo.trials.promotion); run by the queue and
-    # the worker, not by Optuna, whose pruners can only stop a trial.
-    PROMOTE: lambda c: optuna.pruners.NopPruner(),
-}
-
-
 def make_sampler(config: StudyConfig, space: SearchSpace, seed: int | None) -> optuna.samplers.BaseSampler:
     """The study's sampler with this worker's ``seed`` (distinct per worker)."""
     return SAMPLERS[config.sampler](config, space, seed)
 
 
 def make_pruner(config: StudyConfig) -> optuna.pruners.BasePruner:
-    if len(config.objectives) > 1:
-        return optuna.pruners.NopPruner()  # Optuna prunes single-objective studies only
-    pruner = PRUNERS[config.pruner](config)
-    return pruner if isinstance(pruner, optuna.pruners.NopPruner) else HistoryPruner(pruner, HISTORIES)
+    """The Optuna pruner the study's policy asks (a NopPruner for those that do not prune)."""
+    return make_scheduler(config).optuna_pruner()

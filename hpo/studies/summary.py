@@ -10,9 +10,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from hpo.config import StudyConfig
 from hpo.formatting import format_duration
-from hpo.trials import TrialQueue
-from hpo.trials.budget import Progress
-from hpo.trials.records import METRIC_KEYS, TrialKeys
+from hpo.trials import METRIC_KEYS, Progress, TrialKeys, TrialQueue
 
 
 def trial_summary(trial: FrozenTrial) -> dict[str, Any]:

@@ -19,6 +19,9 @@ class TrainConfig:
     label_smoothing: float = 0.0
     augment: str = "none"  # see hpo.training.augment
     seed: int = 0
+    # fp32 | bf16 | fp16 (hpo.training.precision); None: by device. The worker sets it from
+    # HPO_PRECISION (hpo.settings), and the trial's train_config keeps it, so a retrain matches.
+    precision: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -2,14 +2,14 @@
 
 On CUDA, matmuls and convolutions run in bf16 under autocast (fp16 with a GradScaler on GPUs
 without bf16), and conv nets use channels_last, the layout tensor cores want. On CPU the
-default stays fp32: CPU autocast is slower than fp32 for these small models. HPO_PRECISION
-(fp32 | bf16 | fp16) overrides the choice, which is how tests run the CUDA code paths on CPU.
+default stays fp32: CPU autocast is slower than fp32 for these small models. A run's
+``TrainConfig.precision`` (fp32 | bf16 | fp16; the worker's from HPO_PRECISION, read by
+hpo.settings) overrides the choice, which is how tests run the CUDA code paths on CPU.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ CHOICES = ("fp32", "bf16", "fp16")
 
 @dataclass(frozen=True)
 class Precision:
+    name: str  # one of CHOICES
     dtype: torch.dtype | None  # autocast dtype; None = plain fp32
     device_type: str
     channels_last: bool
@@ -47,15 +48,15 @@ class Precision:
         return x
 
 
-def choose(device: torch.device) -> Precision:
-    """The fastest safe precision on ``device`` (see the module docstring)."""
-    name = os.environ.get("HPO_PRECISION", "").strip().lower()
+def choose(device: torch.device, requested: str | None = None) -> Precision:
+    """``requested``, else the fastest safe precision on ``device`` (see the module docstring)."""
+    name = (requested or "").strip().lower()
     if name and name not in CHOICES:
-        raise UsageError(f"HPO_PRECISION is {name!r}, but must be one of {', '.join(CHOICES)}")
+        raise UsageError(f"precision is {requested!r}, but must be one of {', '.join(CHOICES)}")
     if not name:
         if device.type == "cuda":
             name = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
         else:
             name = "fp32"
     dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[name]
-    return Precision(dtype, device.type, channels_last=device.type == "cuda" or name != "fp32")
+    return Precision(name, dtype, device.type, channels_last=device.type == "cuda" or name != "fp32")

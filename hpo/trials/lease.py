@@ -2,7 +2,7 @@
 
 Everything a worker does to its trial goes through the lease: sample params, report an
 epoch, ask the pruner, record attributes, finish. Each call waits out database outages (the
-queue's Retrier). While the lease is entered (``with lease:``) a heartbeat thread keeps the
+handle's Retrier). While the lease is entered (``with lease:``) a heartbeat thread keeps the
 trial alive; one that stops beating is judged stale by other workers, failed and re-queued.
 
 If another worker has meanwhile finished the trial (it judged ours stale after a long
@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import optuna
 from optuna.trial import TrialState
@@ -24,12 +24,10 @@ from hpo import artifacts
 from hpo.trials import _optuna
 from hpo.trials._heartbeat import Heartbeat
 from hpo.trials.budget import original_number
+from hpo.trials.handle import StorageHandle
 from hpo.trials.identity import WorkerIdentity
 from hpo.trials.promotion import PAUSED_KEY
 from hpo.trials.records import TrialKeys
-
-if TYPE_CHECKING:
-    from hpo.trials.queue import TrialQueue
 
 T = TypeVar("T")
 log = logging.getLogger("hpo.trials")
@@ -44,15 +42,19 @@ class StudyDeleted(Exception):
 
 
 class Lease:
-    """One RUNNING trial of ``queue``, held by ``identity``."""
+    """One RUNNING trial, held by ``identity``; written through ``store`` (made by the queue).
 
-    def __init__(self, queue: TrialQueue, trial: optuna.Trial, identity: WorkerIdentity, *,
-                 ending: bool = False) -> None:
-        self._queue, self.trial, self.identity = queue, trial, identity
+    ``epochs`` is the study's; ``heartbeat_interval`` its seconds between beats.
+    """
+
+    def __init__(self, store: StorageHandle, trial: optuna.Trial, identity: WorkerIdentity, *, epochs: int,
+                 heartbeat_interval: float, ending: bool = False) -> None:
+        self._store, self.trial, self.identity = store, trial, identity
+        self._study_epochs = epochs
         # Claimed after the deadline only to end it with what it reached: no more training.
         self.ending = ending
-        self._retry = queue.retrier.call
-        self._heartbeat = Heartbeat(queue.backend, _optuna.trial_id(trial), queue.config.heartbeat_interval,
+        self._retry = store.retrier.call
+        self._heartbeat = Heartbeat(store.backend, _optuna.trial_id(trial), heartbeat_interval,
                                     beat_now=False)  # the claim has just beaten
 
     # --- what the trial is -------------------------------------------------------------
@@ -78,7 +80,7 @@ class Lease:
     @property
     def epochs(self) -> int:
         """How many epochs this trial trains: the study's, or the final run's own."""
-        return int(self.trial.user_attrs.get(TrialKeys.FINAL_EPOCHS) or self._queue.config.epochs)
+        return int(self.trial.user_attrs.get(TrialKeys.FINAL_EPOCHS) or self._study_epochs)
 
     # --- while it runs -----------------------------------------------------------------
 
@@ -103,6 +105,11 @@ class Lease:
 
     def should_prune(self) -> bool:
         return self._retry(self.trial.should_prune, "ask the pruner")
+
+    def curve(self) -> dict[int, float]:
+        """The values reported so far, by epoch, read back from the storage."""
+        tid = _optuna.trial_id(self.trial)
+        return dict(self._retry(lambda: self._store.backend.get_trial(tid), "read a trial").intermediate_values)
 
     def record(self, attrs: Mapping[str, Any]) -> None:
         """Set user attrs, all in one commit (readers never see half of them)."""
@@ -137,14 +144,14 @@ class Lease:
         self.record({PAUSED_KEY: epoch})
         self._heartbeat.stop()  # a late beat would give the WAITING trial a heartbeat row
         tid = _optuna.trial_id(self.trial)
-        if not self._retry(lambda: _optuna.pause_running_trial(self._queue.backend, tid), "pause a trial"):
+        if not self._retry(lambda: _optuna.pause_running_trial(self._store.backend, tid), "pause a trial"):
             raise LeaseLost(f"trial {self.number} was finished by another worker")
 
     def hand_back(self, reason: str) -> None:
         """Fail this attempt and queue a retry that resumes from its last checkpoint."""
         self._note_reason(reason)
         self._tell(TrialState.FAIL)
-        self._queue.requeue(self)
+        self._store.requeue(self.number)
 
     # --- internals ---------------------------------------------------------------------
 
@@ -161,12 +168,12 @@ class Lease:
         except optuna.exceptions.UpdateFinishedTrialError as exc:
             raise LeaseLost(f"trial {self.number} was finished by another worker") from exc
         except KeyError as exc:  # Optuna's "Record does not exist.": the trial's row is gone
-            raise StudyDeleted(f"study {self._queue.name!r} was deleted while trial {self.number} ran") from exc
+            raise StudyDeleted(f"study {self._store.study.study_name!r} was deleted while trial {self.number} ran") from exc
 
     def _tell(self, state: TrialState, values: list[float] | None = None) -> None:
         def tell() -> None:
             try:
-                self._queue.study.tell(self.trial, values, state=state, skip_if_finished=False)
+                self._store.study.tell(self.trial, values, state=state, skip_if_finished=False)
             except (optuna.exceptions.UpdateFinishedTrialError, ValueError):
                 # Finished already: a retried tell whose first attempt committed before the
                 # connection dropped, or a trial another worker judged stale and re-queued.
@@ -176,5 +183,5 @@ class Lease:
         self._retry(tell, "tell a result")
 
     def _finished(self) -> bool:
-        frozen = self._queue.backend.get_trial(_optuna.trial_id(self.trial))
+        frozen = self._store.backend.get_trial(_optuna.trial_id(self.trial))
         return frozen.state.is_finished()

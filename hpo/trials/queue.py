@@ -1,13 +1,17 @@
 """A study's trials as a work queue: the one owner of the storage a worker talks to.
 
     queue = TrialQueue.open("fm", settings.storage_url, Retrier(settings.db_retry_timeout))
-    queue.attach(sampler, pruner)
+    queue.attach(sampler)                  # the pruner is the scheduler's (hpo.trials.scheduling)
     while (lease := queue.claim(identity)) is not None:
         with lease:                        # heartbeats while training
             params = lease.suggest(space.suggest)
             ...
-            lease.report(value, epoch)     # each epoch; lease.should_prune()
-            lease.complete(values)         # or prune / fail / hand_back
+            lease.report(value, epoch)     # each epoch, then
+            queue.scheduler.decide(EpochEnd(...), queue.view(lease))   # a Decision
+            lease.complete(values)         # or prune / pause / fail / hand_back
+
+The queue is the scheduler's backend: :meth:`claim` looks where ``scheduler.sources()`` says,
+in that order, and :meth:`view` is what the scheduler reads while deciding.
 
 Every method waits out a database outage through the queue's :class:`Retrier` (up to
 ``HPO_DB_RETRY_TIMEOUT``), start-up included: callers never wrap storage calls. The queue
@@ -33,10 +37,12 @@ from hpo.errors import HpoError
 from hpo.trials import _optuna
 from hpo.trials._retry import Retrier
 from hpo.trials import final_run
-from hpo.trials.budget import Progress, logical_trials, progress, superseded_numbers
+from hpo.trials.budget import Progress, logical_trials, progress
 from hpo.trials.history import HISTORIES
-from hpo.trials.promotion import PAUSED_KEY, PROMOTE, RungRecord, Rungs, promotable
+from hpo.trials.handle import StorageHandle
+from hpo.trials.promotion import PAUSED_KEY, RungRecord
 from hpo.trials.records import TrialKeys
+from hpo.trials.scheduling import Scheduler, Source, make_scheduler
 from hpo.trials.slots import add_final_run_slot, add_slot
 from hpo.trials.identity import WorkerIdentity
 from hpo.trials.lease import Lease
@@ -58,12 +64,14 @@ class TrialQueue:
     """One study's trials: claim, recover, count. Made by :meth:`open`."""
 
     def __init__(self, study: optuna.Study, backend: optuna.storages.RDBStorage, config: StudyConfig,
-                 retrier: Retrier) -> None:
+                 retrier: Retrier, scheduler: Scheduler | None = None) -> None:
         self.study, self.config, self.retrier = study, config, retrier
         self._backend = backend
+        self._store = StorageHandle(study, backend, retrier)  # all a lease may reach
         self._deadline: datetime.datetime | None = None
-        # The promotion scheduler's rungs, when the study uses it (hpo.trials.promotion).
-        self.rungs = Rungs.geometric(config.epochs) if config.pruner == PROMOTE else None
+        # The study's policy (its --pruner, under its time budget): what runs next, and when
+        # a running trial stops, pauses or is handed back.
+        self.scheduler = scheduler or make_scheduler(config)
         self._maximize = config.directions[0] == "maximize"
         self._final_started = False  # seen the study's final run started (hpo.trials.final_run)
         # Heartbeat settings are the study's, known only once it is read: give them to the
@@ -114,57 +122,70 @@ class TrialQueue:
     def name(self) -> str:
         return self.study.study_name
 
-    def attach(self, sampler: optuna.samplers.BaseSampler, pruner: optuna.pruners.BasePruner) -> None:
-        """The sampler and pruner this worker's leases suggest and prune with."""
-        self.study.sampler, self.study.pruner = sampler, pruner
+    def attach(self, sampler: optuna.samplers.BaseSampler) -> None:
+        """The sampler this worker's leases suggest with; they prune with the scheduler's pruner."""
+        self.study.sampler, self.study.pruner = sampler, self.scheduler.optuna_pruner()
+
+    def view(self, lease: Lease) -> _LeaseView:
+        """What the scheduler reads while deciding about ``lease``'s trial."""
+        return _LeaseView(self, lease)
 
     def claim(self, identity: WorkerIdentity) -> Lease | None:
         """The next trial for ``identity``, now RUNNING and leased to it; None when none is due.
 
-        In order: nothing once the time budget is spent; else the study's final run, when it
-        is due and nobody has started it; else the most deserving paused trial that may be
-        promoted (promotion scheduler); else the oldest fresh slot; else, for a time budget
-        without a trial budget, a new slot.
+        Nothing once the time budget is spent; else the first trial found where the
+        scheduler's sources say, in order: the study's final run (due, and nobody started it),
+        a paused trial to promote, the oldest fresh slot, a new slot (a time budget alone).
         """
         if self.time_up():
             return None
         self._start_clock()
-        if (lease := self._start_final_run(identity)) is not None:
-            return lease
-        beat = _optuna.heartbeat_enabled(self._backend)
-        sid = _optuna.study_id(self.study)
-        end = self.deadline
-        candidate, promoted = None, False
-        if self.rungs is not None:
-            order = self._promotable_ids()
-            if order:
-                candidate = self.retrier.call(
-                    lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, only_ids=order,
-                                                        not_after=end),
-                    "promote a trial")
-                promoted = candidate is not None
-        if candidate is None:
-            candidate = self.retrier.call(
-                lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, skip_marked=PAUSED_KEY,
-                                                    not_after=end),
-                "claim a trial")
-        for _ in range(SLOT_ATTEMPTS if self.config.budget is None else 0):
-            # A time budget alone: a new slot, claimed at once (another worker may take it
-            # first; then add another, as that worker will have done).
-            if candidate is not None or self.time_up():
-                break
-            self.retrier.call(lambda: add_slot(self.study), "add a trial slot")
-            candidate = self.retrier.call(
-                lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, skip_marked=PAUSED_KEY,
-                                                    not_after=end),
-                "claim a trial")
+        for source in self.scheduler.sources():
+            lease = self._claim_from(source, identity)
+            if lease is not None:
+                return lease
+        return None
+
+    def _claim_from(self, source: Source, identity: WorkerIdentity) -> Lease | None:
+        if source is Source.FINAL_RUN:
+            return self._start_final_run(identity)
+        if source is Source.PROMOTED:
+            return self._promote(identity)
+        if source is Source.OLDEST_SLOT:
+            candidate = self._claim_slot()
+        else:  # Source.NEW_SLOT
+            candidate = None
+            for _ in range(SLOT_ATTEMPTS):
+                # A new slot, claimed at once (another worker may take it first; then add
+                # another, as that worker will have done).
+                if candidate is not None or self.time_up():
+                    break
+                self.retrier.call(lambda: add_slot(self.study), "add a trial slot")
+                candidate = self._claim_slot()
+        return None if candidate is None else self._lease(candidate, identity)
+
+    def _claim_slot(self) -> int | None:
+        """The oldest WAITING slot that is not paused (fresh, or a retry), now RUNNING."""
+        beat, sid, end = _optuna.heartbeat_enabled(self._backend), _optuna.study_id(self.study), self.deadline
+        return self.retrier.call(
+            lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, skip_marked=PAUSED_KEY,
+                                                not_after=end),
+            "claim a trial")
+
+    def _promote(self, identity: WorkerIdentity) -> Lease | None:
+        """The most deserving paused trial the scheduler promotes, now RUNNING again."""
+        order = self._promotable_ids()
+        if not order:
+            return None
+        beat, sid, end = _optuna.heartbeat_enabled(self._backend), _optuna.study_id(self.study), self.deadline
+        candidate = self.retrier.call(
+            lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, only_ids=order, not_after=end),
+            "promote a trial")
         if candidate is None:
             return None
         lease = self._lease(candidate, identity)
-        if promoted:
-            log.info("[%s] trial %d promoted past epoch %s", identity.name, lease.number,
-                     lease.user_attrs.get(PAUSED_KEY))
-            lease.record({PAUSED_KEY: None})  # running again: no longer waiting for a promotion
+        log.info("[%s] trial %d promoted past epoch %s", identity.name, lease.number, lease.user_attrs.get(PAUSED_KEY))
+        lease.record({PAUSED_KEY: None})  # running again: no longer waiting for a promotion
         return lease
 
     def claim_to_end(self, identity: WorkerIdentity) -> Lease | None:
@@ -195,7 +216,8 @@ class TrialQueue:
         # is written through the cache before it is registered just after.
         trial = self.retrier.call(lambda: optuna.Trial(self.study, candidate), "start a trial")
         _optuna.register_claimed_trial(self.study, trial)
-        return Lease(self, trial, identity, ending=ending)
+        return Lease(self._store, trial, identity, epochs=self.config.epochs,
+                     heartbeat_interval=self.config.heartbeat_interval, ending=ending)
 
     # --- the final run -------------------------------------------------------------------
 
@@ -258,15 +280,6 @@ class TrialQueue:
 
     # --- the promotion scheduler ---------------------------------------------------------
 
-    def keeps_running(self, lease: Lease, epoch: int) -> bool:
-        """At a rung: whether ``lease``'s trial is the one to promote now (else it pauses)."""
-        assert self.rungs is not None
-        records, _ids = self._rung_records()
-        mine = self.retrier.call(lambda: self._backend.get_trial(_optuna.trial_id(lease.trial)), "read a trial")
-        records = [r for r in records if r.number != lease.number]
-        records.append(RungRecord(lease.number, dict(mine.intermediate_values), paused_at=epoch))
-        return promotable(records, self.rungs, self._maximize)[:1] == [lease.number]
-
     def retire_paused(self) -> int:
         """End every paused trial as pruned (no promotion is coming); returns how many.
 
@@ -292,7 +305,7 @@ class TrialQueue:
         return retired
 
     def promotable_now(self) -> bool:
-        return self.rungs is not None and bool(self._promotable_ids())
+        return Source.PROMOTED in self.scheduler.sources() and bool(self._promotable_ids())
 
     def _live_trials(self) -> list[optuna.trial.FrozenTrial]:
         """Every trial that has reported an epoch and is not failed: running, paused or
@@ -308,6 +321,10 @@ class TrialQueue:
 
         return self.retrier.call(read, "read the trials that trained")
 
+    def rung_records(self) -> list[RungRecord]:
+        """Every live trial's values, paused ones marked with their rung; the final run left out."""
+        return self._rung_records()[0]
+
     def _rung_records(self) -> tuple[list[RungRecord], dict[int, int]]:
         """Every live trial's rung values, and the database ids of the paused ones by number.
 
@@ -322,9 +339,8 @@ class TrialQueue:
         return records, paused
 
     def _promotable_ids(self) -> list[int]:
-        assert self.rungs is not None
         records, ids = self._rung_records()
-        return [ids[n] for n in promotable(records, self.rungs, self._maximize) if n in ids]
+        return [ids[n] for n in self.scheduler.promotions(records) if n in ids]
 
     # --- the time budget -----------------------------------------------------------------
 
@@ -381,24 +397,25 @@ class TrialQueue:
         time_up = self.time_up()
         return self.retrier.call(lambda: progress(self.study, self.config.budget, time_up), "read progress")
 
-    def requeue(self, lease: Lease) -> None:
-        """After ``lease``'s trial was failed: queue a retry that resumes from its checkpoint.
 
-        One retry per attempt: if another worker already judged it stale and re-queued it,
-        nothing is added.
-        """
+class _LeaseView:
+    """The scheduler's :class:`~hpo.trials.scheduling.StudyView` of one leased trial; each
+    method reads the database only when the scheduler asks it."""
 
-        def requeue() -> None:
-            trials = self.study.get_trials(deepcopy=False)
-            if lease.number in superseded_numbers(trials):
-                return
-            frozen = next(t for t in trials if t.number == lease.number)
-            if frozen.state == TrialState.FAIL:
-                retry_callback()(self.study, frozen)
+    def __init__(self, queue: TrialQueue, lease: Lease) -> None:
+        self._queue, self._lease = queue, lease
 
-        self.retrier.call(requeue, "re-queue a trial")
+    def time_up(self) -> bool:
+        return self._queue.time_up()
 
-    @property
-    def backend(self) -> optuna.storages.RDBStorage:
-        """The storage, for the lease's heartbeat and batched writes (hpo.trials only)."""
-        return self._backend
+    def final_run_waiting(self) -> bool:
+        return self._queue.final_run_waiting()
+
+    def curves(self) -> list[RungRecord]:
+        return self._queue.rung_records()
+
+    def curve(self) -> dict[int, float]:
+        return self._lease.curve()
+
+    def should_prune(self) -> bool:
+        return self._lease.should_prune()

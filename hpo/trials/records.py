@@ -23,13 +23,14 @@ class TrialKeys:
     TRAIN_CONFIG: Final = "train_config"  # hpo.training.TrainConfig.to_dict(): what retrain reruns
     WORKER: Final = "worker"  # the WorkerIdentity name of the attempt's worker
     SAMPLER_SEED: Final = "sampler_seed"
+    PRECISION: Final = "precision"  # fp32 | bf16 | fp16: what the attempt trained in (TrialSetup)
     GRAD_NORMS: Final = "grad_norms_epoch1"  # per-layer gradient norms of the first epoch
     LOSS_CURVES: Final = "loss_curves"  # {"epoch": [...], "train_loss": [...], "val_loss": [...]}
     # Set on a trial that was waiting (paused at a rung, or a retry) when the time budget ran
     # out, and was then ended with the epochs it had reached, without training further.
     ENDED_AT_DEADLINE: Final = "ended_at_deadline"
     # Wall seconds per epoch of the attempt so far (training and validation), written when it
-    # pauses or ends: what the final run (hpo.trials.final_run) is sized by.
+    # pauses, is handed back or ends: what the final run (hpo.trials.final_run) is sized by.
     SECONDS_PER_EPOCH: Final = "seconds_per_epoch"
     # On the final run: its epochs (it trains this many, not the study's --epochs) and the
     # trial whose configuration it trains.
@@ -60,6 +61,9 @@ class TrialSetup:
     versions: dict[str, str]
     train_config: dict[str, Any]
     resumed_from_epoch: int | None = None
+    # fp32 | bf16 | fp16, as resolved on this device; an HPO_PRECISION override is also in
+    # train_config (its "precision"), so a retrain trains in the same one.
+    precision: str | None = None
 
     def to_attrs(self) -> dict[str, Any]:
         attrs = dataclasses.asdict(self)

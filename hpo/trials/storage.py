@@ -21,7 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, ProgrammingError
 
-from hpo.errors import HpoError, UsageError
+from hpo.errors import HpoError, UsageError, first_line
 from hpo.settings import DEFAULT_SQLITE_FILE
 from hpo.trials._retry import Retrier
 from hpo.trials.records import TrialKeys
@@ -256,12 +256,6 @@ def _check_sqlite_file(url: str, parsed: sqlalchemy.engine.URL, must_exist: bool
                 f"no storage at {url} (no such file); create a study with `hpo study create`, "
                 "or pass --storage / HPO_STORAGE"
             )
-
-
-def first_line(exc: BaseException | str) -> str:
-    """The first non-empty line of an exception message, for one-line errors."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def load_study(name: str, storage: optuna.storages.BaseStorage) -> optuna.Study:

@@ -22,8 +22,8 @@ from hpo.core_share import join_host
 from hpo.errors import HpoError
 from hpo.settings import Settings
 from hpo.spaces import get_space
-from hpo.studies.samplers import make_pruner, make_sampler
-from hpo.trials import Lease, Retrier, StudyDeleted, TrialQueue, WorkerIdentity
+from hpo.studies.samplers import make_sampler
+from hpo.trials import Idle, Lease, Retrier, StudyDeleted, TrialQueue, WorkerIdentity
 from hpo.worker import checkpoints, objective
 from hpo.worker.checkpoints import CheckpointPolicy
 from hpo.worker.context import WorkerContext
@@ -58,7 +58,7 @@ def build_context(options: WorkerOptions, stop: StopFlag) -> WorkerContext:
                             must_exist=not options.wait_for_study)
     config = queue.config
     space = get_space(config.space)
-    queue.attach(make_sampler(config, space, identity.sampler_seed(config.seed)), make_pruner(config))
+    queue.attach(make_sampler(config, space, identity.sampler_seed(config.seed)))
     location = artifacts.resolve_location(settings.artifacts, config.extra.get("artifacts"))
     store = artifacts.open_store(location)
     artifacts.check_writable(store, location)  # before any claim: no trial trains for nothing
@@ -136,12 +136,12 @@ def run_worker(options: WorkerOptions) -> int:
             run_one(ctx, lease)
             continue
         if lease is None:
-            state = queue.progress()
-            if state.paused and state.running == 0 and not state.time_up and not queue.promotable_now():
+            idle = queue.scheduler.when_idle(queue.progress(), queue.promotable_now)
+            if idle is Idle.RETIRE_PAUSED:
                 # No promotion is coming: the paused trials end where they are.
                 log.info("[%s] retired %d paused trials", ctx.name, queue.retire_paused())
                 continue
-            if state.done:
+            if idle is Idle.DONE:
                 break
             # Others are still training; stay, so their trials are re-queued if they die.
             time.sleep(poll)

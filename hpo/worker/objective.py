@@ -1,7 +1,8 @@
 """One trial: params -> training run -> reported metrics, checkpoints and stored weights.
 
-It adapts the Optuna-free training loop: each epoch it reports the validation metric, may be
-pruned, and checkpoints its state to the artifact store (hpo.worker.checkpoints) so that a
+It adapts the Optuna-free training loop: each epoch it reports the validation metric, asks the
+study's scheduler for a Decision (hpo.trials.scheduling), and leaves training with one
+:class:`~hpo.worker.outcomes.Interrupt` carrying it when it is not "continue". It checkpoints its state to the artifact store (hpo.worker.checkpoints) so that a
 retry of this trial (after a crash or a hand-back) resumes at the next epoch instead of
 starting over. Setup and final metrics are written in one commit each.
 """
@@ -21,21 +22,21 @@ import torch
 from hpo.checkpoint import save_checkpoint, versions
 from hpo.config import OBJECTIVES
 from hpo.training import TrainConfig, TrainResult, TrainState, train
-from hpo.trials import Lease, ModelMeta, TrialKeys, TrialSetup
-from hpo.trials.promotion import PROMOTE
+from hpo.training.precision import choose as choose_precision
+from hpo.trials import Action, EpochEnd, Lease, ModelMeta, TrialKeys, TrialSetup
 from hpo.worker.checkpoints import TrialCheckpoints, load_resume_state
 from hpo.worker.context import WorkerContext
+from hpo.worker.outcomes import Interrupt
 from hpo.worker.progress import TrialProgress
-from hpo.worker.signals import DeadlineReached, FinalRunDue, PauseAtRung, StopRequested
 
 log = logging.getLogger("hpo.worker")
 
 
 class EpochReporter:
-    """Reports each epoch, may checkpoint, and raises to prune or stop."""
+    """Reports each epoch, asks the scheduler, may checkpoint, and interrupts on its decision."""
 
-    def __init__(self, ctx: WorkerContext, lease: Lease, prune: bool, first_epoch: int = 1) -> None:
-        self.ctx, self.lease, self.prune = ctx, lease, prune
+    def __init__(self, ctx: WorkerContext, lease: Lease, first_epoch: int = 1) -> None:
+        self.ctx, self.lease = ctx, lease
         self.checkpoints = TrialCheckpoints(ctx.artifact_store, lease, ctx.checkpoint_policy)
         self.progress = TrialProgress(ctx.name, lease.number, lease.epochs, first_epoch=first_epoch)
 
@@ -53,34 +54,28 @@ class EpochReporter:
             # the same step is ignored by Optuna, and the retry inherited the first.
             lease.report(float(value), epoch)
         self.progress.epoch(epoch, float(metrics["train_loss"] or float("nan")), ctx.config.metric, value)
-        last = epoch >= lease.epochs
-        if last:
-            return  # a trial that trained all its epochs is never pruned, paused or cut short
-        if ctx.stop.is_set:
-            self.checkpoints.save(state)  # always: another worker resumes from it
-            raise StopRequested()
-        if ctx.queue.time_up():
-            # The study's time is spent: keep what this trial reached, as a complete trial.
-            raise DeadlineReached(TrainResult(state.model, list(state.history),
-                                              {k: v for k, v in metrics.items() if k.startswith("val_")},
-                                              state.diagnostics()))
-        if not lease.is_final_run and ctx.queue.final_run_waiting():
-            # The final run is sized to the time left, so it does not wait for this trial
-            # to end; whoever claims next resumes this one from its checkpoint.
+        end = EpochEnd(lease.number, epoch, lease.epochs, value, final_run=lease.is_final_run,
+                       stop_requested=ctx.stop.is_set)
+        decision = ctx.queue.scheduler.decide(end, ctx.queue.view(lease))
+        if not decision.interrupts:
+            if not end.last:  # after the last epoch the model itself is stored instead
+                self.checkpoints.maybe_save(state)
+            return
+        result = None
+        if decision.keeps_checkpoint:
+            # Always: whoever resumes it (a promotion, a retry) starts from this checkpoint;
+            # its pace sizes a final run even though the trial has not finished.
             self.checkpoints.save(state)
             lease.record(self.pace(epoch))
-            raise FinalRunDue()
-        rungs = None if lease.is_final_run else ctx.queue.rungs  # the final run trains on to its end
-        if rungs is not None and rungs.is_pause_point(epoch) and not ctx.queue.keeps_running(lease, epoch):
-            self.checkpoints.save(state)  # always: whoever promotes it resumes from it
-            lease.record(self.pace(epoch))
-            raise PauseAtRung(epoch)
-        if self.prune and lease.should_prune():
+        elif decision.action is Action.PRUNE:
             # Deep plain CNNs pruned at epoch 1 are exactly the trials report 001's
             # vanishing-gradient claim is about: keep their diagnostics.
             lease.record(state.diagnostics())
-            raise optuna.TrialPruned(f"pruned at epoch {epoch}")
-        self.checkpoints.maybe_save(state)
+        elif decision.action is Action.END:
+            # The study's time is spent: keep what this trial reached, as a complete trial.
+            result = TrainResult(state.model, list(state.history),
+                                 {k: v for k, v in metrics.items() if k.startswith("val_")}, state.diagnostics())
+        raise Interrupt(decision, result)
 
 
 def trial_config(ctx: WorkerContext, lease: Lease) -> tuple[dict[str, Any], TrainConfig]:
@@ -91,6 +86,8 @@ def trial_config(ctx: WorkerContext, lease: Lease) -> tuple[dict[str, Any], Trai
     seed = ctx.config.seed * 100_003 + (lease.original_number if replicate is None else int(replicate))
     # The final run trains longer than the study's --epochs, its schedule spanning all of them.
     config = ctx.space.build(params, lease.epochs).replace(seed=seed, epochs=lease.epochs)
+    if ctx.settings.precision is not None:  # HPO_PRECISION; kept in train_config, so retrain matches
+        config = config.replace(precision=ctx.settings.precision)
     if ctx.config.batch_size is not None:
         config = config.replace(batch_size=ctx.config.batch_size)
     return params, config
@@ -140,7 +137,8 @@ def objective_values(ctx: WorkerContext, result: TrainResult, n_params: int) -> 
 
 
 def run(ctx: WorkerContext, lease: Lease) -> list[float]:
-    """Train the leased trial to the end; raises TrialPruned, StopRequested or the training error."""
+    """Train the leased trial to the end; raises an Interrupt (the scheduler's decision),
+    TrialPruned, or the training error."""
     params, config = trial_config(ctx, lease)
     resume = load_resume_state(ctx.artifact_store, lease)
     if lease.ending:
@@ -155,19 +153,19 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
         seed=config.seed, device=str(ctx.device), threads=torch.get_num_threads(), worker=ctx.name,
         sampler_seed=ctx.identity.sampler_seed(ctx.config.seed), versions=versions(),
         train_config=config.to_dict(), resumed_from_epoch=int(resume["epoch"]) if resume else None,
+        precision=choose_precision(ctx.device, config.precision).name,
     )
     if resume is not None:
         log.info("[%s] trial %d resumes after epoch %d", ctx.name, lease.number, resume["epoch"])
     lease.record(setup.to_attrs())
     started = time.monotonic()
     first_epoch = int(resume["epoch"]) + 1 if resume else 1
-    # Optuna's pruners (not the promotion scheduler, which pauses instead), which prune
-    # single-objective studies only; never the final run, which trains to its end.
-    prune = ctx.config.pruner not in ("none", PROMOTE) and len(ctx.config.objectives) == 1 and not lease.is_final_run
-    reporter = EpochReporter(ctx, lease, prune=prune, first_epoch=first_epoch)
+    reporter = EpochReporter(ctx, lease, first_epoch=first_epoch)
     try:
         result = train(config, ctx.splits, ctx.device, callbacks=[reporter], resume=resume)
-    except DeadlineReached as cut:
+    except Interrupt as cut:
+        if cut.decision.action is not Action.END:
+            raise  # the loop applies it to the lease (hpo.worker.outcomes)
         result = cut.result  # type: ignore[assignment]
         log.info("[%s] trial %d stopped at epoch %d: the study's time budget ran out", ctx.name, lease.number,
                  len(result.history))

@@ -1,16 +1,20 @@
 """How a trial ends: every way training can stop, mapped to what happens to the trial.
 
-:func:`classify` is pure (an exception in, an :class:`Outcome` out), so the mapping is unit
-tested without a database; :func:`settle` applies an outcome to the lease.
+The scheduler's decisions (hpo.trials.scheduling) leave training as one :class:`Interrupt`
+carrying the :class:`~hpo.trials.Decision`; errors leave it as themselves. :func:`classify` is
+pure (an exception in, an :class:`Outcome` out), so the mapping is unit tested without a
+database; :func:`settle` applies an outcome to the lease.
 
 | raised                              | ending      | why                                               |
 |-------------------------------------|-------------|---------------------------------------------------|
 | (nothing)                           | complete    |                                                   |
-| optuna.TrialPruned                  | pruned      | the pruner stopped it                             |
-| PauseAtRung                         | paused      | waits at its rung for a promotion (checkpointed)  |
+| Interrupt: prune                    | pruned      | the policy stopped it                             |
+| Interrupt: pause                    | paused      | waits at its rung for a promotion (checkpointed)  |
+| Interrupt: hand back                | handed back | a stop signal, or the final run is due: another   |
+|                                     |             | worker resumes it from its checkpoint             |
+| Interrupt: end                      | complete    | the time budget ran out (objective.run keeps it)  |
+| optuna.TrialPruned                  | pruned      | nothing to end from after the deadline            |
 | NonFiniteLoss                       | pruned      | so the sampler learns the region is bad           |
-| StopRequested (SIGTERM, Ctrl-C)     | handed back | another worker resumes it from its checkpoint     |
-| FinalRunDue                         | handed back | this worker starts the final run; resumed later   |
 | a transient storage error           | handed back | it escaped the retries; resume after the outage   |
 | LeaseLost / UpdateFinishedTrialError| dropped     | a retry owns the trial now                        |
 | torch.cuda.OutOfMemoryError         | failed      | too big for this device; memory is freed          |
@@ -26,11 +30,9 @@ from dataclasses import dataclass
 import optuna
 import torch
 
-from hpo.errors import HpoError
-from hpo.trials import Lease, LeaseLost, is_transient
-from hpo.trials.storage import first_line
+from hpo.errors import HpoError, first_line
+from hpo.trials import Action, Decision, Lease, LeaseLost, is_transient
 from hpo.training import NonFiniteLoss
-from hpo.worker.signals import FinalRunDue, PauseAtRung, StopRequested
 
 
 class Ending(enum.Enum):
@@ -40,6 +42,15 @@ class Ending(enum.Enum):
     HANDED_BACK = "handed back"
     DROPPED = "dropped"
     FAILED = "failed"
+
+
+class Interrupt(Exception):
+    """Leaves ``train()`` at an epoch boundary with the scheduler's ``decision``; ``result`` is
+    the training so far, for a trial that ends with what it reached (Action.END)."""
+
+    def __init__(self, decision: Decision, result: object = None) -> None:
+        super().__init__(decision.reason or decision.action.value)
+        self.decision, self.result = decision, result
 
 
 @dataclass(frozen=True)
@@ -54,16 +65,12 @@ class Outcome:
 
 def classify(exc: BaseException) -> Outcome:
     """What ``exc``, raised while training a leased trial, means for that trial."""
+    if isinstance(exc, Interrupt):
+        return decided(exc.decision)
     if isinstance(exc, optuna.TrialPruned):
         return Outcome(Ending.PRUNED, None, detail=str(exc) or None)
-    if isinstance(exc, PauseAtRung):
-        return Outcome(Ending.PAUSED, None, epoch=exc.epoch, detail=str(exc))
     if isinstance(exc, NonFiniteLoss):
         return Outcome(Ending.PRUNED, str(exc))
-    if isinstance(exc, StopRequested):
-        return Outcome(Ending.HANDED_BACK, "handed back by a stopping worker")
-    if isinstance(exc, FinalRunDue):
-        return Outcome(Ending.HANDED_BACK, "handed back to start the study's final run")
     if isinstance(exc, (LeaseLost, optuna.exceptions.UpdateFinishedTrialError)):
         return Outcome(Ending.DROPPED, "taken over by a retry")
     if isinstance(exc, torch.cuda.OutOfMemoryError):
@@ -73,6 +80,18 @@ def classify(exc: BaseException) -> Outcome:
     if is_transient(exc):
         return Outcome(Ending.HANDED_BACK, f"storage failed mid-trial ({type(exc).__name__})")
     return Outcome(Ending.FAILED, f"{type(exc).__name__}: {first_line(exc)}", unexpected=True)
+
+
+def decided(decision: Decision) -> Outcome:
+    """The ending a scheduler's interrupting decision gives the trial."""
+    if decision.action is Action.PRUNE:
+        return Outcome(Ending.PRUNED, None, detail=decision.reason)
+    if decision.action is Action.PAUSE:
+        return Outcome(Ending.PAUSED, None, epoch=decision.epoch, detail=decision.reason)
+    if decision.action is Action.HAND_BACK:
+        return Outcome(Ending.HANDED_BACK, decision.reason)
+    # CONTINUE never interrupts, and an END keeps its result as a complete trial (objective.run).
+    raise ValueError(f"decision {decision.action.value!r} does not end a trial by itself")
 
 
 def settle(lease: Lease, outcome: Outcome) -> Outcome:

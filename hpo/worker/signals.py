@@ -1,6 +1,7 @@
 """Graceful stop: the first SIGTERM/SIGINT asks the worker to stop at the next epoch boundary.
 
-A second signal restores the default behaviour, so a second Ctrl-C stops at once.
+A second signal restores the default behaviour, so a second Ctrl-C stops at once. The flag
+is one input of the scheduler's decision (hpo.trials.scheduling: a stop hands the trial back).
 """
 
 from __future__ import annotations
@@ -13,33 +14,9 @@ from types import FrameType
 log = logging.getLogger("hpo.worker")
 
 
-class StopRequested(Exception):
-    """Raised at an epoch boundary after a stop signal; the trial is handed back."""
-
-
-class PauseAtRung(Exception):
-    """Raised at a rung whose trial is not the one to promote now: it pauses, checkpointed."""
-
-    def __init__(self, epoch: int) -> None:
-        super().__init__(f"paused at epoch {epoch}")
-        self.epoch = epoch
-
-
-class FinalRunDue(Exception):
-    """Raised at an epoch boundary of a search trial once the study's final run is due and
-    unstarted: the trial is handed back, and this worker starts the final run."""
-
-
-class DeadlineReached(Exception):
-    """Raised at the first epoch boundary after the study's time budget ran out; carries the
-    training result so far, which the trial keeps."""
-
-    def __init__(self, result: object) -> None:
-        super().__init__("the study's time budget ran out")
-        self.result = result
-
-
 class StopFlag:
+    """Set by the first SIGTERM/SIGINT; read at each epoch boundary."""
+
     def __init__(self) -> None:
         self._event = threading.Event()
 

@@ -13,7 +13,7 @@ from hpo.models import activation_names, architecture_names, build_model
 from hpo.models.attention import SelfAttention2d
 from hpo.models.learnable import PAReLU
 from hpo.models.pooling import GatedPool2d
-from hpo.models.resnet import BLOCKS
+from hpo.models.resnet import BLOCKS, ResidualBlock, register_block
 
 INPUT_SHAPE = (1, 8, 8)
 NUM_CLASSES = 4
@@ -149,3 +149,28 @@ def test_attention_flag_adds_a_block() -> None:
 def test_bad_specs_are_usage_errors(spec: dict[str, Any], message: str) -> None:
     with pytest.raises(UsageError, match=message.replace("(", r"\(")):
         build_model(spec, INPUT_SHAPE, NUM_CLASSES)
+
+
+class _SingleConvBlock(ResidualBlock):
+    """A block a space file might add: one 3x3 conv; the base gives it the rest."""
+
+    expansion = 1
+
+    def make_body(self, in_ch: int, planes: int, out_ch: int, stride: int, act: Any) -> torch.nn.Sequential:
+        return torch.nn.Sequential(torch.nn.Conv2d(in_ch, out_ch, 3, stride, 1, bias=False), torch.nn.BatchNorm2d(out_ch))
+
+
+def test_a_registered_residual_block_is_named_in_a_spec_and_gets_the_shared_parts() -> None:
+    register_block("single_conv", _SingleConvBlock)
+    model = build_model({"arch": "resnet", "block": "single_conv", "stages": [1, 1], "width": 4},
+                        INPUT_SHAPE, NUM_CLASSES)
+    blocks = [m for m in model if isinstance(m, _SingleConvBlock)]
+    assert len(blocks) == 2
+    first, second = blocks
+    assert isinstance(first.shortcut, torch.nn.Identity)  # same shape: identity
+    assert isinstance(second.shortcut, torch.nn.Sequential)  # stride 2, more channels: a projection
+    x = torch.randn(2, 4, 8, 8)
+    # The zero-initialised last BatchNorm: at the start a block is its shortcut plus the activation.
+    assert torch.equal(first.eval()(x), F.relu(x))
+    with pytest.raises(UsageError, match="unknown residual block 'nope'"):
+        build_model({"arch": "resnet", "block": "nope"}, INPUT_SHAPE, NUM_CLASSES)

@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from hpo import data
+from hpo.settings import Settings
 from hpo.training import TrainConfig, TrainState, train
 from hpo.training.precision import choose
 
@@ -23,7 +24,8 @@ pytestmark = pytest.mark.skipif(DEVICE.type == "cuda" and not torch.cuda.is_avai
 
 # A small residual net, the auto space's family, on 4-class synthetic images.
 CONFIG = TrainConfig(model={"arch": "small_resnet", "block": "basic", "stages": [1, 1, 1], "width": 16}, optimizer="adam", lr=1e-2,
-                     batch_size=64, epochs=4, schedule="cosine", augment="none")
+                     batch_size=64, epochs=4, schedule="cosine", augment="none",
+                     precision=Settings.from_env().precision)  # HPO_PRECISION, as a worker passes it
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,7 @@ class _Interrupt(Exception):
 
 
 def test_the_default_precision_on_cuda_is_mixed_with_channels_last() -> None:
-    precision = choose(DEVICE)
+    precision = choose(DEVICE, Settings.from_env().precision)
     if DEVICE.type == "cuda":
         assert precision.dtype is (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
     assert precision.dtype is not None and precision.channels_last

@@ -87,8 +87,7 @@ def test_fp16_gradients_are_measured_unscaled(splits: data.Splits, monkeypatch: 
     """With a GradScaler the raw gradients are the loss scale (65536) times too large."""
     config = TrainConfig(model={"arch": "cnn", "n_layers": 2, "channels": 4}, batch_size=32, epochs=1)
     fp32 = train(config, splits).diagnostics[GRAD_NORMS]
-    monkeypatch.setenv("HPO_PRECISION", "fp16")
-    fp16 = train(config, splits).diagnostics[GRAD_NORMS]
+    fp16 = train(config.replace(precision="fp16"), splits).diagnostics[GRAD_NORMS]
     assert list(fp16) == list(fp32)
     assert fp16 == pytest.approx(fp32, rel=0.2)
 

@@ -12,8 +12,8 @@ from optuna.exceptions import StorageInternalError, UpdateFinishedTrialError
 from hpo.errors import HpoError
 from hpo.training import NonFiniteLoss
 from hpo.trials import LeaseLost
-from hpo.worker.outcomes import Ending, classify
-from hpo.worker.signals import FinalRunDue, StopRequested
+from hpo.trials.scheduling import FINAL_RUN_REASON, STOP_REASON, hand_back, pause, prune
+from hpo.worker.outcomes import Ending, Interrupt, classify
 
 
 def _storage_error() -> Exception:
@@ -30,8 +30,10 @@ def _storage_error() -> Exception:
 @pytest.mark.parametrize(("exc", "ending", "reason"), [
     (optuna.TrialPruned("pruned at epoch 3"), Ending.PRUNED, None),
     (NonFiniteLoss("loss nan at epoch 2"), Ending.PRUNED, "loss nan at epoch 2"),
-    (StopRequested(), Ending.HANDED_BACK, "handed back by a stopping worker"),
-    (FinalRunDue(), Ending.HANDED_BACK, "handed back to start the study's final run"),
+    (Interrupt(prune(3)), Ending.PRUNED, None),
+    (Interrupt(pause(3)), Ending.PAUSED, None),
+    (Interrupt(hand_back(3, STOP_REASON)), Ending.HANDED_BACK, "handed back by a stopping worker"),
+    (Interrupt(hand_back(3, FINAL_RUN_REASON)), Ending.HANDED_BACK, "handed back to start the study's final run"),
     (_storage_error(), Ending.HANDED_BACK, "storage failed mid-trial (StorageInternalError)"),
     (LeaseLost("trial 3 was finished by another worker"), Ending.DROPPED, "taken over by a retry"),
     (UpdateFinishedTrialError("finished"), Ending.DROPPED, "taken over by a retry"),
@@ -54,3 +56,8 @@ def test_only_unanticipated_errors_ask_for_a_traceback() -> None:
 def test_a_plain_prune_keeps_its_message_for_the_log_only() -> None:
     outcome = classify(optuna.TrialPruned("pruned at epoch 3"))
     assert outcome.reason is None and outcome.detail == "pruned at epoch 3"
+
+
+def test_a_pause_keeps_its_rung_and_a_prune_its_line_for_the_log() -> None:
+    assert classify(Interrupt(pause(3))).epoch == 3
+    assert classify(Interrupt(prune(3))).detail == "pruned at epoch 3"

@@ -1,0 +1,41 @@
+"""HPO_PRECISION reaches a trial through Settings: its train_config keeps the override (so a
+retrain trains in it too) and its setup records the precision that ran."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import optuna
+import pytest
+
+from hpo.config import StudyConfig
+from hpo.export.retrain import trial_train_config
+from hpo.settings import Settings
+from hpo.studies.create import create
+from hpo.trials import TrialKeys, open_storage
+from hpo.worker.loop import WorkerOptions, run_worker
+
+
+def _run(url: str, tmp_path: Path, env: dict[str, str]) -> list[optuna.trial.FrozenTrial]:
+    name = f"s{len(env)}"
+    create(name, StudyConfig(space="sleep", dataset="synthetic", budget=1, epochs=2, pruner="none"), open_storage(url))
+    settings = Settings.from_env(env).replace(storage=url, device="cpu", artifacts=str(tmp_path / "artifacts"))
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        run_worker(WorkerOptions(name, settings))  # in this process: it installs signal handlers
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    return optuna.load_study(study_name=name, storage=url).trials
+
+
+def test_the_precision_is_recorded_and_retrained_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HPO_SLEEP_SECONDS", "0")
+    url = f"sqlite:///{tmp_path / 'hpo.db'}"
+    (chosen,) = _run(url, tmp_path, {})
+    assert chosen.user_attrs[TrialKeys.PRECISION] == "fp32"  # the CPU's default
+    assert trial_train_config(chosen).precision is None  # a retrain chooses by its own device
+    (forced,) = _run(url, tmp_path, {"HPO_PRECISION": "bf16"})
+    assert forced.user_attrs[TrialKeys.PRECISION] == "bf16"
+    assert trial_train_config(forced).precision == "bf16"
