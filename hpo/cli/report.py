@@ -27,9 +27,8 @@ def report_cmd(name: str, out: Path | None, title: str | None, screenshot: bool,
 
     url = resolve_url(storage)
     study = load_study(name, open_storage(url))
-    recorded = (study.user_attrs.get("extra") or {}).get("artifacts")
     report = write_report(study, out or Path("docs/studies") / name, title=title, storage_url=url,
-                          artifact_location=artifact_store.resolve_location(artifacts, recorded), screenshot=screenshot)
+                          artifact_location=artifact_store.study_location(study.user_attrs, artifacts), screenshot=screenshot)
     click.echo(f"wrote {len(report.files)} files to {report.out}/: {', '.join(report.files)}")
     for plot, note in report.notes.items():
         click.echo(f"  {plot}: {note}")
