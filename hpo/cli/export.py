@@ -12,6 +12,7 @@ from optuna.trial import FrozenTrial
 
 from hpo.checkpoint import load_checkpoint, save_checkpoint
 from hpo.errors import UsageError
+from hpo.extras import require
 from hpo.formatting import fmt, table
 from hpo.cli.options import artifacts_option, current_settings, storage_option
 from hpo.devices import configure_threads, resolve_device
@@ -128,6 +129,8 @@ def export_cmd(study: str, out: str, onnx_path: str | None, program_path: str | 
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def evaluate_cmd(model_file: str, split: str, dataset: str | None, plot: str | None, as_json: bool) -> None:
     """Evaluate an exported MODEL (.pt checkpoint or .onnx file) on its data set's test (or validation) split."""
+    if plot:
+        require("report", "--plot", ("matplotlib",))  # before the evaluation, not after it
     result = evaluate_checkpoint(model_file, dataset, split)
     if plot:
         from hpo.export.plots import save_confusion_png

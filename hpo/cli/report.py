@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from hpo import artifacts as artifact_store
+from hpo.extras import require
 from hpo.cli.options import artifacts_option, storage_option
 from hpo.trials.storage import load_study, open_storage, resolve_url
 
@@ -23,6 +24,7 @@ from hpo.trials.storage import load_study, open_storage, resolve_url
 def report_cmd(name: str, out: Path | None, title: str | None, screenshot: bool, storage: str | None,
                artifacts: str | None) -> None:
     """Write a static report of study NAME: PNG plots, one self-contained HTML file and a README.md."""
+    require("report", "hpo report", ("plotly", "matplotlib"))
     from hpo.report import write_report
 
     url = resolve_url(storage)
