@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
+from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -31,7 +32,10 @@ def draw_loss_png(curves: dict[str, list[float | None]], path: str | os.PathLike
     """Write ``curves`` (``{"epoch": [...], "train_loss": [...], "val_loss": [...]}``) as a line chart."""
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default()
+    try:
+        font: Any = ImageFont.load_default(size=13)  # Pillow >= 10.1: a scalable default font
+    except TypeError:
+        font = ImageFont.load_default()
     epochs = [int(e) for e in curves.get("epoch") or []]
     values = _finite([v for key, _label, _colour in SERIES for v in curves.get(key) or []])
     left, right, top, bottom = MARGIN_LEFT, WIDTH - MARGIN_RIGHT, MARGIN_TOP, HEIGHT - MARGIN_BOTTOM
@@ -55,13 +59,13 @@ def draw_loss_png(curves: dict[str, list[float | None]], path: str | os.PathLike
     for tick in _ticks(low, high):
         y = y_of(tick)
         draw.line((left - 4, y, left, y), fill="black")
-        draw.text((4, y - 6), f"{tick:.3g}", fill="black", font=font)
+        draw.text((4, y - 7), f"{tick:.3g}", fill="black", font=font)
     for epoch in sorted(set(epochs))[:: max(1, len(set(epochs)) // 8)]:
         x = x_of(epoch)
         draw.line((x, bottom, x, bottom + 4), fill="black")
         draw.text((x - 3, bottom + 6), str(epoch), fill="black", font=font)
     draw.text(((left + right) // 2 - 15, HEIGHT - 16), "epoch", fill="black", font=font)
-    legend_x = right - 150
+    legend_x = right - 170
     for row, (key, label, colour) in enumerate(SERIES):
         points = [(x_of(e), y_of(float(v))) for e, v in zip(epochs, curves.get(key) or [])
                   if isinstance(v, (int, float)) and math.isfinite(v)]

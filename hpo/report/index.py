@@ -64,12 +64,14 @@ def _trial_attrs(storage: str | None, study: str) -> dict[int, dict[str, Any]] |
         return None
     import optuna
 
+    from hpo.trials.diagnostics import study_store, trial_diagnostics
+
     try:
-        trials = optuna.load_study(study_name=study, storage=storage).get_trials(deepcopy=False)
+        loaded = optuna.load_study(study_name=study, storage=storage)
     except KeyError:  # no such study in this storage
         return None
-    keys = ("grad_norms_epoch1", "loss_curves")
-    return {t.number: {k: t.user_attrs[k] for k in keys if k in t.user_attrs} for t in trials}
+    store = study_store(loaded.user_attrs)  # the curves live in each trial's file (older: user attrs)
+    return {t.number: trial_diagnostics(t, store) for t in loaded.get_trials(deepcopy=False)}
 
 
 def write_report_pages(root: Path, storage: str | None = None) -> list[Path]:
