@@ -27,6 +27,7 @@ from hpo.data.registry import canonical_name
 from hpo.models import build_model
 from hpo.config import MARKER, OBJECTIVES, StudyConfig
 from hpo.errors import HpoError, Interrupted, UsageError, unknown_name
+from hpo.trials.budget import CLAIMS_MARKED
 from hpo.trials.slots import add_waiting_slots
 from hpo.trials.storage import first_line
 from hpo.spaces import SearchSpace, get_space
@@ -50,6 +51,7 @@ def _fill(study: optuna.Study, config: StudyConfig, space: SearchSpace, interrup
     marker = attrs.pop(MARKER)
     for key, value in attrs.items():
         study.set_user_attr(key, value)
+    study.set_user_attr(CLAIMS_MARKED, True)  # hpo's claims are marked: study.ask() takes no budget slot
     step()
     # Admission control: exactly `budget` slots, claimed atomically by workers.
     if config.warm_start:

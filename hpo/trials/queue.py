@@ -33,11 +33,11 @@ from hpo.errors import HpoError
 from hpo.trials import _optuna
 from hpo.trials._retry import Retrier
 from hpo.trials import final_run
-from hpo.trials.budget import Progress, logical_trials, progress, superseded_numbers
+from hpo.trials.budget import Progress, logical_trials, mark_claimed, progress, superseded_numbers
 from hpo.trials.history import HISTORIES
 from hpo.trials.promotion import PAUSED_KEY, PROMOTE, RungRecord, Rungs, promotable
 from hpo.trials.records import TrialKeys
-from hpo.trials.slots import add_final_run_slot, add_slot
+from hpo.trials.slots import add_final_run_slot, add_slot, replace_taken_slots
 from hpo.trials.identity import WorkerIdentity
 from hpo.trials.lease import Lease
 from hpo.trials.inspect import stale_trial_numbers
@@ -155,6 +155,13 @@ class TrialQueue:
                 lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, skip_marked=PAUSED_KEY,
                                                     not_after=end),
                 "claim a trial")
+        if candidate is None and self.config.budget is not None and self.retrier.call(
+                lambda: replace_taken_slots(self.study, self._backend, self.config.budget), "give back taken slots"):
+            # A plain study.ask() took a slot and finished: its replacement is claimable now.
+            candidate = self.retrier.call(
+                lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, skip_marked=PAUSED_KEY,
+                                                    not_after=end),
+                "claim a trial")
         if candidate is None:
             return None
         lease = self._lease(candidate, identity)
@@ -192,6 +199,8 @@ class TrialQueue:
         # is written through the cache before it is registered just after.
         trial = self.retrier.call(lambda: optuna.Trial(self.study, candidate), "start a trial")
         _optuna.register_claimed_trial(self.study, trial)
+        # Mark it hpo's: a plain study.ask() never counts against the budget (hpo.trials.budget).
+        self.retrier.call(lambda: mark_claimed(trial), "mark the claim")
         return Lease(self, trial, identity, ending=ending)
 
     # --- the final run -------------------------------------------------------------------
