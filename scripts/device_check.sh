@@ -31,11 +31,18 @@ prepare() {
     mkdir -p "$DIR/wheels" "$DIR/fashion-mnist"
     local name version
     for name in "${PACKAGES[@]}"; do
-        # The version installed here: the one this checkout's tests pass with.
-        version=$("$py" -c "import importlib.metadata as m, sys; print(m.version(sys.argv[1]))" "$name")
+        # The version installed here: the one this checkout's tests pass with. A package that
+        # is not installed here (greenlet is optional for sqlalchemy on some platforms) is
+        # fetched at its newest version for the GPU machine's Python instead of stopping.
+        local spec=$name
+        if version=$("$py" -c "import importlib.metadata as m, sys; print(m.version(sys.argv[1]))" "$name" 2>/dev/null); then
+            spec="$name==$version"
+        else
+            echo "device_check: $name is not installed here; fetching its newest wheel"
+        fi
         "$py" -m pip download -q --no-deps --only-binary=:all: --python-version "${DEVICE_PYTHON:-3.12}" \
             --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
-            --platform manylinux2014_x86_64 -d "$DIR/wheels" "$name==$version"
+            --platform manylinux2014_x86_64 -d "$DIR/wheels" "$spec"
     done
     cp /usr/share/datasets/fashion-mnist/*-ubyte.gz "$DIR/fashion-mnist/"
     du -sh "$DIR"

@@ -48,6 +48,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 from hpo.errors import UsageError
 from hpo.settings import Settings
 from hpo.spaces import Param, SearchSpace
+from hpo.spaces.sizing import SizeKnob
 from hpo.training import TrainConfig
 
 
@@ -135,9 +136,14 @@ def defaults(profile: Profile) -> dict[str, Any]:
             "schedule": "onecycle", "label_smoothing": 0.1, "augment": "flip+crop", "batch_size": 128}
 
 
+# What a long final run may grow the chosen network to (hpo.spaces.sizing): wider first-stage
+# planes and more blocks per stage, as far as its measured pace still fits its minimum epochs.
+SIZE_KNOBS = (SizeKnob("width", (16, 20, 24, 32, 48, 64, 96, 128)), SizeKnob("blocks", (1, 2, 3)))
+
+
 def make_space(profile: Profile) -> SearchSpace:
     return SearchSpace(name="auto", description=__doc__ or "", params=params(profile), build=build,
-                       default_epochs=profile.epochs, defaults=defaults(profile))
+                       default_epochs=profile.epochs, defaults=defaults(profile), size_knobs=SIZE_KNOBS)
 
 
 PROFILE = device_profile()

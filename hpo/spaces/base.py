@@ -35,6 +35,7 @@ from optuna.distributions import (
 )
 
 from hpo.errors import UsageError
+from hpo.spaces.sizing import SizeKnob
 from hpo.training.config import TrainConfig
 
 
@@ -120,6 +121,8 @@ class SearchSpace:
             queues it as the study's first trial (warm start): users get the baseline's result
             as trial 0, and the sampler starts from a good point (Ray Tune's
             ``points_to_evaluate``, Vizier's default-first). Checked when the space is built.
+        size_knobs: the parameters that set the model's size, with the values a long final
+            run may grow them to (:mod:`hpo.spaces.sizing`); none: it trains at the size found.
     """
 
     name: str
@@ -129,8 +132,13 @@ class SearchSpace:
     default_epochs: int = 5
     defaults: Mapping[str, Any] | None = field(default=None, hash=False)
     source: str = field(default="", compare=False)
+    size_knobs: tuple[SizeKnob, ...] = ()
 
     def __post_init__(self) -> None:
+        names = {p.name for p in self.params}
+        for knob in self.size_knobs:
+            if knob.param not in names:
+                raise UsageError(f"size knob {knob.param!r} of space {self.name!r} is not one of its parameters")
         if self.defaults is not None:
             try:
                 self.validate(dict(self.defaults))

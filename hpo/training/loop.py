@@ -24,6 +24,7 @@ from hpo.models import build_model
 from hpo.training import precision as precisions
 from hpo.training import simulate
 from hpo.training.augment import get_augment
+from hpo.training.budget import TimeBudget, TimedSchedule
 from hpo.training.config import TrainConfig
 from hpo.training.diagnostics import GRAD_NORMS, LOSS_CURVES, GradNormMeter, loss_curves
 from hpo.training.metrics import classification_metrics
@@ -88,11 +89,15 @@ class TrainResult:
     diagnostics: dict[str, Any] = field(default_factory=dict)
 
 
-def _build_phase(config: TrainConfig, model: nn.Module, phase: int, steps_per_epoch: int) -> tuple[torch.optim.Optimizer, Any]:
+def _build_phase(config: TrainConfig, model: nn.Module, phase: int, steps_per_epoch: int,
+                 budget: TimeBudget | None = None) -> tuple[torch.optim.Optimizer, Any]:
     plan = optim.phases(config.optimizer, config.epochs)
     name, start = plan[phase]
     end = plan[phase + 1][1] if phase + 1 < len(plan) else config.epochs
     optimizer = optim.make_optimizer(name, model.parameters(), config.lr, config.weight_decay)
+    if budget is not None:
+        # The schedule spans the wall-clock budget (a combination's phases share one timeline).
+        return optimizer, TimedSchedule(config.schedule, optimizer, budget)
     scheduler = make_schedule(config.schedule, optimizer, (end - start) * steps_per_epoch)
     return optimizer, scheduler
 
@@ -101,14 +106,15 @@ def _steps_per_epoch(n: int, batch_size: int) -> int:
     return max(1, n // batch_size)  # the last partial batch is dropped (stable BatchNorm)
 
 
-def init_state(config: TrainConfig, splits: Splits, device: torch.device, resume: dict[str, Any] | None = None) -> TrainState:
+def init_state(config: TrainConfig, splits: Splits, device: torch.device, resume: dict[str, Any] | None = None,
+               budget: TimeBudget | None = None) -> TrainState:
     """A fresh state for ``config``, or the one saved in ``resume`` (see TrainState.state_dict)."""
     torch.manual_seed(config.seed)
     precision = precisions.choose(device)
     model = precision.prepare_model(build_model(config.model, splits.input_shape, splits.num_classes).to(device))
     steps = _steps_per_epoch(len(splits.train), config.batch_size)
     phase = resume["phase"] if resume else 0
-    optimizer, scheduler = _build_phase(config, model, phase, steps)
+    optimizer, scheduler = _build_phase(config, model, phase, steps, budget)
     generator = torch.Generator().manual_seed(config.seed)
     state = TrainState(model, optimizer, scheduler, phase, generator=generator, precision=precision, scaler=precision.scaler())
     if resume:
@@ -145,7 +151,7 @@ def evaluate(model: nn.Module, split: Split, precision: Precision | None = None)
 
 
 def _train_epoch(state: TrainState, config: TrainConfig, train: Split, create_graph: bool,
-                 meter: GradNormMeter | None = None) -> float:
+                 meter: GradNormMeter | None = None, budget: TimeBudget | None = None) -> float:
     model, optimizer, scheduler, scaler = state.model, state.optimizer, state.scheduler, state.scaler
     precision = state.precision or precisions.choose(train.x.device)
     augment = get_augment(config.augment)
@@ -154,7 +160,10 @@ def _train_epoch(state: TrainState, config: TrainConfig, train: Split, create_gr
     steps = _steps_per_epoch(n, config.batch_size)
     order = torch.randperm(n, generator=state.generator).to(train.x.device)
     total = torch.zeros((), device=train.x.device)
+    done = 0
     for step in range(steps):
+        if budget is not None and budget.spent():
+            break  # the rate has annealed to its end: the run is over, mid-epoch or not
         idx = order[step * config.batch_size : (step + 1) * config.batch_size]
         x = precision.prepare_input(augment(train.x[idx], None))
         with precision.autocast():
@@ -175,7 +184,8 @@ def _train_epoch(state: TrainState, config: TrainConfig, train: Split, create_gr
         if scheduler is not None:
             scheduler.step()
         total += loss.detach()
-    mean = float(total) / steps  # one device sync per epoch, not per batch
+        done += 1
+    mean = float(total) / max(1, done)  # one device sync per epoch, not per batch
     if not math.isfinite(mean):
         raise NonFiniteLoss(f"training loss became {mean} in epoch {state.epoch + 1}")
     return mean
@@ -187,21 +197,26 @@ def train(
     device: torch.device | str = "cpu",
     callbacks: Sequence[Callback] = (),
     resume: dict[str, Any] | None = None,
+    budget: TimeBudget | None = None,
 ) -> TrainResult:
     """Train ``config`` on ``splits.train``, evaluating on ``splits.val`` after every epoch.
 
     Args:
         resume: a ``TrainState.state_dict()`` from an interrupted run; training continues at
             the epoch after the one it recorded.
+        budget: train until this wall-clock budget is spent instead of for ``config.epochs``
+            epochs (then only an estimate, which places a combination's optimizer phases),
+            the schedule following the time spent (:mod:`hpo.training.budget`); the last
+            epoch stops where the budget does.
     """
     device = torch.device(device)
-    state = init_state(config, splits, device, resume)
+    state = init_state(config, splits, device, resume, budget)
     create_graph = optim.needs_create_graph(config.optimizer)
     steps = _steps_per_epoch(len(splits.train), config.batch_size)
-    while state.epoch < config.epochs:
+    while (not budget.spent()) if budget is not None else state.epoch < config.epochs:
         phase, _name = optim.phase_at(config.optimizer, config.epochs, state.epoch)
         if phase != state.phase:  # a combination moves on to its next optimizer
-            state.optimizer, state.scheduler = _build_phase(config, state.model, phase, steps)
+            state.optimizer, state.scheduler = _build_phase(config, state.model, phase, steps, budget)
             state.phase = phase
         if simulate.settings(config) is not None:  # the sleep space: no compute, same flow
             train_loss, val = simulate.epoch(config, state.epoch + 1)
@@ -209,7 +224,7 @@ def train(
             # Gradient norms are measured in the first epoch only: that is where vanishing
             # gradients show, and later epochs then pay nothing for it.
             meter = GradNormMeter(state.model) if state.epoch == 0 else None
-            train_loss = _train_epoch(state, config, splits.train, create_graph, meter)
+            train_loss = _train_epoch(state, config, splits.train, create_graph, meter, budget)
             if meter is not None:
                 state.grad_norms = meter.result()
             val = evaluate(state.model, splits.val, state.precision)

@@ -1,4 +1,8 @@
-"""Learning-rate schedules by name. Each is stepped once per batch."""
+"""Learning-rate schedules by name. Each is stepped once per batch.
+
+These span a run's steps; a run that ends at a wall-clock time uses the same names as shapes
+over the time spent instead (hpo.training.budget).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ SCHEDULES: dict[str, ScheduleFactory] = {
     ),
     # Divide the rate by 10 after each third of the run.
     "step": lambda opt, steps: torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, steps // 3), gamma=0.1),
+    # Linear decay to zero at the last step: what budgeted training recommends (hpo.training.budget).
+    "linear": lambda opt, steps: torch.optim.lr_scheduler.LambdaLR(opt, lambda step: max(0.0, 1 - step / max(1, steps))),
 }
 
 

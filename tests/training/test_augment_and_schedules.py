@@ -79,5 +79,5 @@ def test_every_schedule_runs_its_steps(name: str) -> None:
 
 def test_unknown_schedule_lists_choices() -> None:
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    with pytest.raises(UsageError, match="unknown lr schedule 'linear'; choose one of: cosine, none, onecycle, step"):
-        make_schedule("linear", opt, 10)
+    with pytest.raises(UsageError, match="unknown lr schedule 'exponential'; choose one of: cosine, linear, none, onecycle, step"):
+        make_schedule("exponential", opt, 10)

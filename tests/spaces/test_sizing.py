@@ -1,0 +1,70 @@
+"""Size knobs and the rule that grows a chosen configuration for a long final run: tables."""
+
+from __future__ import annotations
+
+import pytest
+from optuna.distributions import IntDistribution
+
+from hpo.errors import UsageError
+from hpo.spaces import Param, SearchSpace
+from hpo.spaces.sizing import SizeKnob, choose_size, sizes
+from hpo.training import TrainConfig
+
+WIDTH = SizeKnob("width", (16, 24, 32, 48, 64))
+BLOCKS = SizeKnob("blocks", (1, 2, 3))
+
+
+@pytest.mark.parametrize(("params", "expected"), [
+    ({"width": 32, "lr": 0.1}, [32, 48, 64]),
+    ({"width": 64, "lr": 0.1}, [64]),  # at the ladder's top: nothing to grow
+    ({"width": 20, "lr": 0.1}, [20, 24, 32, 48, 64]),  # off the ladder: the rungs above it
+])
+def test_one_knob_climbs_its_ladder(params: dict, expected: list) -> None:
+    assert [s["width"] for s in sizes(params, [WIDTH])] == expected
+    assert all(s["lr"] == 0.1 for s in sizes(params, [WIDTH]))  # other params are kept
+
+
+def test_knobs_climb_together_and_each_stops_at_its_top() -> None:
+    grown = sizes({"width": 24, "blocks": 2}, [WIDTH, BLOCKS])
+    assert [(s["width"], s["blocks"]) for s in grown] == [(24, 2), (32, 3), (48, 3), (64, 3)]
+
+
+def test_a_knob_whose_parameter_is_off_stays_off() -> None:
+    assert sizes({"width": 48}, [WIDTH, BLOCKS]) == [{"width": 48}, {"width": 64}]
+
+
+# Seconds per epoch at each width, as a measured pace would give them.
+PACE = {16: 10.0, 24: 20.0, 32: 30.0, 48: 60.0, 64: 120.0}
+
+
+@pytest.mark.parametrize(("seconds_left", "min_epochs", "width", "epochs", "measured"), [
+    (2000, 20, 48, 33, [24, 32, 48, 64]),  # 48: 60 s x 20 fits 2000 s; 64 (2400 s) does not
+    (6000, 20, 64, 50, [24, 32, 48, 64]),  # 64: 120 s x 20 = 2400 s fits 6000 s
+    (300, 20, 24, 15, [24, 32]),           # nothing larger fits 20 epochs: the chosen size, for the epochs that fit
+    (900, 30, 32, 30, [24, 32, 48]),       # 32 needs exactly 900 s for 30 epochs: it fits
+])
+def test_the_largest_size_that_fits_its_minimum_epochs(seconds_left: float, min_epochs: int, width: int, epochs: int,
+                                                       measured: list[int]) -> None:
+    seen: list[int] = []
+
+    def pace(params: dict) -> float:
+        seen.append(params["width"])
+        return PACE[params["width"]]
+
+    choice = choose_size({"width": 24}, [WIDTH], pace, seconds_left, min_epochs)
+    assert (choice.params["width"], choice.epochs) == (width, epochs)
+    assert choice.seconds_per_epoch == PACE[width]
+    assert choice.grown == ({} if width == 24 else {"width": width})
+    assert seen == measured  # sizes past the first that does not fit are never measured
+
+
+def test_a_ladder_must_increase() -> None:
+    with pytest.raises(ValueError, match="must be increasing"):
+        SizeKnob("width", (32, 16))
+
+
+def test_a_space_refuses_a_knob_that_is_not_its_parameter() -> None:
+    with pytest.raises(UsageError, match="size knob 'depth' of space 's' is not one of its parameters"):
+        SearchSpace(name="s", description="", params=(Param("width", IntDistribution(8, 16)),),
+                    build=lambda p, e: TrainConfig(model={"arch": "mlp", "hidden": [p["width"]]}),
+                    size_knobs=(SizeKnob("depth", (1, 2)),))
