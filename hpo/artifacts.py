@@ -1,7 +1,11 @@
 """The artifact store that holds checkpoints: optuna.artifacts, on a folder by default.
 
 The location comes from ``--artifacts``, else ``HPO_ARTIFACTS``, else the folder recorded in
-the study when it was created, else ./artifacts. An ``s3://BUCKET`` location uses Optuna's
+the study when it was created (``study create`` always records one, as an absolute path or a
+URL: :func:`location_to_record`), else ./artifacts (studies made before that). So every command
+finds a study's files from any working folder. Commands that only read (export, report,
+dashboard) open the store with ``create=False``: they never leave an empty folder behind.
+An ``s3://BUCKET`` location uses Optuna's
 Boto3ArtifactStore, configured the way boto3 always is (AWS_* variables, AWS_ENDPOINT_URL for
 S3-compatible stores); see docs/distributed.md.
 
@@ -73,16 +77,38 @@ def check_location(location: str) -> str:
     return location
 
 
-def open_store(location: str) -> Any:
-    """The artifact store at ``location``: a folder, or ``s3://BUCKET``."""
+def location_to_record(explicit: str | None) -> str:
+    """What ``study create`` records: a URL as given, a folder (``explicit`` or ./artifacts) absolute."""
+    location = explicit or DEFAULT_FOLDER
+    return location if "://" in location else os.path.abspath(os.path.expanduser(location))
+
+
+def recorded_location(study_user_attrs: dict[str, Any]) -> str | None:
+    """The store a study recorded at create time (its config's ``extra``), if any."""
+    extra = study_user_attrs.get("extra")
+    location = extra.get("artifacts") if isinstance(extra, dict) else None
+    return location if isinstance(location, str) and location else None
+
+
+def study_location(study_user_attrs: dict[str, Any], explicit: str | None = None) -> str:
+    """Where a study's artifacts are: ``explicit`` (flag or HPO_ARTIFACTS), else its recorded store."""
+    return resolve_location(explicit, recorded_location(study_user_attrs))
+
+
+def open_store(location: str, create: bool = True) -> Any:
+    """The artifact store at ``location``: a folder, or ``s3://BUCKET``.
+
+    ``create=False`` (readers) leaves a missing folder missing: its artifacts are simply not found.
+    """
     check_location(location)
     if location.startswith("s3://"):
         return _open_s3(location)
     path = Path(location).expanduser()
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise HpoError(f"cannot use artifact folder {path}: {exc.strerror}; set --artifacts or HPO_ARTIFACTS") from None
+    if create:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HpoError(f"cannot use artifact folder {path}: {exc.strerror}; set --artifacts or HPO_ARTIFACTS") from None
     return FileSystemArtifactStore(str(path))
 
 

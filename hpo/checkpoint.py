@@ -12,13 +12,13 @@ import hashlib
 import json
 import os
 import platform
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from hpo.errors import HpoError
+from hpo.files import atomic_target
 
 FORMAT = "hpo-checkpoint/1"
 
@@ -50,17 +50,12 @@ def digest(state_dict: dict[str, torch.Tensor], meta: dict[str, Any]) -> str:
 
 
 def atomic_save(obj: Any, path: str | os.PathLike[str]) -> None:
-    """``torch.save`` to a temporary file beside ``path``, then rename: readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """``torch.save`` to a temporary file beside ``path``, then rename: readers never see half a file.
+
+    The file gets the umask's modes (hpo.files), so other users can read it as with any file.
+    """
+    with atomic_target(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def save_checkpoint(path: str | os.PathLike[str], state_dict: dict[str, torch.Tensor], meta: dict[str, Any]) -> str:

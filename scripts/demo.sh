@@ -3,7 +3,8 @@
 # create -> 2 workers -> show -> export -> evaluate on the test split.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-HPO_EXTRAS=${HPO_EXTRAS:-onnx} bash scripts/setup.sh
+# onnx: export --onnx; report: hpo report, evaluate --plot, Optuna's trials_dataframe (pandas).
+HPO_EXTRAS=${HPO_EXTRAS:-onnx,report} bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 mkdir -p demo && cd demo
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 import optuna
@@ -10,6 +11,8 @@ import torch
 from optuna.trial import FrozenTrial
 
 from hpo.checkpoint import load_checkpoint, save_checkpoint
+from hpo.errors import UsageError
+from hpo.extras import require
 from hpo.formatting import fmt, table
 from hpo.cli.options import artifacts_option, check_out, current_settings, storage_option
 from hpo.devices import configure_threads, resolve_device
@@ -45,10 +48,23 @@ def _export_retrained(study: optuna.Study, trial: FrozenTrial, out: str, device_
     click.echo(table(["metric", "validation (search)", "test (retrained, evaluated once)"], rows))
 
 
+def _export_program(out: str, program_path: str) -> None:
+    from hpo.export.standalone import PROGRAM, export_verified_program
+
+    checkpoint = load_checkpoint(out)
+    model = model_from_checkpoint(checkpoint)
+    written, kind, parity = export_verified_program(model, checkpoint["meta"], program_path)
+    how = "torch.export.load(PATH).module()" if kind == PROGRAM else "torch.jit.load(PATH)"
+    click.echo(f"wrote {written} (a PyTorch program for plain torch: {how}; "
+               "takes [0, 1] pixels, normalization inside)")
+    click.echo(f"  parity with the checkpoint: {parity.describe()}")
+
+
 def _export_onnx(out: str, onnx_path: str, repeats: int) -> None:
     from hpo.export.latency import compare_latency
     from hpo.export.onnx_export import export_verified_onnx
-    from hpo.export.onnx_io import OPSET
+    from hpo.export.onnx_io import INPUT_NAME, OPSET
+    from hpo.export.standalone import with_normalization
 
     settings = current_settings()
     configure_threads(settings.num_threads, settings.workers_per_host)  # HPO_NUM_THREADS: latency depends on the thread count
@@ -56,9 +72,11 @@ def _export_onnx(out: str, onnx_path: str, repeats: int) -> None:
     model = model_from_checkpoint(checkpoint)
     meta = {**checkpoint["meta"], "sha256": checkpoint["sha256"]}
     parity, session = export_verified_onnx(model, meta, onnx_path)
-    click.echo(f"wrote {onnx_path} (ONNX opset {OPSET}, dynamic batch dimension; classes and normalization inside)")
+    click.echo(f"wrote {onnx_path} (ONNX opset {OPSET}, input {INPUT_NAME!r}: float32 [0, 1] pixels, NCHW, "
+               "dynamic batch; normalization in the graph, classes in its metadata)")
     click.echo(f"  parity with PyTorch: {parity.describe()}")
-    rows = compare_latency(model, session, meta["input_shape"], repeats=repeats)
+    # The graph normalizes its input, so time the eager model with the same step.
+    rows = compare_latency(with_normalization(model, meta), session, meta["input_shape"], repeats=repeats)
     click.echo(f"\nlatency on the CPU, median of {repeats} runs, {torch.get_num_threads()} thread(s)")
     click.echo(table(["batch", "pytorch eager ms", "onnxruntime ms", "speedup"],
                      [[r.batch, round(r.eager_ms, 4), round(r.onnx_ms, 4), f"{r.speedup:.2f}x"] for r in rows]))
@@ -69,17 +87,23 @@ def _export_onnx(out: str, onnx_path: str, repeats: int) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Where to write the checkpoint (.pt).")
 @click.option("--onnx", "onnx_path", type=click.Path(dir_okay=False), default=None,
               help="Also write an ONNX file, verified against onnxruntime on the test split.")
+@click.option("--program", "program_path", type=click.Path(dir_okay=False), default=None,
+              help="Where to write the PyTorch program for plain torch (torch.export). Default: --out with suffix .pt2.")
+@click.option("--no-program", is_flag=True, help="Write no PyTorch program.")
 @click.option("--trial", "trial_number", type=int, default=None, help="Export this trial instead of the best (any Pareto trial).")
 @click.option("--retrain", is_flag=True, help="Retrain the trial's configuration on train+val, test it once, export that model.")
 @click.option("--device", envvar="HPO_DEVICE", default="cpu", show_default=True, help="Device for --retrain.")
 @click.option("--latency-repeats", type=click.IntRange(min=1), default=50, show_default=True, help="Timed runs per latency cell.")
 @storage_option
 @artifacts_option
-def export_cmd(study: str, out: str, onnx_path: str | None, trial_number: int | None, retrain: bool, device: str,
+def export_cmd(study: str, out: str, onnx_path: str | None, program_path: str | None, no_program: bool, trial_number: int | None, retrain: bool, device: str,
                latency_repeats: int, storage: str | None, artifacts: str | None) -> None:
-    """Write the best trial of STUDY as a self-describing checkpoint (and ONNX file).
+    """Write the best trial of STUDY as a sealed checkpoint, a PyTorch program (and an ONNX file).
 
-    Load it anywhere with `hpo.load_model(PATH)`, or `torch.load(PATH, weights_only=True)`.
+    The checkpoint (--out) is for hpo: `hpo.load_model(PATH)`, `hpo evaluate`, `hpo predict`.
+    The program (.pt2) and the ONNX file stand alone: they take float32 pixels in [0, 1], NCHW,
+    normalize them inside, and load with plain torch or onnxruntime (README: "Use the model
+    without hpo").
     """
     check_out(out, "--out")
     if onnx_path:
@@ -90,6 +114,11 @@ def export_cmd(study: str, out: str, onnx_path: str | None, trial_number: int | 
         _export_retrained(loaded, trial, out, device)
     else:
         _export_search_weights(loaded, trial, out, artifacts)
+    if not no_program:
+        program = program_path or str(Path(out).with_suffix(".pt2"))
+        if Path(program).resolve() == Path(out).resolve():
+            raise UsageError(f"--program {program!r} is the checkpoint's own path; give --program another file")
+        _export_program(out, program)
     if onnx_path:
         _export_onnx(out, onnx_path, latency_repeats)
     click.echo(f"\ntest it once with: hpo evaluate {onnx_path or out} --split test")
@@ -103,6 +132,8 @@ def export_cmd(study: str, out: str, onnx_path: str | None, trial_number: int | 
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def evaluate_cmd(model_file: str, split: str, dataset: str | None, plot: str | None, as_json: bool) -> None:
     """Evaluate an exported MODEL (.pt checkpoint or .onnx file) on its data set's test (or validation) split."""
+    if plot:
+        require("report", "--plot", ("matplotlib",))  # before the evaluation, not after it
     result = evaluate_checkpoint(model_file, dataset, split)
     if plot:
         from hpo.export.plots import save_confusion_png

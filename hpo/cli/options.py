@@ -21,7 +21,8 @@ artifacts_option = click.option(
     envvar="HPO_ARTIFACTS",
     default=None,
     metavar="DIR",
-    help="Artifact store folder for checkpoints (env HPO_ARTIFACTS). Default: the study's, else ./artifacts.",
+    help="Artifact store (folder or s3://BUCKET) for checkpoints (env HPO_ARTIFACTS). Default: the one "
+         "the study recorded at create time (study create: ./artifacts, made absolute).",
 )
 
 

@@ -8,23 +8,8 @@ import click
 
 from hpo import artifacts as artifact_store
 from hpo.cli.options import artifacts_option, check_out, current_settings, storage_option
-from hpo.errors import HpoError
+from hpo.extras import require
 from hpo.trials import load_study, open_storage, resolve_url
-
-REPORT_EXTRA = ("matplotlib", "plotly")  # pyproject's [report] extra, less playwright (screenshots only)
-
-
-def _check_extra() -> None:
-    import importlib
-
-    missing = []
-    for module in REPORT_EXTRA:
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            missing.append(module)
-    if missing:
-        raise HpoError(f"hpo report needs {', '.join(missing)} (the report extra); pip install 'hpo[report]'")
 
 
 @click.command("report")
@@ -39,15 +24,15 @@ def _check_extra() -> None:
 def report_cmd(name: str, out: Path | None, title: str | None, screenshot: bool, storage: str | None,
                artifacts: str | None) -> None:
     """Write a static report of study NAME: PNG plots, one self-contained HTML file and a README.md."""
-    _check_extra()  # before anything is opened or made: a missing extra leaves no folder behind
+    # Before anything is opened or made: a missing extra leaves no folder behind.
+    require("report", "hpo report", ("plotly", "matplotlib"))
     check_out(str(out or Path("docs/studies") / name), "--out", folder=True)
     from hpo.report import write_report
 
     url = resolve_url(storage)
     study = load_study(name, open_storage(url, must_exist=True))
-    recorded = (study.user_attrs.get("extra") or {}).get("artifacts")
     report = write_report(study, out or Path("docs/studies") / name, title=title, storage_url=url,
-                          artifact_location=artifact_store.resolve_location(artifacts, recorded), screenshot=screenshot,
+                          artifact_location=artifact_store.study_location(study.user_attrs, artifacts), screenshot=screenshot,
                           chromium=current_settings().chromium)
     click.echo(f"wrote {len(report.files)} files to {report.out}/: {', '.join(report.files)}")
     for plot, note in report.notes.items():

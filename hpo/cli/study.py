@@ -11,6 +11,7 @@ import optuna
 
 from hpo.formatting import fmt, format_duration, table
 from hpo.cli.interrupts import deferred_interrupts
+from hpo.artifacts import check_location, location_to_record
 from hpo.cli.options import artifacts_option, current_settings, storage_option
 from hpo.config import OBJECTIVES, StudyConfig
 from hpo.errors import UsageError
@@ -102,15 +103,11 @@ def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_bud
     """Create study NAME: a plain Optuna study holding everything workers need."""
     objective_names = _objectives(objectives)
     resolved = get_space(space)
-    extra: dict[str, Any] = {}
     if artifacts:
-        import os
-
-        from hpo.artifacts import check_location
-
         check_location(artifacts)
-        # Record where this study's checkpoints live; folders absolute, URLs (s3://) as given.
-        extra["artifacts"] = artifacts if "://" in artifacts else os.path.abspath(artifacts)
+    # Record where this study's checkpoints live, once: folders absolute (./artifacts when not
+    # given), URLs (s3://) as given. Every later command finds them from any working folder.
+    extra: dict[str, Any] = {"artifacts": location_to_record(artifacts)}
     config = StudyConfig(
         space=canonical_spec(space), dataset=dataset, budget=trials, epochs=epochs or resolved.default_epochs,
         objectives=objective_names, sampler=sampler, pruner=pruner, seed=seed, batch_size=batch_size, train_subset=train_subset,

@@ -7,7 +7,10 @@ and opening one made the dashboard fail with HTTP 500 (``ArtifactNotFound``). Th
 reading only:
 
 - drops artifacts whose file the store no longer holds from ``GET /api/studies/<id>``;
-- answers ``GET /artifacts/...`` for such a file with 404 instead of 500;
+- answers ``GET /artifacts/...`` for such a file, or for a study or trial id that does not
+  exist, with 404 instead of 500;
+- routes every artifact read, write and delete to the request's study's own store
+  (hpo.dashboard.stores), by naming the study of the URL in a context variable;
 - serves hpo's own suffixes (``.pt``, ``.onnx``) with hpo's media type
   (hpo.artifacts.MIMETYPES), whatever type was guessed when they were uploaded;
 - adds ``objective_names`` for hpo studies made before ``study create`` set metric names.
@@ -28,6 +31,7 @@ from typing import Any
 from optuna.artifacts import FileSystemArtifactStore
 
 from hpo import artifacts
+from hpo.dashboard.stores import StudyStores, current_study
 from hpo.studies.metric_names import names_from_user_attrs
 
 ARTIFACTS_ATTR_PREFIX = "artifacts:"  # optuna.artifacts' key for an artifact's metadata
@@ -35,6 +39,8 @@ _ID = r"(?P<artifact_id>[0-9a-fA-F-]+)"
 _ARTIFACT = re.compile(rf"/artifacts/(?P<study_id>\d+)(?:/(?P<trial_id>\d+))?/{_ID}")
 _DELETE_ARTIFACT = re.compile(rf"/api/artifacts/\d+(?:/\d+)?/{_ID}")
 _STUDY_DETAIL = re.compile(r"/api/studies/(?P<study_id>\d+)")
+# Any URL about one study: its detail, its trials' notes, its artifacts (reads, uploads, deletes).
+_ABOUT_STUDY = re.compile(r"/(?:api/)?(?:studies|artifacts)/(?P<study_id>\d+)(?:/.*)?")
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -86,34 +92,52 @@ class Presence:
 class DashboardFixes:
     """The WSGI app: optuna-dashboard's ``app``, with the fixes this module describes."""
 
-    def __init__(self, app: WsgiApp, storage: Any, store: Any | None) -> None:
-        self.app, self.storage, self.store = app, storage, store
-        self.presence = Presence(store) if store is not None else None
+    def __init__(self, app: WsgiApp, storage: Any, stores: StudyStores | None) -> None:
+        self.app, self.storage, self.stores = app, storage, stores
+        self._presences: dict[str, Presence] = {}  # one per store location
         self._names: dict[int, list[str] | None] = {}  # study id -> names derived from its config
 
+    def presence(self, study_id: int | None) -> Presence | None:
+        if self.stores is None:
+            return None
+        location = self.stores.location(study_id)
+        if location not in self._presences:
+            self._presences[location] = Presence(self.stores.store_at(location))
+        return self._presences[location]
+
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "").rstrip("/")
+        about = _ABOUT_STUDY.fullmatch(path)
+        token = current_study.set(int(about["study_id"]) if about else None)
+        try:
+            return self._route(environ, start_response, path)
+        finally:
+            current_study.reset(token)
+
+    def _route(self, environ: dict[str, Any], start_response: StartResponse, path: str) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
         if method in ("GET", "HEAD"):
-            if self.presence is not None and (match := _ARTIFACT.fullmatch(path)):
+            if self.stores is not None and (match := _ARTIFACT.fullmatch(path)):
                 return self._artifact(environ, start_response, match)
             if match := _STUDY_DETAIL.fullmatch(path):
                 return self._study_detail(environ, start_response, int(match["study_id"]))
-        elif method == "DELETE" and self.presence is not None and (match := _DELETE_ARTIFACT.fullmatch(path)):
-            self.presence.forget(match["artifact_id"])
+        elif method == "DELETE" and self.stores is not None and (match := _DELETE_ARTIFACT.fullmatch(path)):
+            presence = self.presence(current_study.get())
+            if presence is not None:
+                presence.forget(match["artifact_id"])
         return self.app(environ, start_response)
 
     # --- GET /artifacts/<study_id>[/<trial_id>]/<artifact_id> ---------------------------------
 
     def _artifact(self, environ: dict[str, Any], start_response: StartResponse, match: re.Match[str]) -> Iterable[bytes]:
-        assert self.presence is not None
-        artifact_id = match["artifact_id"]
-        if not self.presence.exists(artifact_id, fresh=True):
-            body = f"artifact {artifact_id} is no longer in the artifact store\n".encode()
-            start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8"),
-                                             ("Content-Length", str(len(body)))])
-            return [body]
-        mimetype = self._served_type(int(match["study_id"]), match["trial_id"], artifact_id)
+        artifact_id, study_id = match["artifact_id"], int(match["study_id"])
+        if missing := self._missing_owner(study_id, match["trial_id"]):
+            return _not_found(start_response, missing)
+        presence = self.presence(study_id)
+        assert presence is not None
+        if not presence.exists(artifact_id, fresh=True):
+            return _not_found(start_response, f"artifact {artifact_id} is no longer in the artifact store")
+        mimetype = self._served_type(study_id, match["trial_id"], artifact_id)
         if mimetype is None:
             return self.app(environ, start_response)
 
@@ -123,6 +147,25 @@ class DashboardFixes:
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
         return self.app(environ, retyped)
+
+    def _missing_owner(self, study_id: int, trial_id: str | None) -> str | None:
+        """Why the URL's study or trial does not exist (optuna-dashboard answers 500), or None."""
+        try:
+            self.storage.get_study_system_attrs(study_id)
+        except KeyError:
+            return f"no study with id {study_id}"
+        if trial_id is not None:
+            try:
+                trial = self.storage.get_trial(int(trial_id))
+            except KeyError:
+                return f"no trial with id {trial_id}"
+            try:
+                same = self.storage.get_trial_id_from_study_id_trial_number(study_id, trial.number) == int(trial_id)
+            except KeyError:
+                same = False
+            if not same:
+                return f"trial {trial_id} is not in study {study_id}"
+        return None
 
     def _served_type(self, study_id: int, trial_id: str | None, artifact_id: str) -> str | None:
         """hpo's media type for the artifact's file name, when hpo knows its suffix."""
@@ -166,7 +209,8 @@ class DashboardFixes:
         found += [t.get("artifacts") for key in ("trials", "best_trials") for t in detail.get(key) or [] if isinstance(t, dict)]
         lists: list[list[Any]] = [items for items in found if isinstance(items, list)]
         metas = [m for items in lists for m in items if isinstance(m, dict) and isinstance(m.get("artifact_id"), str)]
-        present = self.presence.many(m["artifact_id"] for m in metas) if self.presence is not None and metas else {}
+        presence = self.presence(study_id)
+        present = presence.many(m["artifact_id"] for m in metas) if presence is not None and metas else {}
         gone = {m["artifact_id"] for m in metas if not present.get(m["artifact_id"], True)}
         for items in lists:
             kept = [m for m in items if not (isinstance(m, dict) and m.get("artifact_id") in gone)]
@@ -188,6 +232,12 @@ class DashboardFixes:
                 return None
             self._names[study_id] = names_from_user_attrs(user_attrs, n_directions)
         return self._names[study_id]
+
+
+def _not_found(start_response: StartResponse, why: str) -> Iterable[bytes]:
+    body = f"{why}\n".encode()
+    start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 def _call(app: WsgiApp, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:

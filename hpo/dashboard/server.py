@@ -3,7 +3,8 @@
 optuna-dashboard has no authentication and does have write endpoints, so the default host is
 127.0.0.1. gunicorn serves it when installed (``pip install hpo[serve]``); otherwise the
 dashboard's own wsgiref server, which is fine for one user. hpo.dashboard.middleware sits in
-front of it: only files the artifact store still holds are listed, ``.pt`` files are served as
+front of it: each study's files come from the store it recorded (hpo.dashboard.stores), only
+files the artifact store still holds are listed, unknown ids answer 404, ``.pt`` files are served as
 ``application/octet-stream``, and objectives carry their metric names.
 """
 
@@ -18,19 +19,24 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from hpo import artifacts
 from hpo.dashboard.middleware import DashboardFixes
+from hpo.dashboard.stores import RoutedStore, StudyStores
 from hpo.trials import mask_url, open_storage, resolve_url
 
 log = logging.getLogger("hpo.dashboard")
 
 
 def make_app(storage_url: str | None, artifact_location: str | None) -> Any:
-    """The dashboard's WSGI app; opening the storage first also creates its schema."""
+    """The dashboard's WSGI app; opening the storage first also creates its schema.
+
+    ``artifact_location`` (``--artifacts`` / ``HPO_ARTIFACTS``) serves every study from one
+    store; None serves each study from the store it recorded at create time.
+    """
     from optuna_dashboard import wsgi
 
     artifacts.register_mimetypes()  # the dashboard's own uploads guess types by suffix
     storage = open_storage(storage_url)
-    store = artifacts.open_store(artifacts.resolve_location(artifact_location))
-    return DashboardFixes(wsgi(storage, artifact_store=store), storage, store)
+    stores = StudyStores(storage, artifact_location)
+    return DashboardFixes(wsgi(storage, artifact_store=RoutedStore(stores)), storage, stores)
 
 
 def _gunicorn_available() -> bool:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from hpo.files import atomic_target
 from hpo.data.base import DatasetUnavailable, ImageData
 from hpo.data.locations import DEBIAN_FASHION_MNIST, data_dir_from_env, resolve_data_dir
 
@@ -51,10 +51,8 @@ def _link_debian_fashion_mnist(root: Path) -> bool:
             if not target.exists():
                 # A private temporary name, then an atomic rename: workers starting together
                 # may unpack at once, and none may ever read half a file.
-                fd, partial = tempfile.mkstemp(dir=raw, prefix=f".{target.name}.")
-                with gzip.open(gz, "rb") as src, os.fdopen(fd, "wb") as dst:
+                with atomic_target(target) as partial, gzip.open(gz, "rb") as src, open(partial, "wb") as dst:
                     shutil.copyfileobj(src, dst)
-                os.replace(partial, target)
     except OSError:
         return False
     return True

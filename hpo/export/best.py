@@ -11,7 +11,6 @@ from optuna.trial import FrozenTrial, TrialState
 
 from hpo import artifacts
 from hpo.checkpoint import load_checkpoint, save_checkpoint
-from hpo.config import StudyConfig
 from hpo.errors import HpoError, UsageError
 from hpo.export.model_io import SEARCH_WEIGHTS
 from hpo.trials.records import TrialKeys
@@ -43,8 +42,7 @@ def export_trial(
     artifact_id = trial.user_attrs.get(TrialKeys.MODEL)
     if not artifact_id:
         raise HpoError(f"trial {trial.number} has no stored model ({TrialKeys.MODEL} user attr missing)")
-    config = StudyConfig.of(study)
-    store = artifacts.open_store(artifacts.resolve_location(artifact_location, config.extra.get("artifacts")))
+    store = artifacts.open_store(artifacts.study_location(study.user_attrs, artifact_location), create=False)
     path = artifacts.download_to_temp(store, artifact_id)
     try:
         checkpoint = load_checkpoint(path)

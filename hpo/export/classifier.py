@@ -10,13 +10,14 @@ from typing import Any, Protocol
 import torch
 from torch import nn
 
+from hpo.export.evaluate import normalize
 from hpo.export.model_io import load_model
 from hpo.export.onnx_io import load_onnx
 from hpo.training.loop import predict_logits
 
 
 class Classifier(Protocol):
-    """What predict and evaluate need: the model's description and logits for normalized images."""
+    """What predict and evaluate need: the model's description and logits for [0, 1] pixels."""
 
     meta: dict[str, Any]
 
@@ -29,7 +30,8 @@ class TorchClassifier:
     meta: dict[str, Any]
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        return predict_logits(self.model, x)
+        # The checkpoint holds the bare network, trained on normalized images.
+        return predict_logits(self.model, normalize(x, self.meta))
 
 
 def load_classifier(path: str | os.PathLike[str]) -> Classifier:

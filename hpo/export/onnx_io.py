@@ -1,9 +1,12 @@
 """ONNX files that stand alone: the graph plus the description predict and evaluate need.
 
-The export uses the dynamo exporter with a dynamic batch dimension. Everything a consumer needs
-besides the graph (class names, normalization, input shape, the data set and its split settings)
-travels in the model's ``metadata_props`` under :data:`META_KEY`, so ``hpo predict x.onnx`` and
-``hpo evaluate x.onnx`` work with the .onnx file alone.
+The export uses the dynamo exporter with a dynamic batch dimension. The graph takes float32
+pixels in [0, 1], NCHW, and normalizes them itself (hpo.export.standalone), so onnxruntime
+alone runs it. Everything a consumer needs besides the graph travels in ``metadata_props``:
+``classes`` and ``input`` (plain JSON, for anyone), and hpo's whole description under
+:data:`META_KEY`, so ``hpo predict x.onnx`` and ``hpo evaluate x.onnx`` work with the file alone.
+Files exported before normalization moved into the graph (no ``input`` in their description)
+are still read: their inputs are normalized first.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import io
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ import torch
 from torch import nn
 
 from hpo.errors import HpoError
+from hpo.files import atomic_target
 from hpo.training.loop import EVAL_BATCH
 
 if TYPE_CHECKING:
@@ -39,8 +42,9 @@ PARITY_KEY = "hpo.parity"
 ONNX_META_FIELDS = (
     "dataset", "input_shape", "num_classes", "classes", "normalization", "model", "params",
     "train_config", "metrics", "study", "trial", "values", "weights", "test_metrics",
-    "study_config", "versions", "sha256",
+    "study_config", "versions", "sha256", "input",
 )
+CLASSES_KEY, INPUT_KEY = "classes", "input"  # plain metadata for readers that do not know hpo
 
 
 def _require_onnx() -> None:
@@ -100,19 +104,11 @@ def onnx_meta(meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def save_proto(proto: onnx.ModelProto, path: str | os.PathLike[str]) -> None:
-    """Write atomically: a temporary file beside ``path``, then rename."""
+    """Write atomically (a temporary file beside ``path``, then rename), with the umask's modes."""
     import onnx
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        onnx.save_model(proto, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_target(path) as tmp:
+        onnx.save_model(proto, str(tmp))
 
 
 def make_session(model: bytes | str, threads: int | None = None) -> onnxruntime.InferenceSession:
@@ -127,7 +123,7 @@ def make_session(model: bytes | str, threads: int | None = None) -> onnxruntime.
 
 
 def run_session(session: onnxruntime.InferenceSession, x: torch.Tensor, batch_size: int = EVAL_BATCH) -> torch.Tensor:
-    """Logits of ``session`` for the normalized images ``x``, in batches."""
+    """Logits of ``session`` for the inputs ``x`` (what its graph takes), in batches."""
     name = session.get_inputs()[0].name
     chunks = []
     for i in range(0, len(x), batch_size):
@@ -144,7 +140,16 @@ class OnnxClassifier:
     meta: dict[str, Any]
     parity: dict[str, Any] | None
 
+    @property
+    def normalizes_itself(self) -> bool:
+        return bool((self.meta.get("input") or {}).get("normalized_in_graph"))
+
     def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits for [0, 1] pixels ``x``."""
+        if not self.normalizes_itself:  # an export from before normalization was in the graph
+            from hpo.export.evaluate import normalize
+
+            x = normalize(x, self.meta)
         return run_session(self.session, x)
 
 

@@ -7,15 +7,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from hpo.errors import HpoError
+from hpo.extras import require
 
 
 def save_confusion_png(matrix: np.ndarray, classes: Sequence[str], path: str | os.PathLike[str], title: str) -> None:
     """Write ``matrix`` (rows: true class, columns: predicted) as an annotated heat map."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise HpoError("--plot needs matplotlib (the `report` extra); pip install 'hpo[report]'") from None
+    require("report", "--plot", ("matplotlib",))
+    import matplotlib
+
     matplotlib.use("Agg")  # files only: no display on servers and in CI
     import matplotlib.pyplot as plt
 

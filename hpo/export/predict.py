@@ -11,7 +11,7 @@ import torch
 
 from hpo.errors import HpoError, UsageError
 from hpo.export.classifier import Classifier
-from hpo.export.evaluate import normalization_of
+from hpo.export.evaluate import to_pixels
 
 # PIL mode for each channel count the models are trained on.
 MODES = {1: "L", 3: "RGB"}
@@ -56,10 +56,10 @@ class Prediction:
 
 
 def predict_files(model: Classifier, paths: Sequence[str | Path], top: int = 3) -> list[Prediction]:
-    """Class probabilities for each image file, using the model's own normalization."""
+    """Class probabilities for each image file, the model normalizing them as in training."""
     meta = model.meta
     images = torch.stack([load_image(p, meta["input_shape"]) for p in paths])
-    probs = torch.softmax(model.logits(normalization_of(meta).apply(images)).float(), dim=1)
+    probs = torch.softmax(model.logits(to_pixels(images)).float(), dim=1)
     classes = list(meta["classes"])
     k = max(1, min(top, len(classes)))
     values, indices = probs.topk(k, dim=1)

@@ -24,6 +24,7 @@ from hpo.export.model_io import RETRAINED
 from hpo.training import TrainConfig, TrainResult, train
 from hpo.training.loop import predict_logits
 from hpo.training.metrics import classification_metrics
+from hpo.trials import TrialKeys
 
 @dataclass(frozen=True)
 class Retrained:
@@ -34,9 +35,9 @@ class Retrained:
 
 
 def trial_train_config(trial: FrozenTrial) -> TrainConfig:
-    recorded = trial.user_attrs.get("train_config")
+    recorded = trial.user_attrs.get(TrialKeys.TRAIN_CONFIG)
     if not recorded:
-        raise HpoError(f"trial {trial.number} has no 'train_config' user attr, so its run cannot be repeated; "
+        raise HpoError(f"trial {trial.number} has no {TrialKeys.TRAIN_CONFIG!r} user attr, so its run cannot be repeated; "
                        "it was made by an older hpo: export its stored model instead")
     return TrainConfig.from_dict(recorded)
 

@@ -151,8 +151,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"wrote {args.out / 'activations.png'}")
     if args.study:
         study = load_study(args.study, open_storage(Settings.from_env().replace(storage=args.storage).storage_url, must_exist=True))
-        recorded = (study.user_attrs.get("extra") or {}).get("artifacts")
-        store = artifacts.open_store(artifacts.resolve_location(Settings.from_env().replace(artifacts=args.artifacts).artifacts, recorded))
+        explicit = Settings.from_env().replace(artifacts=args.artifacts).artifacts
+        store = artifacts.open_store(artifacts.study_location(study.user_attrs, explicit), create=False)
         target = args.out / "activations_learned.png"
         if plot_learned(study, store, target):
             print(f"wrote {target}")

@@ -4,8 +4,8 @@ Optuna's own plots do most of the work (optuna.visualization and its matplotlib 
 same arguments). The learning curves are ours, because optuna's intermediate-values plot does
 not tell pruned trials from complete ones; so are the train-vs-validation loss curves of the
 best trials (reports 003 and 004 read overfitting and convergence from them), which Optuna
-does not keep: each trial records them as the user attr ``loss_curves`` (see
-hpo.training.diagnostics). A plot that cannot be drawn (too few trials, a single-objective
+does not keep: each trial stores them in its curves file (older trials: the user attr
+``loss_curves``), read through hpo.trials.diagnostics. A plot that cannot be drawn (too few trials, a single-objective
 study's Pareto front) gives a one-line note instead of a figure.
 """
 
@@ -19,6 +19,7 @@ from typing import Any
 import optuna
 
 from hpo.report.data import ReportData, importance_target
+from hpo.trials import TrialKeys, study_store, trial_diagnostics
 
 # State -> (colour, line style) of a learning curve; pruned trials also end in an "x".
 CURVE_STYLE = {
@@ -29,9 +30,8 @@ CURVE_STYLE = {
     "WAITING": ("#7f7f7f", "dot"),
 }
 _MPL_DASH = {"solid": "-", "dash": "--", "dot": ":"}
-# The trial user attr with {"epoch": [...], "train_loss": [...], "val_loss": [...]}, written by
-# the worker from hpo.training.diagnostics.LOSS_CURVES (not imported: it would load torch).
-LOSS_CURVES_ATTR = "loss_curves"
+# {"epoch": [...], "train_loss": [...], "val_loss": [...]} in a trial's curves file.
+LOSS_CURVES_ATTR = TrialKeys.LOSS_CURVES
 LOSS_CURVE_TRIALS = 5  # the best trials drawn; more lines than this cannot be told apart
 # One colour per trial (matplotlib's tab10, which plotly's default matches).
 TRIAL_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
@@ -117,9 +117,10 @@ def draw_learning_curves(study: optuna.Study, data: ReportData, backend: str) ->
 def best_loss_curves(study: optuna.Study, data: ReportData) -> list[tuple[int, dict[str, list[Any]]]]:
     """(trial number, loss curves) of up to LOSS_CURVE_TRIALS best trials that recorded them, best first."""
     by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
+    store = study_store(study.user_attrs)
     found = []
     for number in data.best:
-        curves = by_number[number].user_attrs.get(LOSS_CURVES_ATTR) if number in by_number else None
+        curves = trial_diagnostics(by_number[number], store).get(LOSS_CURVES_ATTR) if number in by_number else None
         if isinstance(curves, dict) and curves.get("epoch"):
             found.append((number, curves))
         if len(found) == LOSS_CURVE_TRIALS:
@@ -135,8 +136,8 @@ def draw_loss_curves(study: optuna.Study, data: ReportData, backend: str) -> Any
     """
     found = best_loss_curves(study, data)
     if not found:
-        raise ValueError(f"none of the best trials recorded the user attr {LOSS_CURVES_ATTR!r} "
-                         "(trials run by hpo before it recorded them); rerun the study to see the curves")
+        raise ValueError(f"none of the best trials recorded {LOSS_CURVES_ATTR!r} (trials run by hpo before it "
+                         "recorded them, or an artifact folder that moved); rerun the study to see the curves")
     title = f"Train vs validation loss, best {len(found)} trial{'s' if len(found) > 1 else ''} (solid = train, dashed = validation)"
     lines = [(number, kind, curves["epoch"], curves[kind], TRIAL_COLOURS[i % len(TRIAL_COLOURS)])
              for i, (number, curves) in enumerate(found) for kind in ("train_loss", "val_loss")]

@@ -28,7 +28,7 @@ from hpo.data.registry import canonical_name
 from hpo.models import build_model
 from hpo.config import MARKER, OBJECTIVES, StudyConfig
 from hpo.errors import HpoError, Interrupted, UsageError, first_line, unknown_name
-from hpo.trials import SCHEDULERS, TrialKeys, add_waiting_slots, check_scheduler
+from hpo.trials import CLAIMS_MARKED, SCHEDULERS, TrialKeys, add_waiting_slots, check_scheduler
 from hpo.spaces import SearchSpace, get_space
 from hpo.studies import unfinished
 from hpo.studies.limits import check_limits, check_name
@@ -52,6 +52,7 @@ def _fill(study: optuna.Study, config: StudyConfig, space: SearchSpace, interrup
     marker = attrs.pop(MARKER)
     for key, value in attrs.items():
         study.set_user_attr(key, value)
+    study.set_user_attr(CLAIMS_MARKED, True)  # hpo's claims are marked: study.ask() takes no budget slot
     step()
     # Admission control: exactly `budget` slots, claimed atomically by workers.
     if config.warm_start:

@@ -3,6 +3,12 @@
 A trial that died with its worker is failed and re-queued as a retry (Optuna's
 RetryHeartbeatStaleTrialCallback records ``retry_history``). The budget counts logical
 trials, so a failed trial that has a retry does not count; its retry does.
+
+Trials run outside hpo (a plain ``study.ask()``, which pops the oldest WAITING trial, so
+takes a budget slot) never count: every claim by hpo marks its trial (:func:`mark_claimed`),
+and a finished trial without that mark is outside (:func:`is_outside`); hpo.trials.slots
+gives the slot it took back. Studies created before claims were marked (no
+:data:`CLAIMS_MARKED` study attr) count every trial, as they always did.
 """
 
 from __future__ import annotations
@@ -13,9 +19,34 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from hpo.trials import _optuna
 from hpo.trials.promotion import PAUSED_KEY
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+# Trial system attr: the id of the trial hpo claimed. The id, not True: a retry copies its
+# attempt's system attrs, and a retry popped by a plain study.ask() must not pass for hpo's.
+CLAIM_KEY = "hpo_claimed_trial_id"
+CLAIMS_MARKED = "hpo_claims_marked"  # study user attr, set at create: this study's claims carry CLAIM_KEY
+
+
+def mark_claimed(trial: optuna.Trial) -> None:
+    """Mark ``trial`` as claimed by an hpo worker (right after the claim)."""
+    tid = _optuna.trial_id(trial)
+    trial.storage.set_trial_system_attr(tid, CLAIM_KEY, tid)
+
+
+def claims_marked(study: optuna.Study) -> bool:
+    return bool(study.user_attrs.get(CLAIMS_MARKED))
+
+
+def is_outside(trial: FrozenTrial) -> bool:
+    """A finished trial that no hpo worker claimed (a plain ``study.ask()``)."""
+    return trial.state in FINISHED and trial.system_attrs.get(CLAIM_KEY) != _optuna.trial_id(trial)
+
+
+def outside_numbers(study: optuna.Study, trials: list[FrozenTrial]) -> set[int]:
+    """Numbers of ``trials`` run outside hpo; none for studies made before claims were marked."""
+    return {t.number for t in trials if is_outside(t)} if claims_marked(study) else set()
 
 
 def superseded_numbers(trials: list[FrozenTrial]) -> set[int]:
@@ -56,7 +87,8 @@ class Progress:
 
 def progress(study: optuna.Study, budget: int | None, time_up: bool = False) -> Progress:
     trials = study.get_trials(deepcopy=False)
-    logical = logical_trials(trials)
+    outside = outside_numbers(study, trials)
+    logical = [t for t in logical_trials(trials) if t.number not in outside]
     counts = Counter(t.state for t in logical)
     return Progress(
         budget=budget,

@@ -37,13 +37,13 @@ from hpo.errors import HpoError
 from hpo.trials import _optuna
 from hpo.trials._retry import Retrier
 from hpo.trials import final_run
-from hpo.trials.budget import Progress, logical_trials, progress
+from hpo.trials.budget import Progress, logical_trials, mark_claimed, progress
 from hpo.trials.history import HISTORIES
 from hpo.trials.handle import StorageHandle
 from hpo.trials.promotion import PAUSED_KEY, RungRecord
 from hpo.trials.records import TrialKeys
 from hpo.trials.scheduling import Scheduler, Source, make_scheduler
-from hpo.trials.slots import add_final_run_slot, add_slot
+from hpo.trials.slots import add_final_run_slot, add_slot, replace_taken_slots
 from hpo.trials.identity import WorkerIdentity
 from hpo.trials.lease import Lease
 from hpo.trials.inspect import stale_trial_numbers
@@ -144,6 +144,13 @@ class TrialQueue:
             lease = self._claim_from(source, identity)
             if lease is not None:
                 return lease
+        budget = self.config.budget
+        if budget is not None and self.retrier.call(
+                lambda: replace_taken_slots(self.study, self._backend, budget), "give back taken slots"):
+            # A plain study.ask() took a slot and finished: its replacement is claimable now.
+            candidate = self._claim_slot()
+            if candidate is not None:
+                return self._lease(candidate, identity)
         return None
 
     def _claim_from(self, source: Source, identity: WorkerIdentity) -> Lease | None:
@@ -216,6 +223,8 @@ class TrialQueue:
         # is written through the cache before it is registered just after.
         trial = self.retrier.call(lambda: optuna.Trial(self.study, candidate), "start a trial")
         _optuna.register_claimed_trial(self.study, trial)
+        # Mark it hpo's: a plain study.ask() never counts against the budget (hpo.trials.budget).
+        self.retrier.call(lambda: mark_claimed(trial), "mark the claim")
         return Lease(self._store, trial, identity, epochs=self.config.epochs,
                      heartbeat_interval=self.config.heartbeat_interval, ending=ending)
 

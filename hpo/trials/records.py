@@ -24,8 +24,11 @@ class TrialKeys:
     WORKER: Final = "worker"  # the WorkerIdentity name of the attempt's worker
     SAMPLER_SEED: Final = "sampler_seed"
     PRECISION: Final = "precision"  # fp32 | bf16 | fp16: what the attempt trained in (TrialSetup)
+    # Keys inside the trial's curves file (hpo.trials.diagnostics); user attrs of older trials.
     GRAD_NORMS: Final = "grad_norms_epoch1"  # per-layer gradient norms of the first epoch
     LOSS_CURVES: Final = "loss_curves"  # {"epoch": [...], "train_loss": [...], "val_loss": [...]}
+    CURVES: Final = "curves_artifact_id"  # that JSON file, listed with the trial
+    LOSS_PLOT: Final = "loss_plot_artifact_id"  # the loss-curve PNG its dashboard note shows
     # Set on a trial that was waiting (paused at a rung, or a retry) when the time budget ran
     # out, and was then ended with the epochs it had reached, without training further.
     ENDED_AT_DEADLINE: Final = "ended_at_deadline"

@@ -20,6 +20,7 @@ import optuna
 from optuna.trial import TrialState, create_trial
 
 from hpo.trials import _optuna
+from hpo.trials.budget import claims_marked, is_outside
 from hpo.trials.final_run import Plan
 from hpo.trials.records import TrialKeys
 
@@ -46,6 +47,28 @@ def add_waiting_slots(study: optuna.Study, n: int, fixed_params: Sequence[Mappin
 def add_slot(study: optuna.Study) -> None:
     """One more WAITING trial, while other workers may be adding theirs."""
     study.add_trial(create_trial(state=TrialState.WAITING))
+
+
+def replace_taken_slots(study: optuna.Study, backend: optuna.storages.RDBStorage, budget: int) -> int:
+    """Give back the budget slots that trials run outside hpo took; returns how many were added.
+
+    A plain ``study.ask()`` pops the oldest WAITING trial: a create-time slot (numbered below
+    ``budget``) or a retry. Each such finished trial gets one replacement slot, with the same
+    fixed params (a warm start's defaults, a grid cell); a once-only study attr per trial
+    makes that exactly one when several workers notice at once.
+    """
+    if not claims_marked(study):
+        return 0
+    sid, added = _optuna.study_id(study), 0
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)):
+        took_slot = trial.number < budget or bool(trial.system_attrs.get("retry_history"))
+        if not (is_outside(trial) and took_slot):
+            continue
+        if _optuna.set_study_attr_once(backend, sid, f"hpo_slot_given_back:{trial.number}", True):
+            fixed = trial.system_attrs.get("fixed_params")
+            study.add_trial(create_trial(state=TrialState.WAITING, system_attrs={"fixed_params": fixed} if fixed else {}))
+            added += 1
+    return added
 
 
 def add_final_run_slot(backend: optuna.storages.RDBStorage, study_id: int, plan: Plan) -> int:

@@ -21,9 +21,13 @@ import torch
 
 from hpo.checkpoint import save_checkpoint, versions
 from hpo.config import OBJECTIVES
+from hpo.lossplot import draw_loss_png
 from hpo.training import TrainConfig, TrainResult, TrainState, train
 from hpo.training.precision import choose as choose_precision
-from hpo.trials import Action, EpochEnd, Lease, ModelMeta, TrialKeys, TrialSetup
+from hpo.trials import (
+    Action, EpochEnd, Lease, ModelMeta, TrialKeys, TrialSetup, artifact_url, save_trial_note, trial_note,
+    write_curves_file,
+)
 from hpo.worker.checkpoints import TrialCheckpoints, load_resume_state
 from hpo.worker.context import WorkerContext
 from hpo.worker.outcomes import Interrupt
@@ -70,7 +74,7 @@ class EpochReporter:
         elif decision.action is Action.PRUNE:
             # Deep plain CNNs pruned at epoch 1 are exactly the trials report 001's
             # vanishing-gradient claim is about: keep their diagnostics.
-            lease.record(state.diagnostics())
+            lease.record(store_curves(ctx, lease, state.diagnostics()))
         elif decision.action is Action.END:
             # The study's time is spent: keep what this trial reached, as a complete trial.
             result = TrainResult(state.model, list(state.history),
@@ -115,6 +119,26 @@ def store_model(ctx: WorkerContext, lease: Lease, config: TrainConfig, params: d
         path = Path(tmp) / f"trial{lease.number}-model.pt"
         save_checkpoint(path, result.model.state_dict(), meta.to_dict())
         return lease.attach_file(ctx.artifact_store, str(path))
+
+
+def store_curves(ctx: WorkerContext, lease: Lease, diagnostics: dict[str, Any]) -> dict[str, str]:
+    """Upload the run's curves (JSON) and its loss-curve PNG, listed with the trial; returns their ids."""
+    with tempfile.TemporaryDirectory() as tmp:
+        curves = write_curves_file(tmp, lease.number, diagnostics)
+        png = Path(tmp) / f"trial{lease.number}-loss.png"
+        draw_loss_png(diagnostics.get(TrialKeys.LOSS_CURVES) or {}, png, f"trial {lease.number}: loss per epoch")
+        return {TrialKeys.CURVES: lease.attach_file(ctx.artifact_store, str(curves)),
+                TrialKeys.LOSS_PLOT: lease.attach_file(ctx.artifact_store, str(png))}
+
+
+def write_note(lease: Lease, config: TrainConfig, n_params: int, summary: dict[str, Any]) -> None:
+    """The trial's dashboard note; a note that cannot be written is logged, never fails the trial."""
+    body = trial_note(lease.number, config.model, n_params, int(summary["epochs_trained"]), lease.epochs, summary,
+                      artifact_url(lease.trial, summary[TrialKeys.LOSS_PLOT]))
+    try:
+        save_trial_note(lease.trial, body)
+    except Exception as exc:  # the database's own errors vary; the trial's results are already stored
+        log.warning("trial %d: could not write its dashboard note: %s", lease.number, exc)
 
 
 def objective_values(ctx: WorkerContext, result: TrainResult, n_params: int) -> list[float]:
@@ -174,9 +198,10 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
     n_params = sum(p.numel() for p in result.model.parameters())
     summary: dict[str, Any] = {**result.metrics, "n_params": n_params, "train_seconds": round(time.monotonic() - started, 3),
                                "epochs_trained": len(result.history)}
-    summary.update(result.diagnostics)  # gradient norms of epoch 1, train/validation loss curves
     summary.update(reporter.pace(len(result.history)))
     summary[TrialKeys.MODEL] = store_model(ctx, lease, config, params, result)
+    # Gradient norms and loss curves go to files of the trial, not its user attrs (pages stay readable).
+    summary.update(store_curves(ctx, lease, result.diagnostics))
     if ctx.device.type == "cuda":
         torch.cuda.empty_cache()
     values = objective_values(ctx, result, n_params)
@@ -184,4 +209,5 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
         summary["latency_ms"] = values[ctx.config.objectives.index("latency")]
     # Final metrics and the model's link in one commit: readers never see one without the other.
     lease.record(summary)
+    write_note(lease, config, n_params, summary)
     return values

@@ -78,9 +78,14 @@ def test_artifact_list_has_only_existing_files_and_models_are_octet_streams(tmp_
         detail = study_detail(base, study)
         listed = {a["artifact_id"]: (t, a) for t in detail["trials"] for a in t["artifacts"]}
         assert set(listed) <= on_disk
-        assert set(listed) == models | {old_model}
+        # Besides the models: each trial's curves (JSON) and loss-curve PNG, served as such.
+        pages = {t.user_attrs[key]: kind for t in study.trials if "curves_artifact_id" in t.user_attrs
+                 for key, kind in (("curves_artifact_id", "application/json"), ("loss_plot_artifact_id", "image/png"))}
+        assert set(listed) == models | {old_model} | set(pages)
+        for artifact_id, kind in pages.items():
+            assert listed[artifact_id][1]["mimetype"] == kind
 
-        for artifact_id, (trial_json, meta) in listed.items():
+        for artifact_id, (trial_json, meta) in ((k, v) for k, v in listed.items() if k not in pages):
             assert meta["mimetype"] == "application/octet-stream", meta
             url = f"{base}/artifacts/{study._study_id}/{trial_json['trial_id']}/{artifact_id}"
             status, content_type, body = get(url)

@@ -38,16 +38,22 @@ def test_onnx_file_has_current_opset_dynamic_batch_and_metadata(exported: Export
 
 
 def test_onnxruntime_matches_pytorch_on_the_test_split_at_any_batch(exported: Exported) -> None:
-    """Our own check, independent of the exporter's: the whole test split, in odd batch sizes."""
+    """Our own check, independent of the exporter's: the whole test split, in odd batch sizes.
+
+    The graph takes the [0, 1] pixels a user has; the checkpoint's bare network the normalized
+    images it was trained on.
+    """
     model = hpo.load_model(str(exported.pt))
-    test = splits.test_split(load("digits"), normalization_of(model.hpo_meta))
+    data = load("digits")
+    test = splits.test_split(data, normalization_of(model.hpo_meta))
+    pixels = data.test_x.float() / 255.0
     session = ort.InferenceSession(str(exported.onnx), providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
+    assert name == "images"
     for batch in (1, 7, 64, len(test)):
-        x = test.x[:batch]
-        onnx_logits = session.run(None, {name: x.numpy()})[0]
+        onnx_logits = session.run(None, {name: pixels[:batch].numpy()})[0]
         with torch.inference_mode():
-            torch_logits = model(x).numpy()
+            torch_logits = model(test.x[:batch]).numpy()
         assert np.abs(onnx_logits - torch_logits).max() <= 1e-4
         assert (onnx_logits.argmax(1) == torch_logits.argmax(1)).mean() >= 0.999
 

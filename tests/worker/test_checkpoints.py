@@ -40,9 +40,11 @@ def test_every_epoch_but_the_last_and_none_left_after_completion(tmp_path: Path)
     trials, files = _run_study(tmp_path, ratio="0")
     # Checkpoints after epochs 1-3; after epoch 4 the final model is stored instead.
     assert [t.user_attrs[TrialKeys.RESUME_EPOCH] for t in trials] == [3, 3]
-    # Only the two final models remain: the last checkpoints were deleted at completion.
+    # Only the two final models (and each trial's curves file and loss plot) remain: the last
+    # checkpoints were deleted at completion.
     stored = {f.name for f in files if f.is_file()}
-    assert stored == {t.user_attrs["model_artifact_id"] for t in trials}
+    kept = (TrialKeys.MODEL, TrialKeys.CURVES, TrialKeys.LOSS_PLOT)
+    assert stored == {t.user_attrs[key] for t in trials for key in kept}
     assert not stored & {t.user_attrs[TrialKeys.RESUME] for t in trials}
 
 

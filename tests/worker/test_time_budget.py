@@ -20,6 +20,7 @@ import pytest
 from optuna.trial import TrialState
 
 from hpo.trials.budget import logical_trials
+from hpo.trials.diagnostics import study_store, trial_diagnostics
 from tests.helpers import run_hpo, start_hpo, wait_all
 
 pytestmark = pytest.mark.slow  # worker processes against a wall-clock budget
@@ -98,7 +99,8 @@ def test_time_budget_with_promotions_a_kill_and_a_hand_back(storage_url: str, tm
     assert not [t.number for t in trials if t.state == TrialState.WAITING and t.intermediate_values]
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     assert all(t.user_attrs.get("model_artifact_id") for t in complete)
-    assert all(t.user_attrs["epochs_trained"] == len(t.user_attrs["loss_curves"]["epoch"]) for t in complete)
+    store = study_store(study.user_attrs)  # the curves are in each trial's own file
+    assert all(t.user_attrs["epochs_trained"] == len(trial_diagnostics(t, store)["loss_curves"]["epoch"]) for t in complete)
     assert any(t.state == TrialState.FAIL and t.user_attrs.get("fail_reason") == "handed back by a stopping worker"
                for t in trials)
     # The retry that resumed it does not carry the attempt's reason as its own.

@@ -33,12 +33,15 @@ def trial_attrs(storage: str | None, study: str) -> dict[int, dict[str, Any]]:
         return {}
     import optuna
 
+    from hpo.trials import study_store, trial_diagnostics
+
     try:
-        trials = optuna.load_study(study_name=study, storage=storage).get_trials(deepcopy=False)
+        loaded = optuna.load_study(study_name=study, storage=storage)
     except KeyError:  # no such study in this storage
         return {}
-    keys = (TrialKeys.GRAD_NORMS, TrialKeys.LOSS_CURVES)
-    return {t.number: {k: t.user_attrs[k] for k in keys if k in t.user_attrs} for t in trials}
+    # Curves and gradient norms live in each trial's curves file (older trials: user attrs).
+    store = study_store(loaded.user_attrs)
+    return {t.number: trial_diagnostics(t, store) for t in loaded.get_trials(deepcopy=False)}
 
 
 # --- Metrics: trial -> number (None when the trial did not record it) ----------------------------
