@@ -123,7 +123,9 @@ def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_bud
     check_writable(url)
     # Waits for the database like a worker does (compose starts both with PostgreSQL).
     backend = open_storage(url, retrier=Retrier(settings.db_retry_timeout))
-    with deferred_interrupts() as interrupted:  # a Ctrl-C undoes the study instead of halving it
+    # A Ctrl-C undoes the study instead of halving it; once it is made, only its summary is
+    # printed, and a Ctrl-C then is ignored rather than reported as a failure.
+    with deferred_interrupts(until_exit=True) as interrupted:
         study, created = create(name, config, backend, if_exists=if_exists, interrupted=interrupted,
                                  image_size=settings.image_size)
     if created:
