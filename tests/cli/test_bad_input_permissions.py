@@ -71,7 +71,8 @@ def test_a_worker_that_cannot_write_its_artifact_folder_claims_nothing(here: Pat
     before, kept = snapshot(storage), files(here)
     _read_only(here / "artifacts")
     try:
-        result = run_hpo_as_user("worker", "todo", cwd=here)
+        # The study records its base folder's store (absolute): name this copy's folder instead.
+        result = run_hpo_as_user("worker", "todo", "--artifacts", "artifacts", cwd=here)
     finally:
         (here / "artifacts").chmod(0o755)
     one_line(result, 1, "cannot write to artifact store artifacts (PermissionError")

@@ -55,7 +55,7 @@ class ConnectionSampler(threading.Thread):
 def test_four_workers_share_a_study_without_loss_or_duplicates(pg_url: str, tmp_path: Path) -> None:
     env = {"HPO_STORAGE": pg_url, "HPO_ARTIFACTS": str(tmp_path / "artifacts"), "HPO_NUM_THREADS": "1"}
     created = run_hpo("study", "create", "shared", "--space", "cnn", "--dataset", "synthetic", "--trials", str(BUDGET),
-                      "--epochs", "1", "--train-subset", "128", "--val-subset", "64", env=env)
+                      "--epochs", "1", "--train-subset", "128", "--val-subset", "48", env=env)
     assert created.returncode == 0, created.stderr
 
     sampler = ConnectionSampler(pg_url)

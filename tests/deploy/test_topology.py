@@ -36,7 +36,7 @@ SETTINGS = {  # what a user would put in .env
     "HPO_DATASET": "synthetic",
     "HPO_TRIALS": str(BUDGET),
     "HPO_EPOCHS": "1",
-    "HPO_STUDY_ARGS": "--train-subset 128 --val-subset 64 --pruner none",
+    "HPO_STUDY_ARGS": "--train-subset 128 --val-subset 48 --pruner none",
     "HPO_NUM_THREADS": "1",
 }
 

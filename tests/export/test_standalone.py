@@ -116,7 +116,7 @@ def test_readme_lines_score_what_hpo_evaluate_reports(standalone: Standalone, ru
     assert found["n"] == reported["n"]
     assert found["classes"] == reported["classes"]
     assert found["accuracy"] == pytest.approx(reported["metrics"]["accuracy"], abs=1e-12)
-    assert float(found["accuracy"]) > 0.5  # a trained model, not chance: normalization was applied once
+    assert float(found["accuracy"]) > 0.3  # 3x chance (10 classes): normalization was applied once, not twice
 
 
 def test_onnx_graph_takes_pixels_and_says_so(standalone: Standalone) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import multiprocessing
+import subprocess
+import sys
 from pathlib import Path
 
 from hpo.settings import Settings
 from hpo.trials import WorkerIdentity
-from hpo.trials.identity import take_ticket
 
 
 def test_two_workers_with_the_same_host_and_pid_differ_in_name_and_seed() -> None:
@@ -32,13 +32,10 @@ def test_ordinal_comes_from_the_index_then_the_counter_then_the_token(tmp_path: 
     assert WorkerIdentity("h", 1, "0000000a").ordinal() == 10
 
 
-def _ticket(path: str) -> int:
-    return take_ticket(Path(path))
-
-
 def test_workers_starting_together_get_distinct_tickets(tmp_path: Path) -> None:
     path = str(tmp_path / "gpu-counter")
-    # spawn, not fork: a forked child of a process with torch and live threads can deadlock.
-    with multiprocessing.get_context("spawn").Pool(4) as pool:
-        tickets = pool.map(_ticket, [path] * 16)
+    # Separate interpreters started at once (a multiprocessing pool hung under pytest-xdist).
+    code = "import sys; from pathlib import Path; from hpo.trials.identity import take_ticket; print(take_ticket(Path(sys.argv[1])))"
+    procs = [subprocess.Popen([sys.executable, "-c", code, path], stdout=subprocess.PIPE, text=True) for _ in range(16)]
+    tickets = [int(p.communicate(timeout=300)[0]) for p in procs]
     assert sorted(tickets) == list(range(16))

@@ -81,7 +81,7 @@ def ended(trial: FrozenTrial) -> datetime:
 
 def test_two_workers_share_the_cores_and_the_survivor_takes_them_all(env: dict[str, str], tmp_path: Path) -> None:
     cores = available_cores()
-    create(env, "share", trials=6)
+    create(env, "share", trials=12)  # enough left for the stayer alone after the leaver's one
     leaver = start_hpo("worker", "share", "--max-trials", "1", env=env, log=tmp_path / "leaver.log")
     stayer = start_hpo("worker", "share", env=env, log=tmp_path / "stayer.log")
     assert leaver.wait(timeout=600) == 0
@@ -90,7 +90,7 @@ def test_two_workers_share_the_cores_and_the_survivor_takes_them_all(env: dict[s
     logs = (tmp_path / "leaver.log").read_text() + (tmp_path / "stayer.log").read_text()
     assert "Traceback" not in logs and "registry" not in logs, logs
     trials = trained(env, "share")
-    assert len(trials) == 6 and all(t.state == TrialState.COMPLETE for t in trials)
+    assert len(trials) == 12 and all(t.state == TrialState.COMPLETE for t in trials)
     assert {pid_of(t) for t in trials} == {leaver.pid, stayer.pid}
     assert_shared(trials, cores, ended)
     alone = [t for t in trials if t.datetime_start > left + AFTER]
