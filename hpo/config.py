@@ -55,6 +55,9 @@ class StudyConfig:
     # Share of the time budget left when one worker starts the final run: the best
     # configuration so far, trained for the time left (hpo.trials.final_run); 0: none.
     final_share: float = 0.0
+    # The final run may grow the chosen network along the space's size knobs, to the largest
+    # size whose measured pace fits its minimum epochs in the time left (hpo.spaces.sizing).
+    final_grow: bool = False
     # A grid's cells each run this many times, seed by seed (TrialKeys.REPLICATE); budget counts them all.
     seeds: int = 1
     extra: dict[str, Any] = field(default_factory=dict)

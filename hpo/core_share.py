@@ -128,6 +128,34 @@ class CoreShare:
                 waiting = True
             time.sleep(SEAT_POLL_S)
 
+    def take_all(self, stopped: Callable[[], bool] = lambda: False, wait_s: float = 0.0) -> int:
+        """Every core this process may use, for the study's final run; returns the threads.
+
+        The host's other workers stand by meanwhile (hpo.trials.final_phase), each handing back
+        its trial at its next epoch boundary: this waits up to ``wait_s`` for their seats, then
+        trains with the seats it has (its own share at least); :meth:`top_up` takes the rest as
+        they free. ``HPO_NUM_THREADS`` still pins the count.
+        """
+        if self.num_threads is not None:
+            return configure_threads(self.num_threads)
+        want = self.cores_if_alone()
+        if not self.uses_seats:
+            return configure_threads(want)
+        give_up = time.monotonic() + wait_s
+        self._take_seats(want)
+        while len(self._held) < want and not stopped() and time.monotonic() < give_up:
+            time.sleep(SEAT_POLL_S)
+            self._take_seats(want)
+        return configure_threads(max(1, len(self._held)))
+
+    def top_up(self) -> int:
+        """Seats freed since :meth:`take_all`, taken now (between epochs); returns the threads."""
+        if not self.uses_seats or self.num_threads is not None:
+            return torch.get_num_threads()
+        before = len(self._held)
+        self._take_seats(self.cores_if_alone())
+        return configure_threads(len(self._held)) if len(self._held) != before else torch.get_num_threads()
+
     def _take_seats(self, want: int) -> None:
         assert self.registry is not None
         try:

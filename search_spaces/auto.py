@@ -138,7 +138,8 @@ def defaults(profile: Profile) -> dict[str, Any]:
 
 # What a long final run may grow the chosen network to (hpo.spaces.sizing): wider first-stage
 # planes and more blocks per stage, as far as its measured pace still fits its minimum epochs.
-SIZE_KNOBS = (SizeKnob("width", (16, 20, 24, 32, 48, 64, 96, 128)), SizeKnob("blocks", (1, 2, 3)))
+# "blocks" is not asked above width 16 on a CPU, where build() trains one block per stage.
+SIZE_KNOBS = (SizeKnob("width", (16, 20, 24, 32, 48, 64, 96, 128)), SizeKnob("blocks", (1, 2, 3), absent=1))
 
 
 def make_space(profile: Profile) -> SearchSpace:

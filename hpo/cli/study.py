@@ -72,10 +72,13 @@ class DurationType(click.ParamType):
               help="Budget: wall-clock time for the whole study, e.g. 90s, 30m, 2h; it starts with the first "
                    "trial. No trial starts after it; running ones stop at their next epoch and keep what they reached.")
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Epochs per trial. Default: the space's.")
-@click.option("--final-share", type=click.FloatRange(0, 1, max_open=True), default=None, metavar="SHARE",
+@click.option("--final-share", type=click.FloatRange(0, 1), default=None, metavar="SHARE",
               help="With --time-budget alone: when this share of the time is left, one worker trains the best "
-                   "configuration so far for the time left (the final run); 0: none. Default: 0.5 with "
-                   "--pruner promote, else 0.")
+                   "configuration so far for the time left on every core of its host (the final run); 0: none; "
+                   "1: no search, the space's warm start. Default: 0.5 with --pruner promote, else 0.")
+@click.option("--grow/--no-grow", default=False, show_default=True,
+              help="Let the final run train the chosen configuration at a larger size (the space's size knobs: "
+                   "e.g. width, blocks), the largest whose measured pace fits 15 epochs in the time left.")
 @click.option("--sampler", type=click.Choice(list(SAMPLERS)), default="tpe", show_default=True)
 @click.option("--pruner", type=click.Choice(list(SCHEDULERS)), default="asha", show_default=True)
 @click.option("--objectives", default="accuracy", show_default=True, help=f"Comma-separated, from: {', '.join(OBJECTIVES)}.")
@@ -96,7 +99,7 @@ class DurationType(click.ParamType):
 @storage_option
 @artifacts_option
 def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_budget: float | None, epochs: int | None,
-               final_share: float | None, sampler: str, pruner: str,
+               final_share: float | None, grow: bool, sampler: str, pruner: str,
                objectives: str, seed: int, seeds: int, batch_size: int | None, train_subset: int | None, val_subset: int | None,
                val_fraction: float, heartbeat_interval: int, grace_period: int, warm_start: bool | None,
                if_exists: str, storage: str | None, artifacts: str | None) -> None:
@@ -116,6 +119,7 @@ def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_bud
         warm_start=warm_start_default(resolved, sampler) if warm_start is None else warm_start,
         final_share=(final_share_default(pruner, trials, time_budget, len(objective_names))
                      if final_share is None else final_share),
+        final_grow=grow,
         seeds=seeds,
     )
     settings = current_settings(storage=storage)

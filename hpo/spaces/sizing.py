@@ -21,6 +21,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+# A grown final run must fit at least this many epochs at its measured pace. Provisional: the
+# measured table of time left x width -> test accuracy that should set it (issue 25) is not in
+# docs/benchmarks.md yet; 15 is where the auto space's one-cycle warm start has mostly
+# converged on Fashion-MNIST (a 32-64-128 ResNet: 94.7 % test at 27 epochs; width 24: 91.4 %
+# at 8).
+MIN_EPOCHS = 15
+
 
 @dataclass(frozen=True)
 class SizeKnob:
@@ -32,6 +39,9 @@ class SizeKnob:
 
     param: str
     ladder: tuple[int | float, ...]
+    # The value the space's build assumes when the param is not asked (a conditional param
+    # that is off): the knob grows from it. None: such a config does not grow along this knob.
+    absent: int | float | None = None
 
     def __post_init__(self) -> None:
         if not self.ladder or list(self.ladder) != sorted(set(self.ladder)):
@@ -45,16 +55,23 @@ class SizeKnob:
 def sizes(params: Mapping[str, Any], knobs: Sequence[SizeKnob]) -> list[dict[str, Any]]:
     """``params`` and its grown versions, smallest first (each knob ``k`` rungs up at step ``k``).
 
-    Knobs the params do not use (a conditional parameter that is off) stay off.
+    Knobs the params do not use (a conditional parameter that is off) stay off, unless the
+    knob says which value that means (``absent``): then it grows from there.
     """
-    active = [k for k in knobs if k.param in params]
-    ladders = [k.rungs_above(params[k.param]) for k in active]
+    active = [k for k in knobs if k.param in params or k.absent is not None]
+    ladders = [k.rungs_above(params.get(k.param, k.absent)) for k in active]
     steps = max((len(ladder) for ladder in ladders), default=1)
     grown = []
     for step in range(steps):
         values = {k.param: ladder[min(step, len(ladder) - 1)] for k, ladder in zip(active, ladders)}
+        # A knob still at its absent value stays out: the params are then exactly the chosen ones.
+        values = {name: v for name, v in values.items() if name in params or v != _absent(knobs, name)}
         grown.append({**params, **values})
     return grown
+
+
+def _absent(knobs: Sequence[SizeKnob], param: str) -> int | float | None:
+    return next(k.absent for k in knobs if k.param == param)
 
 
 @dataclass(frozen=True)

@@ -98,14 +98,23 @@ def validate(config: StudyConfig) -> SearchSpace:
     if config.time_budget_s is not None and config.time_budget_s <= 0:
         raise UsageError(f"--time-budget is {config.time_budget_s:g}s, but must be positive")
     check_scheduler(config)  # what the policy itself needs, e.g. one objective to rank by
-    if not 0 <= config.final_share < 1:
-        raise UsageError(f"--final-share is {config.final_share:g}, but must be at least 0 and below 1")
+    if not 0 <= config.final_share <= 1:
+        raise UsageError(f"--final-share is {config.final_share:g}, but must be between 0 and 1")
     if config.final_share and (config.time_budget_s is None or config.budget is not None):
         raise UsageError(f"--final-share {config.final_share:g} needs --time-budget without --trials "
                          "(the final run is sized by the time left, and would not fit an exact trial budget)")
     if config.final_share and len(config.objectives) > 1:
         raise UsageError(f"--final-share {config.final_share:g} trains the best trial of one objective, and "
                          f"--objectives has {len(config.objectives)}; pass one objective or --final-share 0")
+    if config.final_share >= 1 and not (config.warm_start and space.defaults):
+        raise UsageError(f"--final-share 1 trains the space's warm start for the whole budget, and space "
+                         f"{space.name!r} has none (or --no-warm-start was given); give a share below 1 to search first")
+    if config.final_grow and not config.final_share:
+        raise UsageError("--grow grows the final run's network, and this study has no final run: "
+                         "give --time-budget alone (with --pruner promote) or --final-share")
+    if config.final_grow and not space.size_knobs:
+        raise UsageError(f"--grow needs size knobs (the parameters a final run may grow), and space {space.name!r} "
+                         "declares none: pass size_knobs to its SearchSpace, or leave out --grow")
     if config.epochs < 1:
         raise UsageError(f"--epochs is {config.epochs}, but must be at least 1")
     space.check_epochs(config.epochs)  # optimizer combinations need an epoch per phase

@@ -11,9 +11,22 @@ epochs. A worker inside a search trial when the run falls due hands that trial b
 epoch boundary (checkpointed; resumed later) and starts the run, so the run does not wait
 for the trial to end. Other workers go on searching; export picks whichever trial scores best.
 
+The final phase (issue 25) builds on it:
+
+- The run's learning rate follows the clock, not an epoch count: it trains from its start to
+  :func:`ends_at` (just before the deadline) and its schedule anneals to its end there
+  (hpo.training.budget), so a slow or fast epoch neither cuts the schedule nor leaves time.
+- It takes every core of its host; the host's other workers hand back what they train and
+  stand by (hpo.trials.final_phase, hpo.worker.final_phase).
+- With ``--grow`` the worker that starts it trains the chosen configuration at the largest
+  size (the space's size knobs) whose measured pace fits ``MIN_EPOCHS`` (hpo.spaces.sizing) in the
+  time left.
+- ``--final-share 1`` searches nothing: the run starts at the first claim, from the space's
+  warm start (the study's first enqueued trial).
+
 This module is the policy alone, pure and unit tested: when the run is due, which trial's
-configuration it trains, and for how many epochs. The queue (hpo.trials.queue) starts it,
-once per study.
+configuration it trains, for about how many epochs, and until when. The queue
+(hpo.trials.final_phase) starts it, once per study.
 """
 
 from __future__ import annotations
@@ -28,6 +41,10 @@ DEFAULT_SHARE = 0.5  # of the time budget, for --pruner promote with a time budg
 # The epochs are sized to fill this much of the time left: epochs vary a little in length,
 # and a run cut by the deadline keeps its weights but not its annealed schedule.
 SAFETY = 0.9
+# The timed run's training ends this share of the time budget before the deadline: its last
+# validation pass and the upload of its model fit in it, so the trial ends inside the budget's
+# last 2 % (issue 25).
+END_MARGIN_SHARE = 0.005
 
 
 @dataclass(frozen=True)
@@ -72,25 +89,40 @@ def epochs_for(seconds_left: float, seconds_per_epoch: float) -> int:
     return max(0, math.floor(SAFETY * seconds_left / seconds_per_epoch))
 
 
+def ends_at(deadline: float, time_budget_s: float) -> float:
+    """When the final run's training stops (Unix seconds): just before the deadline."""
+    return deadline - END_MARGIN_SHARE * time_budget_s
+
+
 @dataclass(frozen=True)
 class Plan:
-    """The final run to start: ``source``'s params, trained for ``epochs`` epochs."""
+    """The final run to start: ``source``'s params, trained until ``ends`` (Unix seconds).
+
+    ``epochs`` estimates how many fit at the source's measured pace (0: not measured, the
+    warm start of ``--final-share 1``); the worker that trains it measures its own pace.
+    """
 
     source: int
     params: dict[str, Any]
     epochs: int
+    ends: float
 
     def to_attr(self) -> dict[str, Any]:
-        return {"source": self.source, "epochs": self.epochs}
+        return {"source": self.source, "epochs": self.epochs, "ends": self.ends}
 
 
-def plan(candidates: Iterable[Candidate], maximize: bool, seconds_left: float) -> Plan | None:
+def plan(candidates: Iterable[Candidate], maximize: bool, seconds_left: float, ends: float,
+         warm_start: Candidate | None = None) -> Plan | None:
     """The final run, or None when no trial can be sized or it would train no longer than
-    the chosen trial already did (then the time left is better spent searching)."""
+    the chosen trial already did (then the time left is better spent searching).
+
+    ``warm_start``: with nothing trained yet (``--final-share 1``), the run trains it.
+    """
     best = choose(candidates, maximize)
-    if best is None or best.seconds_per_epoch is None:
-        return None
+    if best is None:
+        return None if warm_start is None else Plan(warm_start.number, dict(warm_start.params), 0, ends)
+    assert best.seconds_per_epoch is not None  # choose() keeps only measured trials
     epochs = epochs_for(seconds_left, best.seconds_per_epoch)
     if epochs <= best.epochs:
         return None
-    return Plan(best.number, dict(best.params), epochs)
+    return Plan(best.number, dict(best.params), epochs, ends)

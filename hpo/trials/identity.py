@@ -21,6 +21,7 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hpo.host_registry import host_key
 from hpo.settings import Settings
 
 TOKEN_BYTES = 4  # 2^32 values: a clash among a study's workers is ~n^2 / 2^33
@@ -33,12 +34,15 @@ class WorkerIdentity:
     token: str  # hex, from secrets: unique even when host names and PIDs collide
     worker_index: int | None = None
     gpu_counter: str | None = None
+    # The machine it runs on (its kernel's boot id): workers that share cores share it. The
+    # final run takes every core of its host, and the host's other workers stand by.
+    host: str = ""
     _ordinal: int | None = field(default=None, repr=False)
 
     @classmethod
     def create(cls, settings: Settings) -> WorkerIdentity:
         return cls(socket.gethostname(), os.getpid(), secrets.token_hex(TOKEN_BYTES),
-                   settings.worker_index, settings.gpu_counter)
+                   settings.worker_index, settings.gpu_counter, host_key())
 
     @property
     def name(self) -> str:

@@ -36,14 +36,14 @@ from hpo.config import MARKER, StudyConfig
 from hpo.errors import HpoError
 from hpo.trials import _optuna
 from hpo.trials._retry import Retrier
-from hpo.trials import final_run
 from hpo.trials.budget import Progress, logical_trials, mark_claimed, progress
 from hpo.trials.history import HISTORIES
 from hpo.trials.handle import StorageHandle
 from hpo.trials.promotion import PAUSED_KEY, RungRecord
 from hpo.trials.records import TrialKeys
 from hpo.trials.scheduling import Scheduler, Source, make_scheduler
-from hpo.trials.slots import add_final_run_slot, add_slot, replace_taken_slots
+from hpo.trials.final_phase import FinalPhase
+from hpo.trials.slots import add_slot, replace_taken_slots
 from hpo.trials.identity import WorkerIdentity
 from hpo.trials.lease import Lease
 from hpo.trials.inspect import stale_trial_numbers
@@ -73,7 +73,9 @@ class TrialQueue:
         # a running trial stops, pauses or is handed back.
         self.scheduler = scheduler or make_scheduler(config)
         self._maximize = config.directions[0] == "maximize"
-        self._final_started = False  # seen the study's final run started (hpo.trials.final_run)
+        # The study's final run (hpo.trials.final_run): who starts it, and where it runs.
+        self.final = FinalPhase(config, study, backend, retrier, maximize=self._maximize,
+                                deadline=lambda: self.deadline, live_trials=self._live_trials, lease=self._lease)
         # Heartbeat settings are the study's, known only once it is read: give them to the
         # same storage rather than open a second one.
         _optuna.enable_heartbeat(backend, config.heartbeat_interval, config.grace_period, retry_callback())
@@ -130,16 +132,19 @@ class TrialQueue:
         """What the scheduler reads while deciding about ``lease``'s trial."""
         return _LeaseView(self, lease)
 
-    def claim(self, identity: WorkerIdentity) -> Lease | None:
+    def claim(self, identity: WorkerIdentity, *, standby: bool = False) -> Lease | None:
         """The next trial for ``identity``, now RUNNING and leased to it; None when none is due.
 
         Nothing once the time budget is spent; else the first trial found where the
         scheduler's sources say, in order: the study's final run (due, and nobody started it),
         a paused trial to promote, the oldest fresh slot, a new slot (a time budget alone).
+        ``standby``: the final run holds this worker's host; only the run's own retry is taken.
         """
         if self.time_up():
             return None
         self._start_clock()
+        if standby:
+            return self.final.claim_retry(identity)
         for source in self.scheduler.sources():
             lease = self._claim_from(source, identity)
             if lease is not None:
@@ -155,7 +160,7 @@ class TrialQueue:
 
     def _claim_from(self, source: Source, identity: WorkerIdentity) -> Lease | None:
         if source is Source.FINAL_RUN:
-            return self._start_final_run(identity)
+            return self.final.start(identity)
         if source is Source.PROMOTED:
             return self._promote(identity)
         if source is Source.OLDEST_SLOT:
@@ -228,64 +233,15 @@ class TrialQueue:
         return Lease(self._store, trial, identity, epochs=self.config.epochs,
                      heartbeat_interval=self.config.heartbeat_interval, ending=ending)
 
-    # --- the final run -------------------------------------------------------------------
-
-    def _final_run_due(self) -> float | None:
-        """The seconds left, if the final run is due and not known to have started; no reads."""
-        share, budget_s, end = self.config.final_share, self.config.time_budget_s, self.deadline
-        if self._final_started or not share or budget_s is None or end is None:
-            return None
-        left = (end - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
-        return left if final_run.due(budget_s, left, share) else None
-
-    def _final_run_plan(self, left: float) -> final_run.Plan | None:
-        candidates = [final_run.Candidate(t.number, t.params, dict(t.intermediate_values),
-                                          t.user_attrs.get(TrialKeys.SECONDS_PER_EPOCH))
-                      for t in self._live_trials()]
-        return final_run.plan(candidates, self._maximize, left)
+    # --- the final run (hpo.trials.final_phase) ---------------------------------------------
 
     def final_run_waiting(self) -> bool:
-        """Whether the final run is due, can be sized, and nobody has started it yet.
+        """The study's final run is due, can be sized, and nobody has started it yet."""
+        return self.final.waiting()
 
-        A worker asks at each epoch boundary of a search trial and, if so, hands the trial back
-        and claims the final run: otherwise the run would wait for the trial to end (a
-        promotion to 9 epochs is minutes on a CPU) and get less time than it was sized for.
-        Workers that ask at once may all hand back; one starts the run, and the others resume
-        a handed-back trial from its checkpoint.
-        """
-        if (left := self._final_run_due()) is None:
-            return False
-        sid = _optuna.study_id(self.study)
-        if self.retrier.call(lambda: final_run.FINAL_RUN_KEY in self._backend.get_study_user_attrs(sid),
-                             "read the final run"):
-            self._final_started = True  # another worker started it
-            return False
-        return self._final_run_plan(left) is not None
-
-    def _start_final_run(self, identity: WorkerIdentity) -> Lease | None:
-        """Start the study's final run, if it is due and this worker is the one to start it."""
-        if (left := self._final_run_due()) is None:
-            return None
-        if (plan := self._final_run_plan(left)) is None:
-            return None  # nothing sized yet, or nothing would train longer: search on, look again
-        end = self.deadline
-        sid = _optuna.study_id(self.study)
-        if not self.retrier.call(lambda: _optuna.set_study_attr_once(self._backend, sid, final_run.FINAL_RUN_KEY,
-                                                                     plan.to_attr()), "start the final run"):
-            self._final_started = True  # another worker started it first
-            return None
-        self._final_started = True
-        tid = self.retrier.call(lambda: add_final_run_slot(self._backend, sid, plan), "add the final run")
-        beat = _optuna.heartbeat_enabled(self._backend)
-        candidate = self.retrier.call(
-            lambda: _optuna.claim_waiting_trial(self._backend, sid, 1, beat, only_ids=[tid], not_after=end),
-            "claim the final run")
-        if candidate is None:
-            return None  # the deadline came first; the slot waits with no epochs, and is not counted
-        lease = self._lease(candidate, identity)
-        log.info("[%s] trial %d is the final run: trial %d's configuration for %d epochs (%.0f s left)",
-                 identity.name, lease.number, plan.source, plan.epochs, left)
-        return lease
+    def final_run_on_host(self, host: str) -> bool:
+        """The study's final run started on ``host``: its other workers stand by."""
+        return self.final.on_host(host)
 
     # --- the promotion scheduler ---------------------------------------------------------
 
@@ -419,6 +375,9 @@ class _LeaseView:
 
     def final_run_waiting(self) -> bool:
         return self._queue.final_run_waiting()
+
+    def final_run_here(self) -> bool:
+        return self._queue.final_run_on_host(self._lease.identity.host)
 
     def curves(self) -> list[RungRecord]:
         return self._queue.rung_records()

@@ -39,6 +39,15 @@ class TrialKeys:
     # trial whose configuration it trains.
     FINAL_EPOCHS: Final = "final_run_epochs"
     FINAL_OF: Final = "final_run_of"
+    # The final run's timeline (Unix seconds): its learning rate follows the clock from the
+    # start to the end (hpo.training.budget), and a retry resumes on the same timeline.
+    FINAL_STARTS: Final = "final_run_starts"
+    FINAL_ENDS: Final = "final_run_ends"
+    # The size knobs the final run grew ({param: value}; {}: none), chosen once by its first
+    # attempt from measured paces (hpo.spaces.sizing). Kept apart from the trial's params,
+    # which Optuna holds to the searched ranges; export and retrain read the grown model from
+    # the stored train_config.
+    FINAL_SIZE: Final = "final_run_size"
     # On a slot of a seeded grid (`hpo study create --seeds N`): which of the N repeats of its
     # configuration it is. The k-th repeat of every cell trains with the same seed, so compared
     # configurations are paired seed by seed (hpo.report.replicates).

@@ -72,10 +72,12 @@ def replace_taken_slots(study: optuna.Study, backend: optuna.storages.RDBStorage
 
 
 def add_final_run_slot(backend: optuna.storages.RDBStorage, study_id: int, plan: Plan) -> int:
-    """A WAITING trial for the final run: ``plan``'s params fixed, its epochs in its user attrs.
+    """A WAITING trial for the final run: ``plan``'s params fixed, its epochs and end in its user attrs.
 
     Returns its trial id, for the starting worker to claim it at once.
     """
+    # FINAL_EPOCHS marks the final run (an estimate: it trains until FINAL_ENDS); at least 1.
     template = create_trial(state=TrialState.WAITING, system_attrs={"fixed_params": dict(plan.params)},
-                            user_attrs={TrialKeys.FINAL_EPOCHS: plan.epochs, TrialKeys.FINAL_OF: plan.source})
+                            user_attrs={TrialKeys.FINAL_EPOCHS: max(1, plan.epochs), TrialKeys.FINAL_OF: plan.source,
+                                        TrialKeys.FINAL_ENDS: plan.ends})
     return backend.create_new_trial(study_id, template_trial=template)

@@ -123,14 +123,22 @@ def run_worker(options: WorkerOptions) -> int:
         "[%s] working on study %r (%s on %s, budget %s, device %s, %d threads)",
         ctx.name, queue.name, ctx.config.space, ctx.config.dataset, budget, ctx.device, torch.get_num_threads(),
     )
-    ran = 0
+    ran, stood_by = 0, False
     recent_failures: deque[str] = deque(maxlen=REPEATED_FAILURE_LIMIT)
     poll = min(5.0, max(0.5, ctx.config.heartbeat_interval / 2))
     while not stop.is_set and (options.max_trials is None or ran < options.max_trials):
-        if ctx.cores and not ctx.cores.trial_boundary(lambda: stop.is_set):
+        # The study's final run trains on this host: it takes every core, and this worker
+        # stands by, searching nothing, in case the run's worker dies and its retry needs one.
+        standby = queue.final_run_on_host(ctx.identity.host)
+        if standby and not stood_by:
+            log.info("[%s] the study's final run trains on this host with its cores; standing by", ctx.name)
+        stood_by = standby
+        if standby and ctx.cores:
+            ctx.cores.release()
+        elif ctx.cores and not ctx.cores.trial_boundary(lambda: stop.is_set):
             break  # stopped while every core was taken: threads follow the host's live workers
         queue.recover_stale()
-        lease = queue.claim(ctx.identity)
+        lease = queue.claim(ctx.identity, standby=standby)
         if lease is None and (lease := queue.claim_to_end(ctx.identity)) is not None:
             # The time is spent: what paused or was handed back ends with what it reached.
             run_one(ctx, lease)

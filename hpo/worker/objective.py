@@ -23,11 +23,13 @@ from hpo.checkpoint import save_checkpoint, versions
 from hpo.config import OBJECTIVES
 from hpo.lossplot import draw_loss_png
 from hpo.training import TrainConfig, TrainResult, TrainState, train
+from hpo.training.budget import TimeBudget
 from hpo.training.precision import choose as choose_precision
 from hpo.trials import (
     Action, EpochEnd, Lease, ModelMeta, TrialKeys, TrialSetup, artifact_url, save_trial_note, trial_note,
     write_curves_file,
 )
+from hpo.worker import final_phase
 from hpo.worker.checkpoints import TrialCheckpoints, load_resume_state
 from hpo.worker.context import WorkerContext
 from hpo.worker.outcomes import Interrupt
@@ -39,8 +41,8 @@ log = logging.getLogger("hpo.worker")
 class EpochReporter:
     """Reports each epoch, asks the scheduler, may checkpoint, and interrupts on its decision."""
 
-    def __init__(self, ctx: WorkerContext, lease: Lease, first_epoch: int = 1) -> None:
-        self.ctx, self.lease = ctx, lease
+    def __init__(self, ctx: WorkerContext, lease: Lease, first_epoch: int = 1, budget: TimeBudget | None = None) -> None:
+        self.ctx, self.lease, self.budget = ctx, lease, budget
         self.checkpoints = TrialCheckpoints(ctx.artifact_store, lease, ctx.checkpoint_policy)
         self.progress = TrialProgress(ctx.name, lease.number, lease.epochs, first_epoch=first_epoch)
 
@@ -48,6 +50,12 @@ class EpochReporter:
         """The attempt's seconds per epoch, for the trial record (what a final run is sized by)."""
         seconds = self.progress.seconds_per_epoch(epoch)
         return {TrialKeys.SECONDS_PER_EPOCH: round(seconds, 3)} if math.isfinite(seconds) else {}
+
+    def epochs(self, epoch: int) -> int:
+        """The epochs this trial trains in all; a timed run's last is the one its clock ends in."""
+        if self.budget is None:
+            return self.lease.epochs
+        return epoch if self.budget.spent() else max(self.lease.epochs, epoch + 1)
 
     def on_epoch_end(self, state: TrainState, metrics: dict[str, float | None]) -> None:
         lease, ctx = self.lease, self.ctx
@@ -58,8 +66,10 @@ class EpochReporter:
             # the same step is ignored by Optuna, and the retry inherited the first.
             lease.report(float(value), epoch)
         self.progress.epoch(epoch, float(metrics["train_loss"] or float("nan")), ctx.config.metric, value)
-        end = EpochEnd(lease.number, epoch, lease.epochs, value, final_run=lease.is_final_run,
+        end = EpochEnd(lease.number, epoch, self.epochs(epoch), value, final_run=lease.is_final_run,
                        stop_requested=ctx.stop.is_set)
+        if lease.is_final_run and ctx.cores:
+            ctx.cores.top_up()  # seats the host's other workers freed since the run started
         decision = ctx.queue.scheduler.decide(end, ctx.queue.view(lease))
         if not decision.interrupts:
             if not end.last:  # after the last epoch the model itself is stored instead
@@ -84,17 +94,22 @@ class EpochReporter:
 
 def trial_config(ctx: WorkerContext, lease: Lease) -> tuple[dict[str, Any], TrainConfig]:
     params = lease.suggest(ctx.space.suggest)
+    # The final run trains longer than the study's --epochs, its schedule spanning all of them.
+    return params, build_config(ctx, lease, params, lease.epochs)
+
+
+def build_config(ctx: WorkerContext, lease: Lease, params: dict[str, Any], epochs: int) -> TrainConfig:
+    """The run of ``params`` for ``epochs`` epochs, with this trial's seed and the study's overrides."""
     # The seed follows the logical trial, so a retry trains exactly what the first attempt did;
     # on a seeded grid it follows the slot's repeat, so the k-th repeats of all cells are paired.
     replicate = lease.user_attrs.get(TrialKeys.REPLICATE)
     seed = ctx.config.seed * 100_003 + (lease.original_number if replicate is None else int(replicate))
-    # The final run trains longer than the study's --epochs, its schedule spanning all of them.
-    config = ctx.space.build(params, lease.epochs).replace(seed=seed, epochs=lease.epochs)
+    config = ctx.space.build(params, epochs).replace(seed=seed, epochs=epochs)
     if ctx.settings.precision is not None:  # HPO_PRECISION; kept in train_config, so retrain matches
         config = config.replace(precision=ctx.settings.precision)
     if ctx.config.batch_size is not None:
         config = config.replace(batch_size=ctx.config.batch_size)
-    return params, config
+    return config
 
 
 def store_model(ctx: WorkerContext, lease: Lease, config: TrainConfig, params: dict[str, Any], result: TrainResult) -> str:
@@ -164,6 +179,11 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
     """Train the leased trial to the end; raises an Interrupt (the scheduler's decision),
     TrialPruned, or the training error."""
     params, config = trial_config(ctx, lease)
+    budget: TimeBudget | None = None
+    if lease.is_final_run and not lease.ending:
+        # Every core of the host, maybe a grown model, and a schedule that follows the clock.
+        final = final_phase.prepare(ctx, lease, params, lambda p, epochs: build_config(ctx, lease, p, epochs))
+        params, config, budget = final.params, final.config, final.budget
     resume = load_resume_state(ctx.artifact_store, lease)
     if lease.ending:
         # The time is up: end with what it reached. Training "up to" the checkpoint's epoch
@@ -184,9 +204,9 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
     lease.record(setup.to_attrs())
     started = time.monotonic()
     first_epoch = int(resume["epoch"]) + 1 if resume else 1
-    reporter = EpochReporter(ctx, lease, first_epoch=first_epoch)
+    reporter = EpochReporter(ctx, lease, first_epoch=first_epoch, budget=budget)
     try:
-        result = train(config, ctx.splits, ctx.device, callbacks=[reporter], resume=resume)
+        result = train(config, ctx.splits, ctx.device, callbacks=[reporter], resume=resume, budget=budget)
     except Interrupt as cut:
         if cut.decision.action is not Action.END:
             raise  # the loop applies it to the lease (hpo.worker.outcomes)
@@ -199,6 +219,10 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
     summary: dict[str, Any] = {**result.metrics, "n_params": n_params, "train_seconds": round(time.monotonic() - started, 3),
                                "epochs_trained": len(result.history)}
     summary.update(reporter.pace(len(result.history)))
+    if budget is not None:
+        # A timed run's epochs are known only now: retrain repeats them on an epoch schedule.
+        config = config.replace(epochs=max(1, len(result.history)))
+        summary[TrialKeys.TRAIN_CONFIG] = config.to_dict()
     summary[TrialKeys.MODEL] = store_model(ctx, lease, config, params, result)
     # Gradient norms and loss curves go to files of the trial, not its user attrs (pages stay readable).
     summary.update(store_curves(ctx, lease, result.diagnostics))

@@ -33,6 +33,14 @@ def test_a_knob_whose_parameter_is_off_stays_off() -> None:
     assert sizes({"width": 48}, [WIDTH, BLOCKS]) == [{"width": 48}, {"width": 64}]
 
 
+def test_a_knob_that_names_its_absent_value_grows_from_it() -> None:
+    # The auto space asks "blocks" only at small widths; build() trains one block otherwise.
+    blocks = SizeKnob("blocks", (1, 2, 3), absent=1)
+    grown = sizes({"width": 48}, [WIDTH, blocks])
+    assert grown == [{"width": 48}, {"width": 64, "blocks": 2}, {"width": 64, "blocks": 3}]
+    assert sizes({"width": 64}, [WIDTH, blocks])[0] == {"width": 64}  # the chosen config, untouched
+
+
 # Seconds per epoch at each width, as a measured pace would give them.
 PACE = {16: 10.0, 24: 20.0, 32: 30.0, 48: 60.0, 64: 120.0}
 

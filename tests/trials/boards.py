@@ -12,6 +12,7 @@ from hpo.trials.promotion import RungRecord
 class Board:
     time_is_up: bool = False
     final_waiting: bool = False
+    final_here: bool = False  # the final run trains on this trial's host
     others: Sequence[RungRecord] = ()
     mine: Mapping[int, float] = field(default_factory=dict)
     pruner_says: bool = False
@@ -21,6 +22,9 @@ class Board:
 
     def final_run_waiting(self) -> bool:
         return self.final_waiting
+
+    def final_run_here(self) -> bool:
+        return self.final_here
 
     def curves(self) -> Sequence[RungRecord]:
         return self.others

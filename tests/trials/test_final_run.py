@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hpo.trials.final_run import SAFETY, Candidate, choose, due, epochs_for, plan
+from hpo.trials.final_run import END_MARGIN_SHARE, SAFETY, Candidate, choose, due, ends_at, epochs_for, plan
 
 
 def _c(number: int, values: dict[int, float], pace: float | None = 10.0) -> Candidate:
@@ -38,7 +38,21 @@ def test_epochs_fill_the_safe_share_of_the_time_left() -> None:
 
 def test_no_final_run_when_it_would_not_train_longer_than_the_trial_did() -> None:
     best = _c(4, {1: 0.8, 3: 0.85, 9: 0.9}, pace=10.0)
-    assert plan([best], maximize=True, seconds_left=95) is None  # 8 epochs fit, 9 were trained
-    made = plan([best], maximize=True, seconds_left=1000)
+    assert plan([best], maximize=True, seconds_left=95, ends=5000.0) is None  # 8 epochs fit, 9 were trained
+    made = plan([best], maximize=True, seconds_left=1000, ends=5000.0)
     assert made is not None and (made.source, made.params, made.epochs) == (4, {"width": 4}, int(SAFETY * 100))
-    assert made.to_attr() == {"source": 4, "epochs": made.epochs}
+    assert made.to_attr() == {"source": 4, "epochs": made.epochs, "ends": 5000.0}
+
+
+def test_it_ends_just_before_the_deadline_inside_the_budgets_last_two_percent() -> None:
+    assert ends_at(10_000.0, 3600) == 10_000.0 - END_MARGIN_SHARE * 3600
+    assert 0 < END_MARGIN_SHARE < 0.02
+
+
+def test_with_nothing_trained_the_warm_start_is_the_run_and_otherwise_it_is_not() -> None:
+    warm = Candidate(0, {"width": 24}, {}, None)
+    made = plan([], maximize=True, seconds_left=600, ends=1.0, warm_start=warm)
+    assert made is not None and (made.source, made.params, made.epochs) == (0, {"width": 24}, 0)
+    assert plan([], maximize=True, seconds_left=600, ends=1.0) is None  # a search to wait for
+    trained = plan([_c(3, {1: 0.9})], maximize=True, seconds_left=600, ends=1.0, warm_start=warm)
+    assert trained is not None and trained.source == 3  # once anything trained, the best of it

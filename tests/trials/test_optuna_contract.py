@@ -214,10 +214,10 @@ def test_a_study_attr_set_once_has_one_writer_and_reads_as_optunas_own(storage_u
 def test_the_final_run_slot_is_a_waiting_trial_with_fixed_params_and_its_epochs(storage_url: str) -> None:
     study = optuna.create_study(study_name="f", storage=open_storage(storage_url))
     params = {"width": 24, "optimizer": "adamw"}
-    tid = add_final_run_slot(rdb_backend(study), study_id(study), Plan(source=7, params=params, epochs=35))
+    tid = add_final_run_slot(rdb_backend(study), study_id(study), Plan(source=7, params=params, epochs=35, ends=0.0))
     (slot,) = study.get_trials()
     assert (trial_id(slot), slot.state) == (tid, optuna.trial.TrialState.WAITING)
-    assert slot.user_attrs == {"final_run_epochs": 35, "final_run_of": 7}
+    assert slot.user_attrs == {"final_run_epochs": 35, "final_run_of": 7, "final_run_ends": 0.0}
     trial = study.ask()  # Optuna's own ask honours the fixed params, as for enqueue_trial
     assert trial.suggest_int("width", 16, 32) == 24
     assert trial.suggest_categorical("optimizer", ["sgd", "adamw"]) == "adamw"

@@ -10,7 +10,7 @@ from hpo.errors import UsageError
 from hpo.trials import Idle, Progress, Source
 from hpo.trials.promotion import RungRecord, Rungs
 from hpo.trials.scheduling import (
-    CONTINUE, FINAL_RUN_REASON, SCHEDULERS, STOP_REASON, EpochEnd, check, end, final_share_default, hand_back,
+    CONTINUE, FINAL_RUN_REASON, SCHEDULERS, STANDBY_REASON, STOP_REASON, EpochEnd, check, end, final_share_default, hand_back,
     make_scheduler, pause, prune,
 )
 from hpo.trials.scheduling.none import NoScheduler
@@ -68,6 +68,10 @@ PEERS = [_rung(1, e1=0.6), _rung(2, e1=0.5), _rung(3, e1=0.4)]
     (TIMED, _at(3), Board(final_waiting=True, pruner_says=True), hand_back(3, FINAL_RUN_REASON)),
     (TIMED, _at(3), Board(pruner_says=True), prune(3)),
     (TimeBudget(ASHA, final_run=False, new_slots=True), _at(3), Board(final_waiting=True), CONTINUE),
+    # the final run trains on this host: search trials make room; the run itself trains on
+    (TIMED, _at(3), Board(final_here=True), hand_back(3, STANDBY_REASON)),
+    (TIMED, _at(3, final=True), Board(final_here=True), CONTINUE),
+    (TIMED, _at(9), Board(final_here=True), CONTINUE),  # its last epoch: nothing to hand back
     (TimeBudget(PROMOTION, final_run=True, new_slots=True), _at(1), Board(others=PEERS, mine={1: 0.1}), pause(1)),
 ])
 def test_decisions(scheduler, epoch_end, board, decision) -> None:  # noqa: ANN001

@@ -9,7 +9,7 @@
 """
 
 from hpo.trials.scheduling.base import (
-    CONTINUE, FINAL_RUN_REASON, STOP_REASON, Action, Decision, EpochEnd, Idle, Scheduler, Source, StudyView,
+    CONTINUE, FINAL_RUN_REASON, STANDBY_REASON, STOP_REASON, Action, Decision, EpochEnd, Idle, Scheduler, Source, StudyView,
     end, hand_back, pause, prune,
 )
 from hpo.trials.scheduling.registry import (
@@ -17,7 +17,7 @@ from hpo.trials.scheduling.registry import (
 )
 
 __all__ = [
-    "CONTINUE", "FINAL_RUN_REASON", "SCHEDULERS", "STOP_REASON", "Action", "Decision", "EpochEnd", "Idle",
+    "CONTINUE", "FINAL_RUN_REASON", "SCHEDULERS", "STANDBY_REASON", "STOP_REASON", "Action", "Decision", "EpochEnd", "Idle",
     "Scheduler", "Source", "StudyView", "check", "end", "final_share_default", "hand_back", "make_scheduler",
     "pause", "prune", "register", "scheduler_class",
 ]

@@ -5,6 +5,8 @@
   epoch boundary, checkpointed, so that this worker starts the run now rather than after the
   trial ends; the run is sized to the time left and would get less the longer it waited.
 - The final run itself trains to its end: never paused, never pruned.
+- Once it trains on this host, the host's search trials are handed back at their next epoch
+  boundary: the run takes every core (hpo.trials.final_phase).
 - Claims look for the final run first and, with no trial budget, add slots as they go.
 """
 
@@ -18,7 +20,7 @@ from hpo.config import StudyConfig
 from hpo.trials.budget import Progress
 from hpo.trials.promotion import RungRecord
 from hpo.trials.scheduling.base import (
-    CONTINUE, FINAL_RUN_REASON, Decision, EpochEnd, Idle, Scheduler, Source, StudyView, end, hand_back,
+    CONTINUE, FINAL_RUN_REASON, STANDBY_REASON, Decision, EpochEnd, Idle, Scheduler, Source, StudyView, end, hand_back,
 )
 
 
@@ -50,6 +52,8 @@ class TimeBudget(Scheduler):
             return CONTINUE
         if self.final_run and view.final_run_waiting():
             return hand_back(end_.epoch, FINAL_RUN_REASON)
+        if self.final_run and view.final_run_here():
+            return hand_back(end_.epoch, STANDBY_REASON)
         return self.inner.on_epoch(end_, view)
 
     def when_idle(self, progress: Progress, promotable: Callable[[], bool]) -> Idle:
