@@ -12,6 +12,7 @@ import time
 import torch
 
 from hpo.data.splits import Split, Splits
+from hpo.training import simulate
 from hpo.training.config import TrainConfig
 from hpo.training.loop import _steps_per_epoch, _train_epoch, evaluate, init_state
 
@@ -21,6 +22,8 @@ def seconds_per_epoch(config: TrainConfig, splits: Splits, device: torch.device 
 
     Trains ``batches`` batches on a throwaway copy of the model; nothing is kept.
     """
+    if simulate.settings(config) is not None:  # the sleep space: its epochs sleep, no compute to time
+        return simulate.epoch_seconds(config)
     device = torch.device(device)
     warm, timed = 1, max(1, batches - 1)
     # The loop's own epoch code does the work on just enough images for the batches, so the

@@ -146,6 +146,8 @@ class TrialQueue:
         if standby:
             return self.final.claim_retry(identity)
         for source in self.scheduler.sources():
+            if source is not Source.FINAL_RUN and self.final.on_host(identity.host):
+                return None  # another worker just started the final run here: stand by (no reads before it is due)
             lease = self._claim_from(source, identity)
             if lease is not None:
                 return lease

@@ -37,6 +37,7 @@ log = logging.getLogger("hpo.worker")
 TAKE_ALL_WAIT_S = 90.0  # about one search epoch of the CPU profile on one core: the others' hand-back
 TAKE_ALL_WAIT_SHARE = 0.05  # ... but never more than this share of the time left
 PACE_KEY = "final_run_seconds_per_epoch"  # trial user attr: the chosen size's measured pace
+THREADS_KEY = "final_run_threads"  # trial user attr: the threads it ended with
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,12 @@ class FinalRun:
 
 
 def prepare(ctx: WorkerContext, lease: Lease, params: dict[str, Any],
-            build: Callable[[dict[str, Any], int], TrainConfig]) -> FinalRun:
-    """Take the host's cores, choose (or read back) the run's size and timeline."""
+            build: Callable[[dict[str, Any]], TrainConfig]) -> FinalRun:
+    """Take the host's cores, choose (or read back) the run's size and timeline.
+
+    ``build(params)``: the trial's run of ``params`` as a search trial of the study trains it;
+    the final run trains that recipe on the clock (its epochs only an estimate).
+    """
     ends = float(lease.user_attrs[TrialKeys.FINAL_ENDS])
     wait = min(TAKE_ALL_WAIT_S, TAKE_ALL_WAIT_SHARE * max(0.0, ends - time.time()))
     threads = ctx.cores.take_all(lambda: ctx.stop.is_set, wait) if ctx.cores else torch.get_num_threads()
@@ -70,16 +75,16 @@ def prepare(ctx: WorkerContext, lease: Lease, params: dict[str, Any],
     # The end can have passed for a retry claimed just before the deadline: a budget that is
     # spent at once, so the run ends with what its checkpoint holds.
     budget = TimeBudget(float(starts), max(ends, float(starts) + 1e-3))
-    return FinalRun(final_params, build(final_params, max(1, epochs)), budget, threads)
+    return FinalRun(final_params, build(final_params).replace(epochs=max(1, epochs)), budget, threads)
 
 
-def _choose_size(ctx: WorkerContext, params: dict[str, Any], build: Callable[[dict[str, Any], int], TrainConfig],
+def _choose_size(ctx: WorkerContext, params: dict[str, Any], build: Callable[[dict[str, Any]], TrainConfig],
                  seconds_left: float) -> tuple[dict[str, Any], int, float]:
     """(the knobs grown, the epochs that fit, seconds per epoch) on this worker's device and threads."""
     knobs = ctx.space.size_knobs if ctx.config.final_grow else ()
 
     def pace(candidate: dict[str, Any]) -> float:
-        return seconds_per_epoch(build(candidate, 1), ctx.splits, ctx.device)
+        return seconds_per_epoch(build(candidate), ctx.splits, ctx.device)
 
     choice = choose_size(params, knobs, pace, seconds_left, MIN_EPOCHS)
     return dict(choice.grown), choice.epochs, choice.seconds_per_epoch

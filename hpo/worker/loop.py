@@ -123,14 +123,14 @@ def run_worker(options: WorkerOptions) -> int:
         "[%s] working on study %r (%s on %s, budget %s, device %s, %d threads)",
         ctx.name, queue.name, ctx.config.space, ctx.config.dataset, budget, ctx.device, torch.get_num_threads(),
     )
-    ran, stood_by = 0, False
+    ran, stood_by, ran_final = 0, False, False
     recent_failures: deque[str] = deque(maxlen=REPEATED_FAILURE_LIMIT)
     poll = min(5.0, max(0.5, ctx.config.heartbeat_interval / 2))
     while not stop.is_set and (options.max_trials is None or ran < options.max_trials):
         # The study's final run trains on this host: it takes every core, and this worker
         # stands by, searching nothing, in case the run's worker dies and its retry needs one.
         standby = queue.final_run_on_host(ctx.identity.host)
-        if standby and not stood_by:
+        if standby and not stood_by and not ran_final:
             log.info("[%s] the study's final run trains on this host with its cores; standing by", ctx.name)
         stood_by = standby
         if standby and ctx.cores:
@@ -154,6 +154,7 @@ def run_worker(options: WorkerOptions) -> int:
             # Others are still training; stay, so their trials are re-queued if they die.
             time.sleep(poll)
             continue
+        ran_final = ran_final or lease.is_final_run
         try:
             failure = run_one(ctx, lease)
         except StudyDeleted as gone:

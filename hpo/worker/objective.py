@@ -182,7 +182,7 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
     budget: TimeBudget | None = None
     if lease.is_final_run and not lease.ending:
         # Every core of the host, maybe a grown model, and a schedule that follows the clock.
-        final = final_phase.prepare(ctx, lease, params, lambda p, epochs: build_config(ctx, lease, p, epochs))
+        final = final_phase.prepare(ctx, lease, params, lambda p: build_config(ctx, lease, p, ctx.config.epochs))
         params, config, budget = final.params, final.config, final.budget
     resume = load_resume_state(ctx.artifact_store, lease)
     if lease.ending:
@@ -223,6 +223,7 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
         # A timed run's epochs are known only now: retrain repeats them on an epoch schedule.
         config = config.replace(epochs=max(1, len(result.history)))
         summary[TrialKeys.TRAIN_CONFIG] = config.to_dict()
+        summary[final_phase.THREADS_KEY] = torch.get_num_threads()  # with the seats taken since it began
     summary[TrialKeys.MODEL] = store_model(ctx, lease, config, params, result)
     # Gradient norms and loss curves go to files of the trial, not its user attrs (pages stay readable).
     summary.update(store_curves(ctx, lease, result.diagnostics))

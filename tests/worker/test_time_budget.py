@@ -136,7 +136,9 @@ def test_the_final_run_trains_the_best_configuration_for_the_time_left(pg_url: s
     assert len(finals) == 1, [(t.number, t.user_attrs) for t in finals]  # one of the two workers started it
     final = finals[0]
     source = trials[final.user_attrs["final_run_of"]]
-    assert study.user_attrs["final_run"] == {"source": source.number, "epochs": final.user_attrs["final_run_epochs"]}
+    started = study.user_attrs["final_run"]
+    assert (started["source"], started["host"]) == (source.number, Path("/proc/sys/kernel/random/boot_id").read_text().strip())
+    assert started["worker"] == final.user_attrs["worker"]
     # It started once the time left fell to the share, trained the source's configuration for
     # its own epochs (more than the study's 9), was never paused or cut short, and kept a model.
     deadline = datetime.datetime.fromisoformat(study.user_attrs["deadline_utc"]).replace(tzinfo=None)
@@ -145,8 +147,9 @@ def test_the_final_run_trains_the_best_configuration_for_the_time_left(pg_url: s
     assert due <= final.datetime_start + to_utc <= deadline
     assert final.params == source.params
     assert final.state == TrialState.COMPLETE and final.user_attrs.get("model_artifact_id")
-    assert final.user_attrs["final_run_epochs"] > 9
-    assert final.user_attrs["epochs_trained"] == final.user_attrs["final_run_epochs"] == max(final.intermediate_values)
+    assert final.user_attrs["epochs_trained"] == max(final.intermediate_values) > 9
+    # It trained on the clock to just before the deadline: its last epoch ended there.
+    assert deadline - datetime.timedelta(seconds=0.02 * budget_s + EPOCH_S) <= final.datetime_complete + to_utc
     assert "paused_epoch" not in final.user_attrs or final.user_attrs["paused_epoch"] is None
     # Its source was the best of the trials that had trained longest when it started, sized by
     # the pace its worker recorded; on the longer schedule the same configuration scores higher.

@@ -1,0 +1,160 @@
+"""The final phase of a time budget, with real worker processes on one host (issue 25).
+
+- The final run takes every core of its host: the host's other worker hands back its search
+  trial, starts nothing else, stands by and exits 0 when the study ends.
+- It trains on the clock and ends on the deadline: its last epoch ends inside the budget's last
+  2 % (plus at most one epoch), never minutes before it.
+- A worker that dies in it loses nothing: the standing-by worker resumes it from its checkpoint.
+- ``--final-share 1 --grow``: no search; the space's warm start, grown along its size knobs to
+  what its measured pace fits, is what export turns into a model.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import signal
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+import torch
+from optuna.trial import FrozenTrial, TrialState
+
+from hpo.devices import available_cores
+from tests.helpers import run_hpo, start_hpo, wait_all
+
+pytestmark = pytest.mark.slow  # worker processes against a wall-clock budget
+
+EPOCH_S = 0.4  # the sleep space's epochs
+STANDBY = "handed back: the study's final run takes this host's cores"
+
+
+def _env(storage_url: str, tmp_path: Path) -> dict[str, str]:
+    # Nobody pins the threads (the tests' default is 1): the core share decides, as in production.
+    return {"HPO_STORAGE": storage_url, "HPO_ARTIFACTS": str(tmp_path / "artifacts"), "HPO_NUM_THREADS": "",
+            "HPO_SLEEP_SECONDS": str(EPOCH_S * 9), "HPO_CHECKPOINT_RATIO": "0"}
+
+
+def _deadline(study: optuna.Study) -> datetime.datetime:
+    """The study's deadline, as naive local time like Optuna's trial datetimes."""
+    utc = datetime.datetime.fromisoformat(study.user_attrs["deadline_utc"])
+    return utc.astimezone().replace(tzinfo=None)
+
+
+def _final(study: optuna.Study) -> FrozenTrial:
+    finals = [t for t in study.get_trials(deepcopy=False)
+              if t.user_attrs.get("final_run_epochs") and t.state == TrialState.COMPLETE]
+    assert len(finals) == 1, [(t.number, t.state, t.user_attrs) for t in study.get_trials(deepcopy=False)]
+    return finals[0]
+
+
+def _wait_for(condition, timeout: float = 120):  # noqa: ANN001, ANN202
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            found = condition()
+        except Exception:  # the database is busy: look again
+            found = None
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def test_the_final_run_takes_the_hosts_cores_and_ends_on_the_deadline(pg_url: str, tmp_path: Path) -> None:
+    budget_s = 24
+    env = _env(pg_url, tmp_path)
+    created = run_hpo("study", "create", "fp", "--space", "sleep", "--dataset", "synthetic", "--time-budget",
+                      f"{budget_s}s", "--epochs", "9", "--pruner", "promote", env=env)  # final share 0.5
+    assert created.returncode == 0, created.stderr
+    workers = [start_hpo("worker", "fp", env=env, log=tmp_path / f"w{i}.log") for i in range(2)]
+    assert wait_all(workers, timeout=300) == [0, 0]
+    logs = "".join((tmp_path / f"w{i}.log").read_text() for i in range(2))
+    assert "Traceback" not in logs
+
+    study = optuna.load_study(study_name="fp", storage=pg_url)
+    final, deadline = _final(study), _deadline(study)
+    # Every core of the host by its end (the other worker's seat is taken once it stands by).
+    assert final.user_attrs["final_run_threads"] == available_cores() == 2, final.user_attrs
+    assert "standing by" in logs
+    # The other worker searched nothing once the run started: whatever started later is the
+    # run itself, or a trial ended at the deadline from its checkpoint without training.
+    later = [t for t in study.get_trials(deepcopy=False)
+             if t.datetime_start and t.datetime_start > final.datetime_start and t.number != final.number]
+    assert all(t.user_attrs.get("ended_at_deadline") for t in later), [(t.number, t.user_attrs) for t in later]
+    # A search trial running when it started was handed back for it, unless none was running.
+    handed = [t.user_attrs.get("fail_reason") for t in study.get_trials(deepcopy=False) if t.state == TrialState.FAIL]
+    assert set(handed) <= {STANDBY, "handed back to start the study's final run"}, handed
+    # On the clock, to the deadline: its last epoch ended inside the budget's last 2 % plus one epoch.
+    assert deadline - datetime.timedelta(seconds=0.02 * budget_s + EPOCH_S) <= final.datetime_complete
+    assert final.datetime_complete <= deadline + datetime.timedelta(seconds=EPOCH_S + 10)
+    assert final.user_attrs["epochs_trained"] == max(final.intermediate_values) > 9
+
+
+def test_a_final_run_whose_worker_dies_is_resumed_by_the_standing_by_worker(tmp_path: Path) -> None:
+    storage_url = f"sqlite:///{tmp_path}/fp.db"
+    budget_s = 30
+    env = {**_env(storage_url, tmp_path), "HPO_SLEEP_SECONDS": str(1.0 * 3)}  # 1 s epochs: time to kill
+    # The run is due almost at once; it starts when the first 3-epoch trial has measured its pace.
+    created = run_hpo("study", "create", "fp", "--space", "sleep", "--dataset", "synthetic", "--time-budget",
+                      f"{budget_s}s", "--epochs", "3", "--pruner", "none", "--final-share", "0.95",
+                      "--heartbeat-interval", "1", "--grace-period", "4", env=env)
+    assert created.returncode == 0, created.stderr
+    workers = [start_hpo("worker", "fp", env=env, log=tmp_path / f"w{i}.log") for i in range(2)]
+
+    def running_final() -> FrozenTrial | None:
+        trials = optuna.load_study(study_name="fp", storage=storage_url).get_trials(deepcopy=False)
+        return next((t for t in trials if t.state == TrialState.RUNNING and t.user_attrs.get("final_run_epochs")
+                     and max(t.intermediate_values, default=0) >= 3), None)
+
+    first = _wait_for(running_final)
+    owner = next(w for w in workers if f":{w.pid}/" in first.user_attrs["worker"])
+    os.killpg(owner.pid, signal.SIGKILL)
+    owner.wait()
+    survivor = next(w for w in workers if w is not owner)
+    assert wait_all([survivor], timeout=300) == [0]
+
+    study = optuna.load_study(study_name="fp", storage=storage_url)
+    final = _final(study)
+    assert (final.system_attrs.get("retry_history") or [None])[-1] == first.number
+    # Resumed from the checkpoint, on the same timeline and model, and still ended on the deadline.
+    assert final.user_attrs["resumed_from_epoch"] >= 3
+    for key in ("final_run_starts", "final_run_ends", "final_run_size"):
+        assert final.user_attrs[key] == first.user_attrs[key]
+    deadline = _deadline(study)
+    assert deadline - datetime.timedelta(seconds=0.02 * budget_s + 1.0) <= final.datetime_complete
+    log = "".join((tmp_path / f"w{i}.log").read_text() for i in range(2))
+    assert "Traceback" not in log and "standing by" in log
+
+
+def test_a_grown_warm_start_trained_for_the_budget_is_what_export_gives(tmp_path: Path) -> None:
+    storage_url = f"sqlite:///{tmp_path}/fp.db"
+    env = _env(storage_url, tmp_path)
+    created = run_hpo("study", "create", "grow", "--space", "auto", "--dataset", "synthetic", "--time-budget",
+                      "40s", "--final-share", "1", "--grow", "--pruner", "none", env=env)
+    assert created.returncode == 0, created.stderr
+    worker = start_hpo("worker", "grow", env=env, log=tmp_path / "w.log")
+    assert wait_all([worker], timeout=300) == [0]
+    log = (tmp_path / "w.log").read_text()
+    assert "Traceback" not in log
+
+    study = optuna.load_study(study_name="grow", storage=storage_url)
+    final = _final(study)
+    warm = study.get_trials(deepcopy=False)[0].system_attrs["fixed_params"]
+    assert final.params == warm  # the trial's params stay the searched ones ...
+    grown = final.user_attrs["final_run_size"]
+    assert grown.get("width", 0) > warm["width"], log  # ... the size it trained at is recorded beside them
+    assert final.user_attrs["final_run_seconds_per_epoch"] > 0
+    assert final.user_attrs["train_config"]["model"]["width"] == grown["width"]
+    assert final.user_attrs["train_config"]["epochs"] == final.user_attrs["epochs_trained"]
+    assert "final run" in log and f"width {warm['width']} -> {grown['width']}" in log
+
+    out = tmp_path / "best.pt"
+    exported = run_hpo("export", "grow", "--out", str(out), env=env)
+    assert exported.returncode == 0, exported.stderr
+    checkpoint = torch.load(out, weights_only=False)
+    assert checkpoint["meta"]["trial"] == final.number
+    assert checkpoint["meta"]["train_config"]["model"]["width"] == grown["width"]
+    assert checkpoint["meta"]["params"]["width"] == grown["width"]  # the size it was trained at
