@@ -43,11 +43,11 @@ def share_of(cores: int, workers: int) -> int:
     return max(1, cores // max(1, workers))
 
 
-def open_registry(folder: str | None, token: str) -> HostRegistry | None:
+def open_registry(folder: str | None, token: str, host: str | None = None) -> HostRegistry | None:
     """Register this worker on its host; on a file-system error, one warning and None."""
     where = Path(folder) if folder else default_folder()
     try:
-        return HostRegistry(where, token)
+        return HostRegistry(where, token, host)
     except OSError as exc:
         log.warning("the worker registry %s cannot be used (%s); each worker takes cores / "
                     "HPO_WORKERS_PER_HOST threads: set HPO_WORKER_REGISTRY to a writable local folder",
@@ -58,7 +58,7 @@ def open_registry(folder: str | None, token: str) -> HostRegistry | None:
 def join_host(settings: Settings, token: str, ordinal: Callable[[], int]) -> tuple[torch.device, CoreShare]:
     """Register a starting worker on its host: its device (``cuda:auto``: the least loaded GPU;
     without a registry, GPU ``ordinal() % count`` as before) and its share of the cores."""
-    registry = open_registry(settings.worker_registry, token)
+    registry = open_registry(settings.worker_registry, token, settings.host_id)
 
     def pick_gpu(count: int) -> int:
         if registry is not None:

@@ -60,8 +60,8 @@ def least_loaded_gpu(count: int, taken: list[int]) -> int:
 class HostRegistry:
     """This worker's entry in its host's registry, held until :meth:`close` or the process ends."""
 
-    def __init__(self, folder: Path, token: str) -> None:
-        self.folder = folder / host_key()
+    def __init__(self, folder: Path, token: str, host: str | None = None) -> None:
+        self.folder = folder / (host or host_key())
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / f"{token}{WORKER_SUFFIX}"
         with self._exclusive():

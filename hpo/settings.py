@@ -49,6 +49,9 @@ class Settings:
     image_size: int | None = None  # HPO_IMAGE_SIZE; None = 64
     # The host-local registry of live workers (a folder; compose: a volume its replicas share).
     worker_registry: str | None = None  # HPO_WORKER_REGISTRY; None = hpo-workers-<uid> in the temp dir
+    # The host this worker counts as: workers with the same one share its cores and its final
+    # run. None = the kernel's boot id (every container on one machine shares it).
+    host_id: str | None = None  # HPO_HOST_ID
     precision: str | None = None  # HPO_PRECISION: fp32 | bf16 | fp16; None = by device (hpo.training.precision)
     log_level: str = "INFO"  # HPO_LOG_LEVEL: DEBUG shows the traceback of an unexpected trial error
     chromium: str | None = None  # HPO_CHROMIUM: the browser `hpo report` screenshots with
@@ -84,6 +87,7 @@ class Settings:
             gpu_counter=get("HPO_GPU_COUNTER", _text, None),
             image_size=get("HPO_IMAGE_SIZE", _integer(minimum=1, maximum=1024), None),
             worker_registry=get("HPO_WORKER_REGISTRY", _text, None),
+            host_id=get("HPO_HOST_ID", _text, None),
             precision=get("HPO_PRECISION", _choice(PRECISIONS), None),
             log_level=get("HPO_LOG_LEVEL", _choice(LOG_LEVELS), "INFO"),
             chromium=get("HPO_CHROMIUM", _text, None),

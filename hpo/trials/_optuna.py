@@ -223,13 +223,15 @@ def started_waiting_trial_ids(backend: RDBStorage, study_id: int) -> list[int]:
         ).scalars().all())
 
 
-def marked_waiting_trial_ids(backend: RDBStorage, study_id: int, key: str) -> list[int]:
-    """Ids of the study's WAITING trials whose user attr ``key`` is set (not null)."""
+def marked_waiting_trial_ids(backend: RDBStorage, study_id: int, key: str, value: Any = None) -> list[int]:
+    """Ids of the study's WAITING trials whose user attr ``key`` is set (not null); equal to
+    ``value`` when one is given (compared as Optuna stores it, JSON)."""
     t, a = models.TrialModel, models.TrialUserAttributeModel
+    match = a.value_json != "null" if value is None else a.value_json == json.dumps(value)
     with backend.engine.connect() as conn:
         return list(conn.execute(
             sqlalchemy.select(t.trial_id).join(a, a.trial_id == t.trial_id)
-            .where(t.study_id == study_id, t.state == TrialState.WAITING, a.key == key, a.value_json != "null")
+            .where(t.study_id == study_id, t.state == TrialState.WAITING, a.key == key, match)
         ).scalars().all())
 
 

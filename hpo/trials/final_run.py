@@ -66,20 +66,30 @@ def due(time_budget_s: float, seconds_left: float, share: float) -> bool:
     return share > 0 and 0 < seconds_left <= share * time_budget_s
 
 
-def choose(candidates: Iterable[Candidate], maximize: bool) -> Candidate | None:
-    """The configuration to train long: the best among the trials that trained longest.
+def ranked(candidates: Iterable[Candidate], maximize: bool) -> list[Candidate]:
+    """The configurations to train long, best first, each once.
 
     A value after more epochs is the better evidence (with promotion, the trials at the
-    highest rung are the winners of the rungs below); among those, the best value wins.
-    Trials without a measured pace are left out: the run could not be sized for them.
+    highest rung are the winners of the rungs below), so trials that trained longer come first;
+    among equals, the better value. Trials without a measured pace are left out: the run could
+    not be sized for them. A configuration met again (a retry, a repeat) keeps its best place.
     """
     known = [c for c in candidates if c.values and c.seconds_per_epoch]
-    if not known:
-        return None
-    longest = max(c.epochs for c in known)
-    finalists = [c for c in known if c.epochs == longest]
     sign = 1 if maximize else -1
-    return max(finalists, key=lambda c: (sign * c.values[longest], -c.number))  # ties: the earlier trial
+    order = sorted(known, key=lambda c: (-c.epochs, -sign * c.values[c.epochs], c.number))  # ties: the earlier
+    seen: list[Mapping[str, Any]] = []
+    unique = []
+    for c in order:
+        if dict(c.params) not in seen:
+            seen.append(dict(c.params))
+            unique.append(c)
+    return unique
+
+
+def choose(candidates: Iterable[Candidate], maximize: bool, rank: int = 0) -> Candidate | None:
+    """The ``rank``-th configuration to train long (0: the best; see :func:`ranked`)."""
+    order = ranked(candidates, maximize)
+    return order[rank] if rank < len(order) else None
 
 
 def epochs_for(seconds_left: float, seconds_per_epoch: float) -> int:
@@ -112,15 +122,19 @@ class Plan:
 
 
 def plan(candidates: Iterable[Candidate], maximize: bool, seconds_left: float, ends: float,
-         warm_start: Candidate | None = None) -> Plan | None:
+         warm_start: Candidate | None = None, rank: int = 0) -> Plan | None:
     """The final run, or None when no trial can be sized or it would train no longer than
     the chosen trial already did (then the time left is better spent searching).
 
-    ``warm_start``: with nothing trained yet (``--final-share 1``), the run trains it.
+    ``rank``: the k-th lane to start a run trains the k-th best configuration
+    (hpo.trials.final_phase). ``warm_start``: with nothing trained yet (``--final-share 1``),
+    the first lane's run trains it.
     """
-    best = choose(candidates, maximize)
+    candidates = list(candidates)
+    best = choose(candidates, maximize, rank)
     if best is None:
-        return None if warm_start is None else Plan(warm_start.number, dict(warm_start.params), 0, ends)
+        fallback = warm_start is not None and rank == 0 and not ranked(candidates, maximize)
+        return Plan(warm_start.number, dict(warm_start.params), 0, ends) if fallback else None  # type: ignore[union-attr]
     assert best.seconds_per_epoch is not None  # choose() keeps only measured trials
     epochs = epochs_for(seconds_left, best.seconds_per_epoch)
     if epochs <= best.epochs:

@@ -37,17 +37,28 @@ class WorkerIdentity:
     # The machine it runs on (its kernel's boot id): workers that share cores share it. The
     # final run takes every core of its host, and the host's other workers stand by.
     host: str = ""
+    # Where it trains (hpo.devices): a final run is started per lane, one host's cores or one GPU.
+    device: str = "cpu"
     _ordinal: int | None = field(default=None, repr=False)
 
     @classmethod
     def create(cls, settings: Settings) -> WorkerIdentity:
         return cls(socket.gethostname(), os.getpid(), secrets.token_hex(TOKEN_BYTES),
-                   settings.worker_index, settings.gpu_counter, host_key())
+                   settings.worker_index, settings.gpu_counter, settings.host_id or host_key())
 
     @property
     def name(self) -> str:
         """For logs and trial records, e.g. ``vm:1/3fa2c19e``."""
         return f"{self.hostname}:{self.pid}/{self.token}"
+
+    @property
+    def lane(self) -> str:
+        """What one final run takes whole: the host's cores, or one of its GPUs.
+
+        The study's final phase starts one run per lane (the k-th lane to start one trains the
+        k-th best configuration); a lane's other workers stand by (hpo.trials.final_phase).
+        """
+        return self.host if self.device == "cpu" else f"{self.host}/{self.device}"
 
     def sampler_seed(self, study_seed: int | None) -> int | None:
         """A 32-bit seed from the study's seed and this worker's token; None keeps it unseeded."""

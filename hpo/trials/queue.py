@@ -138,7 +138,7 @@ class TrialQueue:
         Nothing once the time budget is spent; else the first trial found where the
         scheduler's sources say, in order: the study's final run (due, and nobody started it),
         a paused trial to promote, the oldest fresh slot, a new slot (a time budget alone).
-        ``standby``: the final run holds this worker's host; only the run's own retry is taken.
+        ``standby``: a final run holds this worker's lane; only the run's own retry is taken.
         """
         if self.time_up():
             return None
@@ -146,7 +146,7 @@ class TrialQueue:
         if standby:
             return self.final.claim_retry(identity)
         for source in self.scheduler.sources():
-            if source is not Source.FINAL_RUN and self.final.on_host(identity.host):
+            if source is not Source.FINAL_RUN and self.final.on_lane(identity.lane):
                 return None  # another worker just started the final run here: stand by (no reads before it is due)
             lease = self._claim_from(source, identity)
             if lease is not None:
@@ -237,13 +237,13 @@ class TrialQueue:
 
     # --- the final run (hpo.trials.final_phase) ---------------------------------------------
 
-    def final_run_waiting(self) -> bool:
-        """The study's final run is due, can be sized, and nobody has started it yet."""
-        return self.final.waiting()
+    def final_run_waiting(self, lane: str) -> bool:
+        """``lane``'s final run is due, can be sized, and nobody has started it yet."""
+        return self.final.waiting(lane)
 
-    def final_run_on_host(self, host: str) -> bool:
-        """The study's final run started on ``host``: its other workers stand by."""
-        return self.final.on_host(host)
+    def final_run_on_lane(self, lane: str) -> bool:
+        """A final run started on ``lane`` (a host's cores, or one GPU): its other workers stand by."""
+        return self.final.on_lane(lane)
 
     # --- the promotion scheduler ---------------------------------------------------------
 
@@ -376,10 +376,10 @@ class _LeaseView:
         return self._queue.time_up()
 
     def final_run_waiting(self) -> bool:
-        return self._queue.final_run_waiting()
+        return self._queue.final_run_waiting(self._lease.identity.lane)
 
     def final_run_here(self) -> bool:
-        return self._queue.final_run_on_host(self._lease.identity.host)
+        return self._queue.final_run_on_lane(self._lease.identity.lane)
 
     def curves(self) -> list[RungRecord]:
         return self._queue.rung_records()

@@ -48,6 +48,9 @@ class TrialKeys:
     # which Optuna holds to the searched ranges; export and retrain read the grown model from
     # the stored train_config.
     FINAL_SIZE: Final = "final_run_size"
+    # The lane (a host's cores, or one GPU: WorkerIdentity.lane) whose run it is: the lane's
+    # standing-by workers resume it if its worker dies (hpo.trials.final_phase).
+    FINAL_LANE: Final = "final_run_lane"
     # On a slot of a seeded grid (`hpo study create --seeds N`): which of the N repeats of its
     # configuration it is. The k-th repeat of every cell trains with the same seed, so compared
     # configurations are paired seed by seed (hpo.report.replicates).

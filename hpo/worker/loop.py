@@ -50,6 +50,7 @@ def build_context(options: WorkerOptions, stop: StopFlag) -> WorkerContext:
     settings = options.settings
     identity = WorkerIdentity.create(settings)
     device, cores = join_host(settings, identity.token, identity.ordinal)  # registered from the start
+    identity.device = str(device)  # its final-phase lane: the host's cores, or this GPU
     # Waits out an outage, but not past the first SIGTERM or Ctrl-C. Creates no SQLite file,
     # unless told to wait for a study that is not there yet (its storage may not be either).
     retrier = Retrier(settings.db_retry_timeout, stop=lambda: stop.is_set)
@@ -129,7 +130,7 @@ def run_worker(options: WorkerOptions) -> int:
     while not stop.is_set and (options.max_trials is None or ran < options.max_trials):
         # The study's final run trains on this host: it takes every core, and this worker
         # stands by, searching nothing, in case the run's worker dies and its retry needs one.
-        standby = queue.final_run_on_host(ctx.identity.host)
+        standby = queue.final_run_on_lane(ctx.identity.lane)
         if standby and not stood_by and not ran_final:
             log.info("[%s] the study's final run trains on this host with its cores; standing by", ctx.name)
         stood_by = standby

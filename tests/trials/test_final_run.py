@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hpo.trials.final_run import END_MARGIN_SHARE, SAFETY, Candidate, choose, due, ends_at, epochs_for, plan
+from hpo.trials.final_run import END_MARGIN_SHARE, SAFETY, Candidate, choose, due, ends_at, epochs_for, plan, ranked
 
 
 def _c(number: int, values: dict[int, float], pace: float | None = 10.0) -> Candidate:
@@ -56,3 +56,16 @@ def test_with_nothing_trained_the_warm_start_is_the_run_and_otherwise_it_is_not(
     assert plan([], maximize=True, seconds_left=600, ends=1.0) is None  # a search to wait for
     trained = plan([_c(3, {1: 0.9})], maximize=True, seconds_left=600, ends=1.0, warm_start=warm)
     assert trained is not None and trained.source == 3  # once anything trained, the best of it
+
+
+def test_lanes_get_the_configurations_best_first_each_once() -> None:
+    # Longest-trained first (the rung winners), then by value; a repeated configuration once.
+    cands = [_c(1, {1: 0.7, 3: 0.80}), _c(2, {1: 0.95}), _c(3, {1: 0.6, 3: 0.85}),
+             Candidate(4, {"width": 3}, {1: 0.5, 3: 0.84}, 10.0)]  # trial 3's configuration again
+    assert [c.number for c in ranked(cands, maximize=True)] == [3, 1, 2]
+    assert [choose(cands, maximize=True, rank=k).number for k in range(3)] == [3, 1, 2]
+    assert choose(cands, maximize=True, rank=3) is None  # more lanes than configurations: search on
+    second = plan(cands, maximize=True, seconds_left=1000, ends=1.0, rank=1)
+    assert second is not None and second.source == 1
+    warm = Candidate(0, {"width": 24}, {}, None)
+    assert plan([], maximize=True, seconds_left=600, ends=1.0, warm_start=warm, rank=1) is None  # one warm start

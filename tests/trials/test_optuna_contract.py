@@ -162,6 +162,9 @@ def test_a_paused_trial_is_waiting_to_optuna_and_resumes_with_its_params_and_cur
     assert frozen.params == {"x": x} and frozen.intermediate_values == {1: 0.5}
     sid = study_id(study)
     assert marked_waiting_trial_ids(backend, sid, "paused_epoch") == [trial_id(trial)]
+    # Matched by value too, as Optuna stores it (JSON): what a lane's final run is found by.
+    assert marked_waiting_trial_ids(backend, sid, "paused_epoch", 1) == [trial_id(trial)]
+    assert marked_waiting_trial_ids(backend, sid, "paused_epoch", 2) == []
     assert started_waiting_trial_ids(backend, sid) == [trial_id(trial)]
     # A plain claim skips it; a claim for it by id takes it, with a fresh first heartbeat.
     fresh = claim_waiting_trial(backend, sid, 32, heartbeat=True, skip_marked="paused_epoch")
@@ -214,10 +217,12 @@ def test_a_study_attr_set_once_has_one_writer_and_reads_as_optunas_own(storage_u
 def test_the_final_run_slot_is_a_waiting_trial_with_fixed_params_and_its_epochs(storage_url: str) -> None:
     study = optuna.create_study(study_name="f", storage=open_storage(storage_url))
     params = {"width": 24, "optimizer": "adamw"}
-    tid = add_final_run_slot(rdb_backend(study), study_id(study), Plan(source=7, params=params, epochs=35, ends=0.0))
+    tid = add_final_run_slot(rdb_backend(study), study_id(study), Plan(source=7, params=params, epochs=35, ends=0.0),
+                             lane="boot-a")
     (slot,) = study.get_trials()
     assert (trial_id(slot), slot.state) == (tid, optuna.trial.TrialState.WAITING)
-    assert slot.user_attrs == {"final_run_epochs": 35, "final_run_of": 7, "final_run_ends": 0.0}
+    assert slot.user_attrs == {"final_run_epochs": 35, "final_run_of": 7, "final_run_ends": 0.0,
+                               "final_run_lane": "boot-a"}
     trial = study.ask()  # Optuna's own ask honours the fixed params, as for enqueue_trial
     assert trial.suggest_int("width", 16, 32) == 24
     assert trial.suggest_categorical("optimizer", ["sgd", "adamw"]) == "adamw"

@@ -28,7 +28,7 @@ from tests.helpers import run_hpo, start_hpo, wait_all
 pytestmark = pytest.mark.slow  # worker processes against a wall-clock budget
 
 EPOCH_S = 0.4  # the sleep space's epochs
-STANDBY = "handed back: the study's final run takes this host's cores"
+STANDBY = "handed back: a final run takes this device (its host's cores or GPU)"
 
 
 def _env(storage_url: str, tmp_path: Path) -> dict[str, str]:
@@ -158,3 +158,35 @@ def test_a_grown_warm_start_trained_for_the_budget_is_what_export_gives(tmp_path
     assert checkpoint["meta"]["trial"] == final.number
     assert checkpoint["meta"]["train_config"]["model"]["width"] == grown["width"]
     assert checkpoint["meta"]["params"]["width"] == grown["width"]  # the size it was trained at
+
+
+def test_every_lane_trains_a_final_run_and_export_picks_the_best(tmp_path: Path) -> None:
+    # Two hosts, as two worker processes that count as different machines (HPO_HOST_ID): each
+    # host's cores train one run, the second host's the second-best configuration.
+    storage_url = f"sqlite:///{tmp_path}/fp.db"
+    budget_s = 20
+    env = _env(storage_url, tmp_path)
+    created = run_hpo("study", "create", "lanes", "--space", "sleep", "--dataset", "synthetic", "--time-budget",
+                      f"{budget_s}s", "--epochs", "3", "--pruner", "none", "--final-share", "0.6", env=env)
+    assert created.returncode == 0, created.stderr
+    workers = [start_hpo("worker", "lanes", env={**env, "HPO_HOST_ID": host}, log=tmp_path / f"{host}.log")
+               for host in ("host-a", "host-b")]
+    assert wait_all(workers, timeout=300) == [0, 0]
+    logs = "".join((tmp_path / f"{host}.log").read_text() for host in ("host-a", "host-b"))
+    assert "Traceback" not in logs
+
+    study = optuna.load_study(study_name="lanes", storage=storage_url)
+    runs = [study.user_attrs[key] for key in ("final_run", "final_run#1")]
+    assert sorted(run["lane"] for run in runs) == ["host-a", "host-b"]
+    assert runs[0]["source"] != runs[1]["source"]  # the best configuration, then the second best
+    trials = study.get_trials(deepcopy=False)
+    finals = [t for t in trials if t.user_attrs.get("final_run_epochs") and t.state == TrialState.COMPLETE]
+    assert sorted(t.user_attrs["final_run_lane"] for t in finals) == ["host-a", "host-b"], logs
+    deadline = _deadline(study)
+    assert all(deadline - datetime.timedelta(seconds=0.02 * budget_s + EPOCH_S) <= t.datetime_complete for t in finals)
+
+    out = tmp_path / "best.pt"
+    exported = run_hpo("export", "lanes", "--out", str(out), env=env)
+    assert exported.returncode == 0, exported.stderr
+    best = max((t for t in trials if t.state == TrialState.COMPLETE), key=lambda t: t.value)
+    assert torch.load(out, weights_only=False)["meta"]["trial"] == best.number

@@ -31,7 +31,7 @@ from hpo.trials.promotion import RungRecord
 
 STOP_REASON = "handed back by a stopping worker"
 FINAL_RUN_REASON = "handed back to start the study's final run"
-STANDBY_REASON = "handed back: the study's final run takes this host's cores"
+STANDBY_REASON = "handed back: a final run takes this device (its host's cores or GPU)"
 
 
 class Action(enum.Enum):
@@ -103,10 +103,10 @@ class StudyView(Protocol):
         """The study's time budget has run out."""
 
     def final_run_waiting(self) -> bool:
-        """The study's final run is due, can be sized, and nobody has started it."""
+        """The deciding trial's lane's final run is due, can be sized, and nobody has started it."""
 
     def final_run_here(self) -> bool:
-        """The study's final run trains on the deciding trial's host (by another worker)."""
+        """A final run trains on the deciding trial's lane (its host's cores or GPU), by another worker."""
 
     def curves(self) -> Sequence[RungRecord]:
         """Every trial that reported an epoch and did not fail (running, paused or finished;

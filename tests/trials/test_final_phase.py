@@ -1,0 +1,87 @@
+"""The final phase's storage side (hpo.trials.final_phase): one final run per lane.
+
+A lane is what one run takes whole: a host's cores, or one GPU. The k-th lane to start a run
+trains the k-th best configuration; a lane's other workers stand by and take only its retry.
+Real SQLite and PostgreSQL, a queue per worker as each process holds one.
+"""
+
+from __future__ import annotations
+
+from hpo.config import StudyConfig
+from hpo.spaces import get_space
+from hpo.studies.create import create
+from hpo.trials import Retrier, TrialKeys, TrialQueue, WorkerIdentity
+from hpo.trials.storage import open_storage
+
+HOST_A, HOST_B = WorkerIdentity("a", 1, "000a", host="boot-a"), WorkerIdentity("b", 1, "000b", host="boot-b")
+A_MATE = WorkerIdentity("a", 2, "00aa", host="boot-a")  # another worker on host a
+GPU_1 = WorkerIdentity("a", 3, "0a01", host="boot-a", device="cuda:1")  # a GPU of host a: a lane of its own
+
+
+def _searched(url: str) -> TrialQueue:
+    """A time-budget study whose final phase is due at once, with three trials trained 3 epochs
+    and a fourth still searching on host a (claimed before any pace was known)."""
+    config = StudyConfig(space="sleep", dataset="synthetic", budget=None, epochs=3, pruner="none",
+                         time_budget_s=600, final_share=0.9999)  # due 0.06 s after the first claim
+    create("s", config, open_storage(url))
+    queue = TrialQueue.open("s", url, Retrier(10))
+    leases = [queue.claim(identity) for identity in (HOST_A, HOST_A, HOST_A, A_MATE)]
+    assert all(lease is not None and not lease.is_final_run for lease in leases)  # no measured pace yet
+    space = get_space("sleep")
+    for lease, value in zip(leases[:3], (0.7, 0.9, 0.8)):
+        assert lease is not None
+        lease.suggest(space.suggest)  # three configurations, which the runs must tell apart
+        for epoch in (1, 2, 3):
+            lease.report(value - 0.1 * (3 - epoch), epoch)
+        lease.record({TrialKeys.SECONDS_PER_EPOCH: 1.0})
+        lease.complete([value])
+    queue.searching = leases[3]  # type: ignore[attr-defined]
+    return queue
+
+
+def test_each_lane_trains_the_next_best_configuration_and_its_other_workers_stand_by(storage_url: str) -> None:
+    _searched(storage_url)
+    a, b, mate, gpu = (TrialQueue.open("s", storage_url, Retrier(10)) for _ in range(4))
+    assert HOST_A.lane == "boot-a" and GPU_1.lane == "boot-a/cuda:1"
+    assert a.final_run_waiting(HOST_A.lane)
+
+    first = a.claim(HOST_A)
+    assert first is not None and first.is_final_run
+    second = b.claim(HOST_B)
+    assert second is not None and second.is_final_run
+    third = gpu.claim(GPU_1)
+    assert third is not None and third.is_final_run
+    trials = a.study.get_trials(deepcopy=False)
+    # Trial 1 scored 0.9, trial 2 0.8, trial 0 0.7: best first, each configuration once.
+    assert [trials[t.number].user_attrs[TrialKeys.FINAL_OF] for t in (first, second, third)] == [1, 2, 0]
+    assert [trials[t.number].user_attrs[TrialKeys.FINAL_LANE] for t in (first, second, third)] == \
+        ["boot-a", "boot-b", "boot-a/cuda:1"]
+    attrs = a.study.user_attrs
+    assert [attrs[k]["lane"] for k in ("final_run", "final_run#1", "final_run#2")] == ["boot-a", "boot-b", "boot-a/cuda:1"]
+
+    # Host a's other CPU worker stands by: nothing to claim but its lane's retry, and no run of its own.
+    assert mate.final_run_on_lane(A_MATE.lane) and not mate.final_run_waiting(A_MATE.lane)
+    assert mate.claim(A_MATE) is None and mate.claim(A_MATE, standby=True) is None
+    # A fourth lane finds no fourth configuration: it searches on.
+    other = WorkerIdentity("c", 1, "000c", host="boot-c")
+    assert not mate.final_run_on_lane(other.lane)
+    searching = mate.claim(other)
+    assert searching is not None and not searching.is_final_run
+
+    # The run's worker dies (its attempt handed back): its lane's standing-by worker resumes it,
+    # another lane's does not.
+    first.hand_back("killed")
+    assert b.claim(HOST_B, standby=True) is None
+    resumed = mate.claim(A_MATE, standby=True)
+    assert resumed is not None and resumed.is_final_run
+    assert resumed.user_attrs[TrialKeys.FINAL_OF] == 1 and resumed.user_attrs[TrialKeys.FINAL_LANE] == "boot-a"
+
+
+def test_a_search_trial_learns_at_its_epoch_boundary_that_its_lanes_run_started(storage_url: str) -> None:
+    queue = _searched(storage_url)
+    search = queue.searching  # type: ignore[attr-defined]
+    view = queue.view(search)
+    assert view.final_run_waiting() and not view.final_run_here()  # due: hand back and start it
+    run = TrialQueue.open("s", storage_url, Retrier(10)).claim(HOST_A)  # host a's other worker starts it
+    assert run is not None and run.is_final_run
+    assert not view.final_run_waiting() and view.final_run_here()  # now: hand back and stand by
