@@ -50,12 +50,23 @@ def summarize(queue: TrialQueue, storage_url: str) -> dict[str, Any]:
 
 
 def _final_run_line(study: optuna.Study) -> str | None:
-    """``"trial 14, trial 8's configuration for 35 epochs (complete)"``; None before it starts."""
-    final = next((t for t in study.get_trials(deepcopy=False) if t.user_attrs.get(TrialKeys.FINAL_EPOCHS)), None)
-    if final is None:
+    """``"trial 14, trial 8's configuration for 35 epochs (complete)"``, one per lane's run
+    (``; `` between them); None before one starts. A run's epochs are its estimate until it ends."""
+    finals = {}
+    for trial in study.get_trials(deepcopy=False):  # a retry stands for the attempt it resumed
+        if trial.user_attrs.get(TrialKeys.FINAL_EPOCHS):
+            finals[(trial.system_attrs.get("retry_history") or [trial.number])[0]] = trial
+    if not finals:
         return None
-    return (f"trial {final.number}, trial {final.user_attrs.get(TrialKeys.FINAL_OF)}'s configuration for "
-            f"{final.user_attrs[TrialKeys.FINAL_EPOCHS]} epochs ({final.state.name.lower()})")
+    return "; ".join(
+        f"trial {t.number}, trial {t.user_attrs.get(TrialKeys.FINAL_OF)}'s configuration"
+        f"{_grown(t.user_attrs.get(TrialKeys.FINAL_SIZE))} for "
+        f"{t.user_attrs.get('epochs_trained') or t.user_attrs[TrialKeys.FINAL_EPOCHS]} epochs ({t.state.name.lower()})"
+        for t in finals.values())
+
+
+def _grown(size: dict[str, object] | None) -> str:
+    return " grown to " + ", ".join(f"{k} {v}" for k, v in size.items()) if size else ""
 
 
 def _time_line(queue: TrialQueue) -> str | None:

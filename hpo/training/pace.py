@@ -25,7 +25,9 @@ def seconds_per_epoch(config: TrainConfig, splits: Splits, device: torch.device 
     if simulate.settings(config) is not None:  # the sleep space: its epochs sleep, no compute to time
         return simulate.epoch_seconds(config)
     device = torch.device(device)
-    warm, timed = 1, max(1, batches - 1)
+    # Two warm-up batches: a process's very first one or two run slow (allocation, kernel choice)
+    # and read high, and a final run is often the first thing its process trains.
+    warm, timed = 2, max(1, batches - 2)
     # The loop's own epoch code does the work on just enough images for the batches, so the
     # estimate includes augmentation, precision and the optimizer step as a real run has them.
     probe = config.replace(schedule="none")

@@ -62,8 +62,9 @@ def prepare(ctx: WorkerContext, lease: Lease, params: dict[str, Any],
     threads = ctx.cores.take_all(lambda: ctx.stop.is_set, wait) if ctx.cores else torch.get_num_threads()
     grown, starts = lease.user_attrs.get(TrialKeys.FINAL_SIZE), lease.user_attrs.get(TrialKeys.FINAL_STARTS)
     if grown is None or starts is None:  # the first attempt: choose, and record for any retry
-        grown, epochs, pace = _choose_size(ctx, params, build, ends - time.time())
+        grown, pace = _choose_size(ctx, params, build, ends - time.time())
         starts = time.time()
+        epochs = int((ends - starts) // pace) if pace > 0 else 0  # the probes' seconds are spent now
         lease.record({TrialKeys.FINAL_SIZE: grown, TrialKeys.FINAL_STARTS: starts, TrialKeys.FINAL_EPOCHS: max(1, epochs),
                       PACE_KEY: round(pace, 3)})
         what = ", ".join(f"{k} {params.get(k, '-')} -> {v}" for k, v in grown.items()) or "its size as searched"
@@ -79,12 +80,12 @@ def prepare(ctx: WorkerContext, lease: Lease, params: dict[str, Any],
 
 
 def _choose_size(ctx: WorkerContext, params: dict[str, Any], build: Callable[[dict[str, Any]], TrainConfig],
-                 seconds_left: float) -> tuple[dict[str, Any], int, float]:
-    """(the knobs grown, the epochs that fit, seconds per epoch) on this worker's device and threads."""
+                 seconds_left: float) -> tuple[dict[str, Any], float]:
+    """(the knobs grown, seconds per epoch) on this worker's device and threads."""
     knobs = ctx.space.size_knobs if ctx.config.final_grow else ()
 
     def pace(candidate: dict[str, Any]) -> float:
         return seconds_per_epoch(build(candidate), ctx.splits, ctx.device)
 
     choice = choose_size(params, knobs, pace, seconds_left, MIN_EPOCHS)
-    return dict(choice.grown), choice.epochs, choice.seconds_per_epoch
+    return dict(choice.grown), choice.seconds_per_epoch

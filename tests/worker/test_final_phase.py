@@ -151,6 +151,9 @@ def test_a_grown_warm_start_trained_for_the_budget_is_what_export_gives(tmp_path
     assert final.user_attrs["train_config"]["epochs"] == final.user_attrs["epochs_trained"]
     assert "final run" in log and f"width {warm['width']} -> {grown['width']}" in log
 
+    shown = run_hpo("study", "show", "grow", env=env)
+    assert f"trial 0's configuration grown to width {grown['width']}" in shown.stdout, shown.stdout
+
     out = tmp_path / "best.pt"
     exported = run_hpo("export", "grow", "--out", str(out), env=env)
     assert exported.returncode == 0, exported.stderr
