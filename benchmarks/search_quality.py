@@ -556,7 +556,8 @@ def arm_line(r: ArmResult) -> str:
     stood = f"; {r.stood_by} worker(s) stood by for the final run" if r.stood_by else ""
     cut = "; KILLED at the cap" if r.killed else ""
     error = f"; FAILED: {r.error}" if r.error else ""
-    return (f"  {r.key}: {r.workers} worker(s) x {threads} on {r.cores} core(s), {r.wall_seconds / 60:.1f} min wall, "
+    cores = f" on {r.cores} core(s)" if r.cores else ""  # results saved before this field have none
+    return (f"  {r.key}: {r.workers} worker(s) x {threads}{cores}, {r.wall_seconds / 60:.1f} min wall, "
             f"best trial {r.best_trial} ({r.best_epochs} epochs){extra}{stood}{cut}{error}")
 
 
