@@ -823,8 +823,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def describe(args: argparse.Namespace, arms: list[Arm], cores: int) -> str:
     order = ", then ".join(a.key for a in arms) if args.parallel == 1 else f"{args.parallel} at a time in the order {','.join(a.key for a in arms)}"
     share = "every core each" if args.parallel == 1 else f"{cores} core(s) each, bound with taskset"
+    fixed = "".join(f"; {a.key}: one worker x {cores} thread(s)" for a in arms if a.fixed)
     return (f"{args.cores} cores, {args.parallel} arm(s) at a time with {share} ({order}); search arms: one worker "
-            f"per core, threads from the arm's worker registry; b: one worker x {cores} thread(s); device {args.device}")
+            f"per core, threads from the arm's worker registry{fixed}; device {args.device}")
 
 
 def run_all(args: argparse.Namespace, arms: list[Arm], cores: int, root: Path, layout: str) -> list[ArmResult]:
