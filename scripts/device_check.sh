@@ -75,10 +75,9 @@ run() {
 
     if [[ ${DEVICE_SKIP_BENCHMARK:-0} != 1 ]]; then
         echo "== 3. benchmark 6, GPU row"
-        local cores
-        cores=$(nproc)
+        # a, b and e side by side (the GPU goal: a above b and e), each bound to a third of the cores.
         "$py" benchmarks/search_quality.py --minutes "${DEVICE_MINUTES:-6}" --interval 1 --device cuda \
-            --arms a,b,c,d --parallel 4 --cores "$(( cores - cores % 4 ))" --grace-minutes 1 \
+            --arms a,b,e --parallel 3 --grace-minutes 1 \
             --out "$out/search_quality-gpu.json" || rc=$?
     fi
     echo "device_check: done, rc=$rc"
