@@ -18,6 +18,7 @@ The queue hands this worker the final run (hpo.trials.final_phase); before it tr
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ log = logging.getLogger("hpo.worker")
 
 TAKE_ALL_WAIT_S = 90.0  # about one search epoch of the CPU profile on one core: the others' hand-back
 TAKE_ALL_WAIT_SHARE = 0.05  # ... but never more than this share of the time left
+PROBE_SHARE = 0.05  # of the time left, for measuring the paces of larger sizes
 PACE_KEY = "final_run_seconds_per_epoch"  # trial user attr: the chosen size's measured pace
 THREADS_KEY = "final_run_threads"  # trial user attr: the threads it ended with
 
@@ -62,7 +64,7 @@ def prepare(ctx: WorkerContext, lease: Lease, params: dict[str, Any],
     threads = ctx.cores.take_all(lambda: ctx.stop.is_set, wait) if ctx.cores else torch.get_num_threads()
     grown, starts = lease.user_attrs.get(TrialKeys.FINAL_SIZE), lease.user_attrs.get(TrialKeys.FINAL_STARTS)
     if grown is None or starts is None:  # the first attempt: choose, and record for any retry
-        grown, pace = _choose_size(ctx, params, build, ends - time.time())
+        grown, pace = _choose_size(ctx, params, build, ends)
         starts = time.time()
         epochs = int((ends - starts) // pace) if pace > 0 else 0  # the probes' seconds are spent now
         lease.record({TrialKeys.FINAL_SIZE: grown, TrialKeys.FINAL_STARTS: starts, TrialKeys.FINAL_EPOCHS: max(1, epochs),
@@ -80,12 +82,20 @@ def prepare(ctx: WorkerContext, lease: Lease, params: dict[str, Any],
 
 
 def _choose_size(ctx: WorkerContext, params: dict[str, Any], build: Callable[[dict[str, Any]], TrainConfig],
-                 seconds_left: float) -> tuple[dict[str, Any], float]:
+                 ends: float) -> tuple[dict[str, Any], float]:
     """(the knobs grown, seconds per epoch) on this worker's device and threads."""
     knobs = ctx.space.size_knobs if ctx.config.final_grow else ()
+    # Measuring is time the run does not train: at most this share of the time left, and
+    # each size is judged by the time left after its own measurement.
+    give_up = time.time() + PROBE_SHARE * max(0.0, ends - time.time())
+    measured = 0
 
     def pace(candidate: dict[str, Any]) -> float:
+        nonlocal measured
+        if measured and time.time() > give_up:
+            return math.inf  # no time for another measurement: stay at the sizes measured
+        measured += 1
         return seconds_per_epoch(build(candidate), ctx.splits, ctx.device)
 
-    choice = choose_size(params, knobs, pace, seconds_left, MIN_EPOCHS)
+    choice = choose_size(params, knobs, pace, lambda: ends - time.time(), MIN_EPOCHS)
     return dict(choice.grown), choice.seconds_per_epoch

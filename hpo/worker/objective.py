@@ -44,7 +44,8 @@ class EpochReporter:
     def __init__(self, ctx: WorkerContext, lease: Lease, first_epoch: int = 1, budget: TimeBudget | None = None) -> None:
         self.ctx, self.lease, self.budget = ctx, lease, budget
         self.checkpoints = TrialCheckpoints(ctx.artifact_store, lease, ctx.checkpoint_policy)
-        self.progress = TrialProgress(ctx.name, lease.number, lease.epochs, first_epoch=first_epoch)
+        self.progress = TrialProgress(ctx.name, lease.number, lease.epochs, first_epoch=first_epoch,
+                                      ends=budget.ends if budget is not None else None)
 
     def pace(self, epoch: int) -> dict[str, float]:
         """The attempt's seconds per epoch, for the trial record (what a final run is sized by)."""
@@ -185,6 +186,9 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
         final = final_phase.prepare(ctx, lease, params, lambda p: build_config(ctx, lease, p, ctx.config.epochs))
         params, config, budget = final.params, final.config, final.budget
     resume = load_resume_state(ctx.artifact_store, lease)
+    if budget is not None and budget.spent() and resume is None:
+        # Getting ready (the cores, the size) took what was left of a very short budget.
+        raise optuna.TrialPruned("no time was left to train the final run")
     if lease.ending:
         # The time is up: end with what it reached. Training "up to" the checkpoint's epoch
         # trains nothing, and returns its weights and last validation metrics, which agree.

@@ -37,8 +37,11 @@ class TrialProgress:
     """Progress of one trial of ``epochs`` epochs, starting (after a resume) at ``first_epoch``."""
 
     def __init__(self, worker_id: str, trial_number: int, epochs: int, *, first_epoch: int = 1,
-                 stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic,
+                 ends: float | None = None) -> None:
         self.worker_id, self.trial_number, self.epochs = worker_id, trial_number, epochs
+        # A timed run (the final run) ends at this Unix time; its epochs are an estimate.
+        self.ends = ends
         self.first_epoch = first_epoch
         self.stream = stream if stream is not None else sys.stderr
         self.live = is_live(self.stream)
@@ -53,11 +56,14 @@ class TrialProgress:
 
     def eta(self, epoch: int) -> float:
         """Seconds until the last epoch, at the mean pace of the epochs run by this attempt."""
+        if self.ends is not None:
+            return max(0.0, self.ends - time.time())
         return self.seconds_per_epoch(epoch) * (self.epochs - epoch)
 
     def line(self, epoch: int, loss: float, metric: str, value: float | None) -> str:
         shown = f"{value:.4f}" if value is not None and math.isfinite(value) else "n/a"
-        return (f"[{self.worker_id}] trial {self.trial_number} epoch {epoch}/{self.epochs} loss {loss:.4f} "
+        total = f"~{max(self.epochs, epoch)}" if self.ends is not None else str(self.epochs)
+        return (f"[{self.worker_id}] trial {self.trial_number} epoch {epoch}/{total} loss {loss:.4f} "
                 f"{metric} {shown} elapsed {format_duration(self.clock() - self.started)} "
                 f"ETA {format_duration(self.eta(epoch))}")
 

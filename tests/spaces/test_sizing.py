@@ -24,9 +24,9 @@ def test_one_knob_climbs_its_ladder(params: dict, expected: list) -> None:
     assert all(s["lr"] == 0.1 for s in sizes(params, [WIDTH]))  # other params are kept
 
 
-def test_knobs_climb_together_and_each_stops_at_its_top() -> None:
+def test_knobs_take_turns_one_rung_each_and_each_stops_at_its_top() -> None:
     grown = sizes({"width": 24, "blocks": 2}, [WIDTH, BLOCKS])
-    assert [(s["width"], s["blocks"]) for s in grown] == [(24, 2), (32, 3), (48, 3), (64, 3)]
+    assert [(s["width"], s["blocks"]) for s in grown] == [(24, 2), (32, 2), (32, 3), (48, 3), (64, 3)]
 
 
 def test_a_knob_whose_parameter_is_off_stays_off() -> None:
@@ -37,7 +37,7 @@ def test_a_knob_that_names_its_absent_value_grows_from_it() -> None:
     # The auto space asks "blocks" only at small widths; build() trains one block otherwise.
     blocks = SizeKnob("blocks", (1, 2, 3), absent=1)
     grown = sizes({"width": 48}, [WIDTH, blocks])
-    assert grown == [{"width": 48}, {"width": 64, "blocks": 2}, {"width": 64, "blocks": 3}]
+    assert grown == [{"width": 48}, {"width": 64}, {"width": 64, "blocks": 2}, {"width": 64, "blocks": 3}]
     assert sizes({"width": 64}, [WIDTH, blocks])[0] == {"width": 64}  # the chosen config, untouched
 
 
@@ -64,6 +64,20 @@ def test_the_largest_size_that_fits_its_minimum_epochs(seconds_left: float, min_
     assert choice.seconds_per_epoch == PACE[width]
     assert choice.grown == ({} if width == 24 else {"width": width})
     assert seen == measured  # sizes past the first that does not fit are never measured
+
+
+def test_the_time_left_is_read_after_each_measurement_and_a_measurement_may_stop_the_search() -> None:
+    clock = {"left": 2000.0}
+
+    def pace(params: dict) -> float:
+        clock["left"] -= 500  # each measurement costs time the run does not train
+        return PACE[params["width"]]
+
+    # 48 (60 s x 20 = 1200 s) would fit the 2000 s before any measurement, not the 500 s after them.
+    choice = choose_size({"width": 24}, [WIDTH], pace, lambda: clock["left"], 20)
+    assert (choice.params["width"], choice.epochs) == (32, 16)  # 32: 600 s of the 1000 then left; epochs in the 500 after
+    stop = choose_size({"width": 24}, [WIDTH], lambda p: PACE[p["width"]] if p["width"] == 24 else float("inf"), 6000, 20)
+    assert stop.params["width"] == 24 and stop.grown == {}
 
 
 def test_a_ladder_must_increase() -> None:
