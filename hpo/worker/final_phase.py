@@ -92,8 +92,8 @@ def _choose_size(ctx: WorkerContext, params: dict[str, Any], build: Callable[[di
 
     def pace(candidate: dict[str, Any]) -> float:
         nonlocal measured
-        if measured and time.time() > give_up:
-            return math.inf  # no time for another measurement: stay at the sizes measured
+        if measured >= 2 and time.time() > give_up:
+            return math.inf  # the chosen size and one larger are always measured; then no more
         measured += 1
         return seconds_per_epoch(build(candidate), ctx.splits, ctx.device)
 

@@ -132,8 +132,10 @@ def test_a_final_run_whose_worker_dies_is_resumed_by_the_standing_by_worker(tmp_
 def test_a_grown_warm_start_trained_for_the_budget_is_what_export_gives(tmp_path: Path) -> None:
     storage_url = f"sqlite:///{tmp_path}/fp.db"
     env = _env(storage_url, tmp_path)
+    # 90 s: long enough that a larger size fits 15 epochs (and its measurement the 5 % allowed
+    # for measuring) even when the machine is busy and paces double.
     created = run_hpo("study", "create", "grow", "--space", "auto", "--dataset", "synthetic", "--time-budget",
-                      "40s", "--final-share", "1", "--grow", "--pruner", "none", env=env)
+                      "90s", "--final-share", "1", "--grow", "--pruner", "none", env=env)
     assert created.returncode == 0, created.stderr
     worker = start_hpo("worker", "grow", env=env, log=tmp_path / "w.log")
     assert wait_all([worker], timeout=300) == [0]
