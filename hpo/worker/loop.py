@@ -126,35 +126,36 @@ def run_worker(options: WorkerOptions) -> int:
     ran = 0
     recent_failures: deque[str] = deque(maxlen=REPEATED_FAILURE_LIMIT)
     poll = min(5.0, max(0.5, ctx.config.heartbeat_interval / 2))
-    while not stop.is_set and (options.max_trials is None or ran < options.max_trials):
-        if ctx.cores and not ctx.cores.trial_boundary(lambda: stop.is_set):
-            break  # stopped while every core was taken: threads follow the host's live workers
-        queue.recover_stale()
-        lease = queue.claim(ctx.identity)
-        if lease is None and (lease := queue.claim_to_end(ctx.identity)) is not None:
-            # The time is spent: what paused or was handed back ends with what it reached.
-            run_one(ctx, lease)
-            continue
-        if lease is None:
-            idle = queue.scheduler.when_idle(queue.progress(), queue.promotable_now)
-            if idle is Idle.RETIRE_PAUSED:
-                # No promotion is coming: the paused trials end where they are.
-                log.info("[%s] retired %d paused trials", ctx.name, queue.retire_paused())
+    # Every storage call of an iteration (recover, claim, progress, the trial itself) raises
+    # StudyDeleted once the study is gone (`hpo study delete`): one place stops for all of them.
+    try:
+        while not stop.is_set and (options.max_trials is None or ran < options.max_trials):
+            if ctx.cores and not ctx.cores.trial_boundary(lambda: stop.is_set):
+                break  # stopped while every core was taken: threads follow the host's live workers
+            queue.recover_stale()
+            lease = queue.claim(ctx.identity)
+            if lease is None and (lease := queue.claim_to_end(ctx.identity)) is not None:
+                # The time is spent: what paused or was handed back ends with what it reached.
+                run_one(ctx, lease)
                 continue
-            if idle is Idle.DONE:
-                break
-            # Others are still training; stay, so their trials are re-queued if they die.
-            time.sleep(poll)
-            continue
-        try:
+            if lease is None:
+                idle = queue.scheduler.when_idle(queue.progress(), queue.promotable_now)
+                if idle is Idle.RETIRE_PAUSED:
+                    # No promotion is coming: the paused trials end where they are.
+                    log.info("[%s] retired %d paused trials", ctx.name, queue.retire_paused())
+                    continue
+                if idle is Idle.DONE:
+                    break
+                # Others are still training; stay, so their trials are re-queued if they die.
+                time.sleep(poll)
+                continue
             failure = run_one(ctx, lease)
-        except StudyDeleted as gone:
-            log.warning("[%s] %s; stopping", ctx.name, gone)
-            break
-        ran += 1
-        recent_failures.append(failure or "")
-        if failure and len(recent_failures) == REPEATED_FAILURE_LIMIT and len(set(recent_failures)) == 1:
-            raise HpoError(f"{REPEATED_FAILURE_LIMIT} trials in a row failed with: {failure}; fix it and restart the worker")
+            ran += 1
+            recent_failures.append(failure or "")
+            if failure and len(recent_failures) == REPEATED_FAILURE_LIMIT and len(set(recent_failures)) == 1:
+                raise HpoError(f"{REPEATED_FAILURE_LIMIT} trials in a row failed with: {failure}; fix it and restart the worker")
+    except StudyDeleted as gone:
+        log.warning("[%s] %s; stopping", ctx.name, gone)
     if ctx.cores:
         ctx.cores.close()  # the other workers on this host take its cores at their next trial
     log.info("[%s] done: ran %d trials", ctx.name, ran)
