@@ -25,16 +25,17 @@ from hpo.trials import mask_url, open_storage, resolve_url
 log = logging.getLogger("hpo.dashboard")
 
 
-def make_app(storage_url: str | None, artifact_location: str | None) -> Any:
+def make_app(storage_url: str | None, artifact_location: str | None, must_exist: bool = False) -> Any:
     """The dashboard's WSGI app; opening the storage first also creates its schema.
 
     ``artifact_location`` (``--artifacts`` / ``HPO_ARTIFACTS``) serves every study from one
-    store; None serves each study from the store it recorded at create time.
+    store; None serves each study from the store it recorded at create time. ``must_exist``:
+    an SQLite file that is not there is an error (StorageMissing), not a new empty file.
     """
     from optuna_dashboard import wsgi
 
     artifacts.register_mimetypes()  # the dashboard's own uploads guess types by suffix
-    storage = open_storage(storage_url)
+    storage = open_storage(storage_url, must_exist=must_exist)
     stores = StudyStores(storage, artifact_location)
     return DashboardFixes(wsgi(storage, artifact_store=RoutedStore(stores)), storage, stores)
 
@@ -51,7 +52,8 @@ def serve(storage_url: str | None, artifact_location: str | None, host: str, por
           threads: int = 4) -> None:
     """Serve until stopped; ``threads`` per process (HPO_DASHBOARD_THREADS, from hpo.settings)."""
     url = resolve_url(storage_url)
-    app = make_app(url, artifact_location)
+    # A dashboard started in the wrong folder must not leave an empty hpo.db behind (issue 27).
+    app = make_app(url, artifact_location, must_exist=True)
     log.info("dashboard for %s at http://%s:%d/", mask_url(url), host, port)
     if _gunicorn_available():
         from gunicorn.app.base import BaseApplication

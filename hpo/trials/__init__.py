@@ -20,14 +20,14 @@ This module is the package's public surface: code outside ``hpo/trials/`` import
 docs/architecture.md draws the states a trial moves through and who moves it.
 """
 
-from hpo.trials._retry import Retrier, is_transient
+from hpo.trials._retry import Retrier, StudyDeleted, is_transient
 from hpo.trials.budget import CLAIMS_MARKED, Progress, logical_trials, superseded_numbers
 from hpo.trials.handle import StorageHandle
 from hpo.trials.diagnostics import study_store, trial_diagnostics, write_curves_file
 from hpo.trials.history import HISTORIES, HistoryPruner, HistorySampler
 from hpo.trials.identity import WorkerIdentity
 from hpo.trials.inspect import study_database_id
-from hpo.trials.lease import Lease, LeaseLost, StudyDeleted
+from hpo.trials.lease import Lease, LeaseLost
 from hpo.trials.notes import artifact_url, save_trial_note, trial_note
 from hpo.trials.queue import TrialQueue
 from hpo.trials.records import METRIC_KEYS, ModelMeta, TrialKeys, TrialSetup

@@ -16,12 +16,21 @@ from typing import TypeVar
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError, PendingRollbackError
 
 from hpo.errors import HpoError, Interrupted
+from hpo.trials._optuna import is_missing_record
 from hpo.trials.storage_errors import driver_reason, is_permanent
 
 T = TypeVar("T")
 log = logging.getLogger("hpo.trials")
 
 _TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, PendingRollbackError)
+
+
+class StudyDeleted(HpoError):
+    """The study was deleted (`hpo study delete`) under a process that was using it.
+
+    Raised by :meth:`Retrier.call` for any storage call, so a worker meets it the same way
+    inside a trial and between trials (claim, recover, progress), and stops.
+    """
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -58,6 +67,7 @@ class Retrier:
         self.timeout = timeout
         self.setting = setting  # the variable that sets ``timeout``, named in the waiting line
         self.target = target
+        self.study: str | None = None  # names the study in StudyDeleted; hpo.trials.queue sets it
         self._sleep, self._clock, self._stop = sleep, clock, stop
         self._last_error_at = float("-inf")
         self._waiting = False  # said "waiting for ..." for the current outage
@@ -85,6 +95,9 @@ class Retrier:
             try:
                 result = fn()
             except Exception as exc:
+                if is_missing_record(exc):  # Optuna's bare KeyError: waiting does not bring it back
+                    name = f"study {self.study!r}" if self.study else "the study"
+                    raise StudyDeleted(f"{name} was deleted (noticed while trying to {what})") from exc
                 if not is_transient(exc):
                     raise
                 self._last_error_at = self._clock()

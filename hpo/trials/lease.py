@@ -23,6 +23,7 @@ from optuna.trial import TrialState
 from hpo import artifacts
 from hpo.trials import _optuna
 from hpo.trials._heartbeat import Heartbeat
+from hpo.trials._retry import StudyDeleted
 from hpo.trials.budget import original_number
 from hpo.trials.handle import StorageHandle
 from hpo.trials.identity import WorkerIdentity
@@ -37,10 +38,6 @@ class LeaseLost(Exception):
     """The trial was finished by someone else (a retry took it over); this attempt must stop."""
 
 
-class StudyDeleted(Exception):
-    """The study was deleted (`hpo study delete`) while this worker held one of its trials."""
-
-
 class Lease:
     """One RUNNING trial, held by ``identity``; written through ``store`` (made by the queue).
 
@@ -53,7 +50,6 @@ class Lease:
         self._study_epochs = epochs
         # Claimed after the deadline only to end it with what it reached: no more training.
         self.ending = ending
-        self._retry = store.retrier.call
         self._heartbeat = Heartbeat(store.backend, _optuna.trial_id(trial), heartbeat_interval,
                                     beat_now=False)  # the claim has just beaten
 
@@ -162,13 +158,17 @@ class Lease:
             except LeaseLost:
                 pass  # finished by a retry meanwhile: the tell below is a no-op too
 
+    def _retry(self, fn: Callable[[], T], what: str) -> T:
+        try:
+            return self._store.retrier.call(fn, what)
+        except StudyDeleted as exc:  # the trial's row is gone with its study: say which trial it cut short
+            raise StudyDeleted(f"study {self._store.study.study_name!r} was deleted while trial {self.number} ran") from exc
+
     def _guarded(self, fn: Callable[[], T], what: str) -> T:
         try:
             return self._retry(fn, what)
         except optuna.exceptions.UpdateFinishedTrialError as exc:
             raise LeaseLost(f"trial {self.number} was finished by another worker") from exc
-        except KeyError as exc:  # Optuna's "Record does not exist.": the trial's row is gone
-            raise StudyDeleted(f"study {self._store.study.study_name!r} was deleted while trial {self.number} ran") from exc
 
     def _tell(self, state: TrialState, values: list[float] | None = None) -> None:
         def tell() -> None:

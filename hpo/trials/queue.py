@@ -66,6 +66,7 @@ class TrialQueue:
     def __init__(self, study: optuna.Study, backend: optuna.storages.RDBStorage, config: StudyConfig,
                  retrier: Retrier, scheduler: Scheduler | None = None) -> None:
         self.study, self.config, self.retrier = study, config, retrier
+        retrier.study = study.study_name  # a call that finds the study gone raises StudyDeleted naming it
         self._backend = backend
         self._store = StorageHandle(study, backend, retrier)  # all a lease may reach
         self._deadline: datetime.datetime | None = None

@@ -127,44 +127,45 @@ def run_worker(options: WorkerOptions) -> int:
     ran, stood_by, ran_final = 0, False, False
     recent_failures: deque[str] = deque(maxlen=REPEATED_FAILURE_LIMIT)
     poll = min(5.0, max(0.5, ctx.config.heartbeat_interval / 2))
-    while not stop.is_set and (options.max_trials is None or ran < options.max_trials):
-        # The study's final run trains on this host: it takes every core, and this worker
-        # stands by, searching nothing, in case the run's worker dies and its retry needs one.
-        standby = queue.final_run_on_lane(ctx.identity.lane)
-        if standby and not stood_by and not ran_final:
-            log.info("[%s] the study's final run trains on this host with its cores; standing by", ctx.name)
-        stood_by = standby
-        if standby and ctx.cores:
-            ctx.cores.release()
-        elif ctx.cores and not ctx.cores.trial_boundary(lambda: stop.is_set):
-            break  # stopped while every core was taken: threads follow the host's live workers
-        queue.recover_stale()
-        lease = queue.claim(ctx.identity, standby=standby)
-        if lease is None and (lease := queue.claim_to_end(ctx.identity)) is not None:
-            # The time is spent: what paused or was handed back ends with what it reached.
-            run_one(ctx, lease)
-            continue
-        if lease is None:
-            idle = queue.scheduler.when_idle(queue.progress(), queue.promotable_now)
-            if idle is Idle.RETIRE_PAUSED:
-                # No promotion is coming: the paused trials end where they are.
-                log.info("[%s] retired %d paused trials", ctx.name, queue.retire_paused())
+    # Every storage call of an iteration (recover, claim, progress, the trial itself) raises
+    # StudyDeleted once the study is gone (`hpo study delete`): one place stops for all of them.
+    try:
+        while not stop.is_set and (options.max_trials is None or ran < options.max_trials):
+            # A final run trains on this worker's lane (its host's cores, or its GPU): it takes
+            # them, and this worker stands by, searching nothing, in case the run's worker dies.
+            standby = queue.final_run_on_lane(ctx.identity.lane)
+            if standby and not stood_by and not ran_final:
+                log.info("[%s] the study's final run trains on this host with its cores; standing by", ctx.name)
+            stood_by = standby
+            if standby and ctx.cores:
+                ctx.cores.release()
+            elif ctx.cores and not ctx.cores.trial_boundary(lambda: stop.is_set):
+                break  # stopped while every core was taken: threads follow the host's live workers
+            queue.recover_stale()
+            lease = queue.claim(ctx.identity, standby=standby)
+            if lease is None and (lease := queue.claim_to_end(ctx.identity)) is not None:
+                # The time is spent: what paused or was handed back ends with what it reached.
+                run_one(ctx, lease)
                 continue
-            if idle is Idle.DONE:
-                break
-            # Others are still training; stay, so their trials are re-queued if they die.
-            time.sleep(poll)
-            continue
-        ran_final = ran_final or lease.is_final_run
-        try:
+            if lease is None:
+                idle = queue.scheduler.when_idle(queue.progress(), queue.promotable_now)
+                if idle is Idle.RETIRE_PAUSED:
+                    # No promotion is coming: the paused trials end where they are.
+                    log.info("[%s] retired %d paused trials", ctx.name, queue.retire_paused())
+                    continue
+                if idle is Idle.DONE:
+                    break
+                # Others are still training; stay, so their trials are re-queued if they die.
+                time.sleep(poll)
+                continue
+            ran_final = ran_final or lease.is_final_run
             failure = run_one(ctx, lease)
-        except StudyDeleted as gone:
-            log.warning("[%s] %s; stopping", ctx.name, gone)
-            break
-        ran += 1
-        recent_failures.append(failure or "")
-        if failure and len(recent_failures) == REPEATED_FAILURE_LIMIT and len(set(recent_failures)) == 1:
-            raise HpoError(f"{REPEATED_FAILURE_LIMIT} trials in a row failed with: {failure}; fix it and restart the worker")
+            ran += 1
+            recent_failures.append(failure or "")
+            if failure and len(recent_failures) == REPEATED_FAILURE_LIMIT and len(set(recent_failures)) == 1:
+                raise HpoError(f"{REPEATED_FAILURE_LIMIT} trials in a row failed with: {failure}; fix it and restart the worker")
+    except StudyDeleted as gone:
+        log.warning("[%s] %s; stopping", ctx.name, gone)
     if ctx.cores:
         ctx.cores.close()  # the other workers on this host take its cores at their next trial
     log.info("[%s] done: ran %d trials", ctx.name, ran)

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from tests.badinput import one_line, run_in, snapshot
-from tests.conftest import hpo_cmd
+from tests.conftest import free_port, hpo_cmd
 
 import subprocess
 
@@ -119,6 +119,15 @@ def test_read_only_commands_create_no_database(args: tuple[str, ...], tmp_path: 
     if args[:2] != ("study", "list"):
         assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
     assert not (tmp_path / "hpo.db").exists()
+
+
+def test_the_dashboard_in_a_folder_without_hpo_db_makes_none(tmp_path: Path) -> None:
+    # A free port, so only the missing file can stop it (a dashboard that starts serves until
+    # the timeout, and fails the test that way); no browser is involved.
+    result = run_in(tmp_path, "dashboard", "--port", str(free_port()), timeout=90)
+    one_line(result, 1, "no storage at sqlite:///hpo.db (no such file); create a study with `hpo study create`")
+    assert "http://" not in result.stdout + result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_report_without_its_extra_leaves_no_folder(tmp_path: Path) -> None:

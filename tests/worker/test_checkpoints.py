@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import time
 from pathlib import Path
 
 import optuna
@@ -10,7 +12,7 @@ from optuna.trial import TrialState
 
 from hpo.trials import TrialKeys
 from hpo.worker.checkpoints import CheckpointPolicy
-from tests.helpers import run_hpo
+from tests.helpers import run_hpo, start_hpo
 
 
 def test_policy_checkpoints_until_it_knows_the_cost_then_by_ratio() -> None:
@@ -54,3 +56,41 @@ def test_epochs_much_shorter_than_a_checkpoint_skip_it(tmp_path: Path) -> None:
     # The first checkpoint measures the cost; after that, 0-second epochs never earn one.
     assert trials[0].user_attrs[TrialKeys.RESUME_EPOCH] == 1
     assert TrialKeys.RESUME_EPOCH not in trials[1].user_attrs
+
+
+@pytest.mark.slow
+def test_a_truncated_resume_checkpoint_is_one_warning_and_the_retry_starts_over(tmp_path: Path) -> None:
+    """Issue 27: the warning named a temporary file and said "re-export it", and re-reporting
+    the epochs already in the curve added six multi-line Optuna warnings."""
+    env = {"HPO_STORAGE": f"sqlite:///{tmp_path / 'hpo.db'}", "HPO_ARTIFACTS": str(tmp_path / "artifacts"),
+           "HPO_SLEEP_SECONDS": "8", "HPO_CHECKPOINT_RATIO": "0"}
+    created = run_hpo("study", "create", "c", "--space", "sleep", "--dataset", "synthetic", "--trials", "1",
+                      "--epochs", "4", "--pruner", "none", env=env)
+    assert created.returncode == 0, created.stderr
+    # A real first attempt, stopped by SIGTERM after an epoch: it hands the trial back with a checkpoint.
+    log = tmp_path / "first.log"
+    first = start_hpo("worker", "c", env=env, log=log)
+    deadline = time.monotonic() + 180
+    while "epoch 1/4" not in log.read_text():
+        assert first.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=120) == 0, log.read_text()
+    handed_back = optuna.load_study(study_name="c", storage=env["HPO_STORAGE"]).trials
+    assert [t.state for t in handed_back] == [TrialState.FAIL, TrialState.WAITING], log.read_text()
+    artifact_id = handed_back[1].user_attrs[TrialKeys.RESUME]
+    checkpoint = tmp_path / "artifacts" / artifact_id
+    checkpoint.write_bytes(checkpoint.read_bytes()[: checkpoint.stat().st_size // 2])  # cut off mid-write
+
+    resumed = run_hpo("worker", "c", env={**env, "HPO_SLEEP_SECONDS": "0"})
+    assert resumed.returncode == 0, resumed.stderr
+    out = resumed.stdout + resumed.stderr
+    warnings = [line for line in out.splitlines() if "resume checkpoint" in line]
+    assert len(warnings) == 1, out
+    assert f"(artifact {artifact_id}) is a truncated or damaged PyTorch file; training it from epoch 1" in warnings[0]
+    assert "export" not in warnings[0] and "/tmp" not in warnings[0], warnings[0]
+    # Nothing else: no traceback, no Optuna warning for each epoch of the curve reported again.
+    assert "Traceback" not in out and "already reported" not in out and "resumes after epoch" not in out, out
+    retry = optuna.load_study(study_name="c", storage=env["HPO_STORAGE"]).trials[1]
+    assert retry.state == TrialState.COMPLETE
+    assert retry.user_attrs["epochs_trained"] == 4 and TrialKeys.RESUMED_FROM not in retry.user_attrs
