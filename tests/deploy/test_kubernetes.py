@@ -117,6 +117,8 @@ def container_environment(container: dict, docs: dict[tuple[str, str], dict]) ->
             kind, resource = ref["resourceFieldRef"]["resource"].split(".")
             amount = _quantity(str(container["resources"][kind][resource]))
             env[var["name"]] = str(math.ceil(amount / _quantity(ref["resourceFieldRef"].get("divisor", "1"))))
+        elif ref.get("fieldRef", {}).get("fieldPath") == "metadata.name":
+            env[var["name"]] = f"{container['name']}-pod-{len(env)}"  # a pod's name: unique per pod
         else:
             raise AssertionError(f"unhandled valueFrom in {var}")
     return env
