@@ -38,10 +38,12 @@ def test_the_min_epochs_that_pick_the_best_size_form_a_range() -> None:
     assert min_epochs_range(3600, PACES, ACCURACY) == (11, 18)  # 48 is best: 64 must not fit, 48 must
     assert min_epochs_range(3600, PACES, {**ACCURACY, (64, 1): 0.95}) == (1, 10)  # the largest: any small E_min
     assert min_epochs_range(3600, PACES, {**ACCURACY, (24, 1): 0.95}) == (37, None)  # the smallest: any large one
-    # Widths grow with blocks (as the auto space's knobs do): 32 with one block is off the path.
+    # Width and blocks take turns (as the auto space's knobs do) along the measured values:
+    # 24/1, 32/1, 32/2, 48/2, 64/2, which does not fit 10 epochs (5000 s).
     paces = {**PACES, (32, 2): 150.0, (48, 2): 300.0, (64, 2): 500.0}
     assert rule_pick(3600, paces, 10) == (48, 2)
-    assert min_epochs_range(3600, paces, {(32, 1): 0.95, (32, 2): 0.94}) is None
+    assert min_epochs_range(3600, paces, {(32, 1): 0.95, (32, 2): 0.94}) == (25, 36)  # 32/2 must not fit, 32/1 must
+    assert min_epochs_range(3600, paces, {(64, 1): 0.95, (32, 2): 0.94}) is None  # 64 with one block: off the path
 
 
 def test_rows_and_the_range_consistent_with_every_row() -> None:
