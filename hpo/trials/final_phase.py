@@ -36,7 +36,7 @@ from hpo.trials._retry import Retrier
 from hpo.trials.identity import WorkerIdentity
 from hpo.trials.lease import Lease
 from hpo.trials.records import TrialKeys
-from hpo.trials.slots import add_final_run_slot
+from hpo.trials.slots import add_final_run_slot, final_run_attrs
 
 log = logging.getLogger("hpo.trials")
 
@@ -141,14 +141,27 @@ class FinalPhase:
                 break
             # Another lane took this rank first: look again, at the next one.
         self._lanes_with_runs.add(lane)
-        tid = self.retrier.call(lambda: add_final_run_slot(self._backend, self._sid, plan, lane), "add the final run")
-        lease = self._claim([tid], identity)
+        # The warm start of --final-share 1 has a slot of its own, never trained: it becomes the
+        # run, rather than stay WAITING beside it after the study ends.
+        lease = self._claim_untrained(plan, lane, identity) if not plan.epochs else None
+        if lease is None:
+            tid = self.retrier.call(lambda: add_final_run_slot(self._backend, self._sid, plan, lane), "add the final run")
+            lease = self._claim([tid], identity)
         if lease is None:
             return None  # the deadline came first; the slot waits with no epochs, and is not counted
         estimate = f"about {plan.epochs} epochs at its pace so far" if plan.epochs else "its pace not measured yet"
         log.info("[%s] trial %d is the final run%s: trial %d's configuration for the %.0f s left (%s)",
                  identity.name, lease.number, f" {rank + 1} (of this study's lanes)" if rank else "", plan.source,
                  left, estimate)
+        return lease
+
+    def _claim_untrained(self, plan: final_run.Plan, lane: str, identity: WorkerIdentity) -> Lease | None:
+        """``plan``'s source slot itself, made the run; None if another worker claimed it first."""
+        tid = self.retrier.call(lambda: self._backend.get_trial_id_from_study_id_trial_number(self._sid, plan.source),
+                                "find the warm start")
+        lease = self._claim([tid], identity)
+        if lease is not None:
+            lease.record(final_run_attrs(plan, lane))  # before it trains: now it is the final run
         return lease
 
     def claim_retry(self, identity: WorkerIdentity) -> Lease | None:

@@ -71,13 +71,18 @@ def replace_taken_slots(study: optuna.Study, backend: optuna.storages.RDBStorage
     return added
 
 
+def final_run_attrs(plan: Plan, lane: str = "") -> dict[str, Any]:
+    """The user attrs that make a trial a final run (FINAL_EPOCHS marks it; an estimate: it
+    trains until FINAL_ENDS, at least 1)."""
+    return {TrialKeys.FINAL_EPOCHS: max(1, plan.epochs), TrialKeys.FINAL_OF: plan.source,
+            TrialKeys.FINAL_ENDS: plan.ends, TrialKeys.FINAL_LANE: lane}
+
+
 def add_final_run_slot(backend: optuna.storages.RDBStorage, study_id: int, plan: Plan, lane: str = "") -> int:
     """A WAITING trial for the final run: ``plan``'s params fixed, its epochs and end in its user attrs.
 
     Returns its trial id, for the starting worker to claim it at once.
     """
-    # FINAL_EPOCHS marks the final run (an estimate: it trains until FINAL_ENDS); at least 1.
     template = create_trial(state=TrialState.WAITING, system_attrs={"fixed_params": dict(plan.params)},
-                            user_attrs={TrialKeys.FINAL_EPOCHS: max(1, plan.epochs), TrialKeys.FINAL_OF: plan.source,
-                                        TrialKeys.FINAL_ENDS: plan.ends, TrialKeys.FINAL_LANE: lane})
+                            user_attrs=final_run_attrs(plan, lane))
     return backend.create_new_trial(study_id, template_trial=template)

@@ -145,6 +145,8 @@ def test_a_grown_warm_start_trained_for_the_budget_is_what_export_gives(tmp_path
     study = optuna.load_study(study_name="grow", storage=storage_url)
     final = _final(study)
     warm = study.get_trials(deepcopy=False)[0].system_attrs["fixed_params"]
+    assert final.number == 0  # the warm start's own slot became the run: nothing is left WAITING
+    assert [t.state for t in study.get_trials(deepcopy=False)] == [TrialState.COMPLETE]
     assert final.params == warm  # the trial's params stay the searched ones ...
     grown = final.user_attrs["final_run_size"]
     assert grown.get("width", 0) > warm["width"], log  # ... the size it trained at is recorded beside them
