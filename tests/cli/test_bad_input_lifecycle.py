@@ -33,6 +33,7 @@ def _until(check, timeout: float = 180, what: str = "") -> None:  # noqa: ANN001
         time.sleep(0.2)
 
 
+@pytest.mark.slow  # a 20,000-slot create, killed and redone
 def test_a_create_killed_half_way_is_marked_and_healed(tmp_path: Path) -> None:
     storage = f"sqlite:///{tmp_path / 'hpo.db'}"
     args = ("study", "create", "big", "--space", "cnn", "--dataset", "synthetic", "--trials", "20000", "--epochs", "1")
@@ -71,6 +72,7 @@ def test_a_create_killed_half_way_is_marked_and_healed(tmp_path: Path) -> None:
     assert [s.study_name for s in optuna.get_all_study_summaries(storage)] == ["big"]
 
 
+@pytest.mark.slow  # a worker process trains while its study is deleted
 def test_a_worker_whose_study_is_deleted_says_so_and_exits(tmp_path: Path) -> None:
     env = {"HPO_SLEEP_SECONDS": "30"}
     assert run_in(tmp_path, "study", "create", "d", "--space", "sleep", "--dataset", "synthetic", "--trials", "3",
@@ -92,6 +94,7 @@ def _images(root: Path) -> None:
             Image.new("RGB", (24, 24), (40 * c + i, 100, 200)).save(root / cls / f"{i}.png")
 
 
+@pytest.mark.slow  # two worker processes train on image folders
 def test_the_image_size_belongs_to_the_study(tmp_path: Path) -> None:
     _images(tmp_path / "pics")
     created = run_in(tmp_path, "study", "create", "img", "--space", "cnn", "--dataset", "imagefolder:pics", "--trials", "2",

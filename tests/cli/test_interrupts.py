@@ -17,7 +17,12 @@ from tests.conftest import hpo_cmd
 # From 1 s on: in its first few hundred milliseconds the Python interpreter itself is still
 # starting (importing `site`), and a SIGINT then ends it with CPython's own fatal error,
 # before any hpo code runs.
-@pytest.mark.parametrize("after", [1.0, 2.0, 3.0, 4.5, 6.0])
+# One moment in the fast tier; the others (about 24 s each: a create of 20,000 slots) in the full one.
+SLOW = pytest.mark.slow
+
+
+@pytest.mark.parametrize("after", [1.0, pytest.param(2.0, marks=SLOW), pytest.param(3.0, marks=SLOW),
+                                   pytest.param(4.5, marks=SLOW), pytest.param(6.0, marks=SLOW)])
 def test_ctrl_c_at_any_moment_leaves_a_whole_study_or_none(tmp_path: Path, after: float) -> None:
     storage = f"sqlite:///{tmp_path / 'hpo.db'}"
     proc = subprocess.Popen(

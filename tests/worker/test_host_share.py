@@ -22,6 +22,8 @@ from optuna.trial import FrozenTrial, TrialState
 from hpo.devices import available_cores
 from tests.helpers import run_hpo, start_hpo, wait_all
 
+pytestmark = pytest.mark.slow  # two real worker processes training on the shared cores
+
 STEADY = str(Path(__file__).parent / "spaces" / "steady.py")
 # The survivor re-counts at its next trial boundary; a trial it claimed this long after the
 # other worker was gone was certainly claimed after that boundary.
