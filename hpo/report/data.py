@@ -7,6 +7,7 @@ report.json, so pages built on a report (docs/studies/) take their numbers from 
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -68,6 +69,15 @@ class ReportData:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def shown_space(space: Any) -> Any:
+    """A space file's path relative to this folder when it lies below it (create stores it
+    absolute): reports that are committed name no machine's folders."""
+    if isinstance(space, str) and os.path.isabs(space):
+        relative = os.path.relpath(space)
+        return space if relative.startswith("..") else relative
+    return space
 
 
 def _finite(value: Any) -> Any:
@@ -145,7 +155,7 @@ def collect(study: optuna.Study) -> ReportData:
     return ReportData(
         study=study.study_name,
         study_id=study_database_id(study),
-        config={k: v for k, v in study.user_attrs.items() if k != "extra"},
+        config={k: shown_space(v) if k == "space" else v for k, v in study.user_attrs.items() if k != "extra"},
         objectives=objectives,
         directions=[d.name.lower() for d in study.directions],
         metric=study.user_attrs.get("metric") or OBJECTIVES.get(objectives[0], ("", "intermediate value"))[1],

@@ -6,7 +6,6 @@ caveats (small budgets, validation split, few trials) are stated, not hidden.
 
 from __future__ import annotations
 
-import os
 import statistics
 from collections import Counter
 
@@ -40,21 +39,13 @@ def _answer(data: ReportData) -> str | None:
     return f"The space asks: {question} The best trials and the importances are this run's answer, within the caveats here."
 
 
-def _shown_space(space: str) -> str:
-    """A space file's path relative to this folder when it lies below it (create stores it absolute)."""
-    if os.path.isabs(space):
-        relative = os.path.relpath(space)
-        return space if relative.startswith("..") else relative
-    return space
-
-
 def _setup(data: ReportData) -> str:
     cfg = data.config
     if not cfg.get("space"):
         return "This study was not created by hpo, so its training set-up is unknown."
     train = f"{cfg['train_subset']} training images" if cfg.get("train_subset") else "the full training split"
     val = f"{cfg['val_subset']} held-out validation images" if cfg.get("val_subset") else "a held-out validation split"
-    return (f"Space `{_shown_space(str(cfg['space']))}` on `{cfg.get('dataset')}`: {cfg.get('budget')} trials of at most "
+    return (f"Space `{cfg['space']}` on `{cfg.get('dataset')}`: {cfg.get('budget')} trials of at most "
             f"{cfg.get('epochs')} epochs on {train}, scored on {val} (never on the test split), "
             f"sampler {cfg.get('sampler')}"
             + (f" with every cell over {cfg['seeds']} seeds" if (cfg.get("seeds") or 1) > 1 else "")
