@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
 import optuna
 
 from hpo.config import StudyConfig
@@ -11,7 +15,24 @@ from tests.conftest import PgCluster, free_port, hpo_cmd, run_hpo, start_hpo, wa
 
 IDENTITY = WorkerIdentity("test-host", 1, "0123abcd")
 
-__all__ = ["IDENTITY", "PgCluster", "claim", "free_port", "hpo_cmd", "queue_of", "run_hpo", "start_hpo", "wait_all"]
+__all__ = ["IDENTITY", "PgCluster", "claim", "free_port", "hpo_cmd", "queue_of", "run_hpo", "start_hpo", "wait_all",
+           "wait_for"]
+
+T = TypeVar("T")
+
+
+def wait_for(condition: Callable[[], T | None], timeout: float = 120) -> T:
+    """Poll ``condition`` until it returns something truthy (a busy database counts as not yet)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            found = condition()
+        except Exception:  # the database is busy: look again
+            found = None
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError("timed out")
 
 
 def queue_of(study: optuna.Study) -> TrialQueue:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime
 import os
 import signal
-import time
 from pathlib import Path
 
 import optuna
@@ -23,7 +22,7 @@ import torch
 from optuna.trial import FrozenTrial, TrialState
 
 from hpo.devices import available_cores
-from tests.helpers import run_hpo, start_hpo, wait_all
+from tests.helpers import run_hpo, start_hpo, wait_all, wait_for
 
 pytestmark = pytest.mark.slow  # worker processes against a wall-clock budget
 
@@ -48,19 +47,6 @@ def _final(study: optuna.Study) -> FrozenTrial:
               if t.user_attrs.get("final_run_epochs") and t.state == TrialState.COMPLETE]
     assert len(finals) == 1, [(t.number, t.state, t.user_attrs) for t in study.get_trials(deepcopy=False)]
     return finals[0]
-
-
-def _wait_for(condition, timeout: float = 120):  # noqa: ANN001, ANN202
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            found = condition()
-        except Exception:  # the database is busy: look again
-            found = None
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def test_the_final_run_takes_the_hosts_cores_and_ends_on_the_deadline(pg_url: str, tmp_path: Path) -> None:
@@ -109,7 +95,7 @@ def test_a_final_run_whose_worker_dies_is_resumed_by_the_standing_by_worker(tmp_
         return next((t for t in trials if t.state == TrialState.RUNNING and t.user_attrs.get("final_run_epochs")
                      and max(t.intermediate_values, default=0) >= 3), None)
 
-    first = _wait_for(running_final)
+    first = wait_for(running_final)
     owner = next(w for w in workers if f":{w.pid}/" in first.user_attrs["worker"])
     os.killpg(owner.pid, signal.SIGKILL)
     owner.wait()

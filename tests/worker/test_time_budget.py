@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import os
 import signal
-import time
 from pathlib import Path
 
 import optuna
@@ -21,26 +20,13 @@ from optuna.trial import TrialState
 
 from hpo.trials.budget import logical_trials
 from hpo.trials.diagnostics import study_store, trial_diagnostics
-from tests.helpers import run_hpo, start_hpo, wait_all
+from tests.helpers import run_hpo, start_hpo, wait_all, wait_for
 
 pytestmark = pytest.mark.slow  # worker processes against a wall-clock budget
 
 BUDGET_S = 25
 EPOCH_S = 0.4  # the sleep space's epochs: an overshoot bound for the deadline
 SLOW_EPOCH_S = 1.5  # the epochs of the worker that is stopped by a signal
-
-
-def _wait_for(condition, timeout: float = 120):  # noqa: ANN001, ANN202
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            found = condition()
-        except Exception:  # the database is busy: look again
-            found = None
-        if found:
-            return found
-        time.sleep(0.3)
-    raise AssertionError("timed out")
 
 
 def test_time_budget_with_promotions_a_kill_and_a_hand_back(storage_url: str, tmp_path: Path) -> None:
@@ -59,7 +45,7 @@ def test_time_budget_with_promotions_a_kill_and_a_hand_back(storage_url: str, tm
         trials = optuna.load_study(study_name="tb", storage=storage_url).get_trials(deepcopy=False)
         return [t for t in trials if t.state == TrialState.RUNNING and t.user_attrs.get("resume_epoch")]
 
-    _wait_for(lambda: len(mid_trial()) >= 1)
+    wait_for(lambda: len(mid_trial()) >= 1)
     os.killpg(workers[0].pid, signal.SIGKILL)  # dies mid-trial: its trial goes stale, then is retried
     workers[0].wait()
     # It hands its trial back at the next epoch boundary, unless that boundary came first and the
@@ -69,7 +55,7 @@ def test_time_budget_with_promotions_a_kill_and_a_hand_back(storage_url: str, tm
         done = max(trial.intermediate_values, default=0)
         return f":{workers[1].pid}/" in trial.user_attrs.get("worker", "") and (done < 3 or 4 <= done < 7)
 
-    _wait_for(lambda: any(stoppable(t) for t in mid_trial()))
+    wait_for(lambda: any(stoppable(t) for t in mid_trial()))
     os.killpg(workers[1].pid, signal.SIGTERM)
     assert workers[1].wait(timeout=60) == 0
     workers.append(start_hpo("worker", "tb", env=env, log=tmp_path / "w3.log"))
