@@ -456,7 +456,6 @@ def final_run_info(storage: Any, study_id: int, budget_s: float) -> dict[str, An
     """
     from hpo.trials import TrialKeys
     from hpo.trials.queue import DEADLINE_KEY
-    from hpo.worker.final_phase import PACE_KEY
 
     attempts = [t for t in storage.get_all_trials(study_id, deepcopy=False)
                 if t.user_attrs.get(TrialKeys.FINAL_EPOCHS) is not None and t.state.name != "WAITING"]
@@ -465,7 +464,7 @@ def final_run_info(storage: Any, study_id: int, budget_s: float) -> dict[str, An
     run, attrs = attempts[-1], attempts[-1].user_attrs
     info: dict[str, Any] = {
         "trial": run.number, "attempts": len(attempts), "state": run.state.name, "of": attrs.get(TrialKeys.FINAL_OF),
-        "size": attrs.get(TrialKeys.FINAL_SIZE), "seconds_per_epoch": attrs.get(PACE_KEY),
+        "size": attrs.get(TrialKeys.FINAL_SIZE), "seconds_per_epoch": attrs.get(TrialKeys.FINAL_PACE),
         "epochs_planned": attrs.get(TrialKeys.FINAL_EPOCHS), "epochs_trained": len(run.intermediate_values),
         "threads": attrs.get("threads"), "n_params": attrs.get("n_params"), "val_accuracy": run.value,
         "params": dict(run.params),
@@ -473,7 +472,7 @@ def final_run_info(storage: Any, study_id: int, budget_s: float) -> dict[str, An
     raw = storage.get_study_user_attrs(study_id).get(DEADLINE_KEY)
     if raw:
         info.update(deadline_timing(datetime.datetime.fromisoformat(raw).timestamp(), budget_s, run.datetime_start,
-                                    attrs.get(TrialKeys.FINAL_STARTS), run.datetime_complete, attrs.get(PACE_KEY)))
+                                    attrs.get(TrialKeys.FINAL_STARTS), run.datetime_complete, attrs.get(TrialKeys.FINAL_PACE)))
     return info
 
 

@@ -38,8 +38,6 @@ log = logging.getLogger("hpo.worker")
 TAKE_ALL_WAIT_S = 90.0  # about one search epoch of the CPU profile on one core: the others' hand-back
 TAKE_ALL_WAIT_SHARE = 0.05  # ... but never more than this share of the time left
 PROBE_SHARE = 0.05  # of the time left, for measuring the paces of larger sizes
-PACE_KEY = "final_run_seconds_per_epoch"  # trial user attr: the chosen size's measured pace
-THREADS_KEY = "final_run_threads"  # trial user attr: the threads it ended with
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ def prepare(ctx: WorkerContext, lease: Lease, params: dict[str, Any],
         starts = time.time()
         epochs = int((ends - starts) // pace) if pace > 0 else 0  # the probes' seconds are spent now
         lease.record({TrialKeys.FINAL_SIZE: grown, TrialKeys.FINAL_STARTS: starts, TrialKeys.FINAL_EPOCHS: max(1, epochs),
-                      PACE_KEY: round(pace, 3)})
+                      TrialKeys.FINAL_PACE: round(pace, 3)})
         what = ", ".join(f"{k} {params.get(k, '-')} -> {v}" for k, v in grown.items()) or "its size as searched"
         log.info("[%s] trial %d, the final run: %s, %d threads, %.1f s per epoch, about %d epochs in the %.0f s left",
                  ctx.name, lease.number, what, threads, pace, epochs, ends - starts)

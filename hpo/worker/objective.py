@@ -227,7 +227,7 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
         # A timed run's epochs are known only now: retrain repeats them on an epoch schedule.
         config = config.replace(epochs=max(1, len(result.history)))
         summary[TrialKeys.TRAIN_CONFIG] = config.to_dict()
-        summary[final_phase.THREADS_KEY] = torch.get_num_threads()  # with the seats taken since it began
+        summary[TrialKeys.FINAL_THREADS] = torch.get_num_threads()  # with the seats taken since it began
     summary[TrialKeys.MODEL] = store_model(ctx, lease, config, params, result)
     # Gradient norms and loss curves go to files of the trial, not its user attrs (pages stay readable).
     summary.update(store_curves(ctx, lease, result.diagnostics))
