@@ -11,13 +11,12 @@ by the functions behind `hpo export` and `hpo evaluate --split test`, in this pr
   configuration as far as its measured pace fits 15 epochs in the time left, and trains until
   just before the deadline. The service's default does not include --grow yet: it becomes the
   default once this benchmark shows it wins (issue 25);
-- b `fixed`: the auto space's warm-start configuration trained for as many epochs as fit in W,
-  what a user does without a search, on every core of the arm (one worker, that many threads).
-  The epochs come from a timed probe just before (a slice of an epoch with the same threads
-  plus one validation pass, scaled to the whole training set, run as many times at once as
-  arms share the machine), so that they fill 95 % of W; the run is an hpo study of one trial
-  (`--trials 1 --epochs N --pruner none --time-budget W`), trained, exported and tested as the
-  others are;
+- b `fixed`: the auto space's warm-start configuration trained for W, what a user does without
+  a search, on every core of the arm (one worker, that many threads). It is the final run alone
+  (`--final-share 1 --pruner none`): its learning rate anneals on the clock to just before the
+  deadline, so it fills W whatever an epoch costs. (Until 2026-12-04 b trained a number of
+  epochs chosen from a timed probe; on a GPU, with three arms side by side, the probe's three
+  copies in one Python process overestimated an epoch 2.3 times and b used 42 % of W.)
 - c `random`: random search with the same scheduler (`--sampler random --pruner promote`);
 - d `report004`: report 004's approach, TPE without pruning, 3 epochs per trial and no warm
   start (`--pruner none --epochs 3 --no-warm-start`);
@@ -76,7 +75,6 @@ HPO = [sys.executable, "-m", "hpo"]
 SPACE = "auto"
 TARGETS = (0.92, 0.93)
 POLL_SECONDS = 5.0
-FIXED_FILL = 0.95  # the fixed recipe's epochs fill this share of W: headroom for load changes
 VAL_FRACTION = 0.1  # `hpo study create`'s default, which every arm uses
 LAST_SHARE = 0.02  # issue 25: the final run ends within the last 2 % of the budget
 STANDBY_LINE = "standing by"  # what a worker logs when the host's final run takes its cores (hpo/worker/loop.py)
@@ -89,7 +87,7 @@ class Arm:
     name: str
     what: str
     create: tuple[str, ...]  # `hpo study create` options besides space, data set, budget and seed
-    fixed: bool = False  # the fixed recipe: one trial, its epochs chosen to fit W
+    fixed: bool = False  # the fixed recipe: one worker, every core of the arm as its threads
     searches: bool = True  # --search-epochs applies (it trains search trials of the study's epochs)
 
 
@@ -98,8 +96,8 @@ ARMS: dict[str, Arm] = {arm.key: arm for arm in (
         "every core, the network grown (--grow), trained to the deadline. The service's default for a time "
         "budget is this without --grow, which becomes default once this benchmark shows it wins",
         ("--pruner", "promote", "--grow")),
-    Arm("b", "fixed", "the auto space's warm-start configuration, as many epochs as fit in W, one worker on every core",
-        ("--pruner", "none", "--trials", "1"), fixed=True, searches=False),
+    Arm("b", "fixed", "the auto space's warm-start configuration trained for W on the clock, one worker on every core",
+        ("--final-share", "1", "--pruner", "none"), fixed=True, searches=False),
     Arm("c", "random", "random search + promotion scheduler + final run, warm start",
         ("--sampler", "random", "--pruner", "promote")),
     Arm("d", "report004", "report 004: TPE, no pruning, 3 epochs per trial, no warm start",
@@ -139,8 +137,6 @@ class ArmResult:
     cores: int = 0  # the arm's share of the machine
     cpus: list[int] | None = None  # the CPUs its workers were bound to; None: all of this process's
     create_command: list[str] = field(default_factory=list)
-    epochs: int | None = None  # the fixed recipe's chosen epochs; None: the study's own
-    probe: dict[str, float] = field(default_factory=dict)  # the fixed recipe's timing probe
     started_utc: str | None = None  # when its workers started
     load_at_start: float | None = None  # the host's 1-minute load average then (a quiet machine: < 0.5)
     wall_seconds: float = 0.0  # workers' start to their exit
@@ -205,55 +201,6 @@ def git_state() -> dict[str, Any]:
     commit = git("rev-parse", "HEAD")
     status = git("status", "--porcelain", "--untracked-files=no")
     return {"commit": commit, "dirty": None if status is None else bool(status)}
-
-
-def probe_epoch_seconds(args: argparse.Namespace, threads: int, copies: int) -> dict[str, float]:
-    """Seconds per epoch of the warm-start configuration on ``threads`` threads, from a timed slice.
-
-    ``--probe-batches`` batches of training (after a short warm-up that pays the first-call
-    costs) plus one validation pass, scaled to the whole training split. It runs in this
-    process before the arms start, as ``copies`` probes at once (one per arm that will run
-    beside the fixed recipe: their training competes for caches, memory bandwidth and, on a
-    busy host, the cores), and the slowest counts.
-    """
-    import torch
-
-    from hpo import data
-    from hpo.spaces import get_space
-    from hpo.training import train
-    from hpo.training.loop import evaluate
-
-    images = data.load(args.dataset)
-    space = get_space(SPACE)
-    config = space.build(dict(space.defaults or {}), 1)
-
-    def splits(n: int | None) -> Any:
-        return data.make_splits(images, val_fraction=VAL_FRACTION, seed=args.seed, device=args.device,
-                                train_subset=n, val_subset=args.val_subset)
-
-    train_images = len(splits(args.train_subset).train)
-    probe_images = min(train_images, args.probe_batches * config.batch_size)
-    probe = splits(probe_images)
-
-    def timed(_: int) -> tuple[float, float]:
-        start = time.perf_counter()
-        result = train(config, probe, args.device)  # one epoch: the probe's images, then validation
-        both = time.perf_counter() - start
-        start = time.perf_counter()
-        evaluate(result.model, probe.val)
-        return both, time.perf_counter() - start
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        train(config, splits(min(probe_images, 2 * config.batch_size)), args.device)  # warm-up
-        with ThreadPoolExecutor(max_workers=copies) as pool:  # torch releases the GIL in its kernels
-            both, validation = max(pool.map(timed, range(copies)))
-    finally:
-        torch.set_num_threads(before)
-    per_image = max(both - validation, 1e-9) / probe_images
-    return {"seconds_per_epoch": per_image * train_images + validation, "train_images": train_images,
-            "probe_images": probe_images, "validation_seconds": validation, "copies": copies, "threads": threads}
 
 
 def sample(storage: Any, study_id: int, seconds: float) -> Sample:
@@ -337,13 +284,6 @@ def prepare(arm: Arm, args: argparse.Namespace, url: str, cores: int, root: Path
     folder.mkdir(parents=True, exist_ok=True)
     name = f"sq-{arm.name}"
     command = create_command(arm, args, name)
-    if arm.fixed:
-        assert threads is not None
-        result.probe = probe_epoch_seconds(args, threads, copies=args.parallel)
-        result.epochs = max(1, math.floor(FIXED_FILL * args.minutes * 60 / result.probe["seconds_per_epoch"]))
-        command += ["--epochs", str(result.epochs)]
-        log(f"  arm {arm.key}: the warm start takes {result.probe['seconds_per_epoch']:.1f} s per epoch on "
-            f"{threads} thread(s), so {result.epochs} epochs fill {FIXED_FILL:.0%} of W")
     result.create_command = ["hpo", *command]
     hpo_cli([*command, "--storage", url, "--artifacts", str(folder / "artifacts")], f"arm {arm.key}: study create")
     return Prepared(arm, name, url, folder, result)
@@ -551,13 +491,12 @@ def final_run_line(r: ArmResult) -> str:
 
 def arm_line(r: ArmResult) -> str:
     threads = f"{r.threads} thread(s)" if r.threads is not None else "threads from the registry"
-    extra = f"; {r.epochs} epochs chosen from {r.probe.get('seconds_per_epoch', 0):.0f} s/epoch" if r.epochs else ""
     stood = f"; {r.stood_by} worker(s) stood by for the final run" if r.stood_by else ""
     cut = "; KILLED at the cap" if r.killed else ""
     error = f"; FAILED: {r.error}" if r.error else ""
     cores = f" on {r.cores} core(s)" if r.cores else ""  # results saved before this field have none
     return (f"  {r.key}: {r.workers} worker(s) x {threads}{cores}, {r.wall_seconds / 60:.1f} min wall, "
-            f"best trial {r.best_trial} ({r.best_epochs} epochs){extra}{stood}{cut}{error}")
+            f"best trial {r.best_trial} ({r.best_epochs} epochs){stood}{cut}{error}")
 
 
 def summary_lines(results: list[ArmResult], args: argparse.Namespace, layout: str) -> list[str]:
@@ -765,7 +704,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--storage", choices=("sqlite", "postgresql"), default="sqlite",
                    help="one fresh database per arm (postgresql: from HPO_BENCH_PG_URL)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--probe-batches", type=int, default=40, help="batches the fixed recipe's timing probe trains")
     p.add_argument("--grace-minutes", type=float, default=None,
                    help="kill an arm's workers this long after W (default: max(5, W / 2))")
     p.add_argument("--workdir", type=Path, default=None, help="keep studies, logs and models here (default: a temp dir)")
@@ -784,7 +722,7 @@ def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         p.error(f"--minutes is {args.minutes:g}, but must be positive")
     if args.interval <= 0:
         p.error(f"--interval is {args.interval:g}, but must be positive")
-    for name in ("search_epochs", "probe_batches", "train_subset", "val_subset"):
+    for name in ("search_epochs", "train_subset", "val_subset"):
         value = getattr(args, name)
         if value is not None and value < 1:
             p.error(f"--{name.replace('_', '-')} is {value}, but must be at least 1")
@@ -812,8 +750,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     if args.device == "auto":
         args.device = "cuda" if torch.cuda.is_available() else "cpu"
-    # The auto space sizes itself for HPO_DEVICE (search_spaces/auto.py): here, in the probe and
-    # in every worker, it must be the device the arms train on.
+    # The auto space sizes itself for HPO_DEVICE (search_spaces/auto.py): in every worker it
+    # must be the device the arms train on.
     os.environ["HPO_DEVICE"] = args.device
     args.git = git_state()
     return args

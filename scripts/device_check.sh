@@ -21,11 +21,13 @@
 #      10-minute command; 10, the issue's W, for `start` + `finish`, which fit the session's
 #      15 device minutes only side by side).
 # Environment: PYTHON (default python3), DEVICE_MINUTES, DEVICE_PYTHON (prepare: the GPU
-# machine's Python version, default 3.12), DEVICE_SKIP_BENCHMARK=1 (steps 1-2 only), DEVICE_INSTALL=0
+# machine's Python version, default 3.12), DEVICE_SKIP_BENCHMARK=1 (steps 1-2 only), DEVICE_WAIT
+# (finish: seconds to wait for the benchmark, default 540), DEVICE_INSTALL=0
 # and DEVICE_BENCHMARK_ARGS (a smoke run here, on the CPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=.device
+WORK=/tmp/hpo-bench-work  # the benchmark's studies and workers' logs, kept for worker_logs
 PY=${PYTHON:-python3}
 # What the GPU machine lacks of hpo's needs for a worker and the benchmark on SQLite.
 PACKAGES=(optuna sqlalchemy alembic mako colorlog greenlet cmaes pytorch-optimizer torchinfo)
@@ -89,7 +91,15 @@ benchmark() {
     # shellcheck disable=SC2086
     "$PY" benchmarks/search_quality.py --minutes "$minutes" --interval 1 --grace-minutes 1 \
         ${DEVICE_BENCHMARK_ARGS:---device cuda --arms a,b,e --parallel 3} \
-        --out "$out/search_quality-gpu-${minutes}min.json"
+        --workdir "$WORK" --out "$out/search_quality-gpu-${minutes}min.json"
+}
+
+# The last lines of every worker's log (the studies stay in $WORK): where a late or failed arm was.
+worker_logs() {
+    local log
+    for log in "$WORK"/*/worker*.log; do
+        [[ -f $log ]] && { echo "== $log"; tail -n 40 "$log"; }
+    done > "$1/worker-logs.txt" 2>&1
 }
 
 run() {
@@ -100,6 +110,7 @@ run() {
     cuda_tests || rc=$?
     if [[ ${DEVICE_SKIP_BENCHMARK:-0} != 1 ]]; then
         benchmark "$out" "${DEVICE_MINUTES:-6}" || rc=$?
+        worker_logs "$out"
     fi
     echo "device_check: done, rc=$rc"
     return "$rc"
@@ -117,7 +128,7 @@ start() {
     exec > >(tee -a "$out/device_check.log") 2>&1
     setup_machine
     local minutes=${DEVICE_MINUTES:-10}
-    setsid bash -c "$(declare -f benchmark); PY='$PY' DEVICE_BENCHMARK_ARGS='${DEVICE_BENCHMARK_ARGS:-}' \
+    setsid bash -c "$(declare -f benchmark); PY='$PY' WORK='$WORK' DEVICE_BENCHMARK_ARGS='${DEVICE_BENCHMARK_ARGS:-}' \
         benchmark '$BENCH' '$minutes'; echo \$? > '$BENCH/rc'" > "$BENCH/benchmark.log" 2>&1 < /dev/null &
     disown
     echo "device_check: benchmark 6 started in the background (W = $minutes min, log $BENCH/benchmark.log)"
@@ -128,12 +139,19 @@ start() {
 }
 
 finish() {
-    local out=${OUT:-$DIR/out}
+    local out=${OUT:-$DIR/out} waited=0 limit=${DEVICE_WAIT:-540}
     mkdir -p "$out"
     [[ -d $BENCH ]] || { echo "device_check: no benchmark was started on this machine ($BENCH is missing)" >&2; exit 1; }
-    while [[ ! -f $BENCH/rc ]]; do sleep 5; done
+    # At most DEVICE_WAIT seconds (inside the command's 10 minutes), then whatever there is comes
+    # back: the JSON holds every arm done so far, and the workers' logs say where a late arm is.
+    while [[ ! -f $BENCH/rc ]] && ((waited < limit)); do sleep 5; waited=$((waited + 5)); done
     cp "$BENCH"/*.json "$BENCH"/*.png "$BENCH/benchmark.log" "$out/" 2>/dev/null || true
+    worker_logs "$out"
     cat "$BENCH/benchmark.log"
+    if [[ ! -f $BENCH/rc ]]; then
+        echo "device_check: the benchmark is still running after ${limit}s; its partial JSON and the workers' logs are in \$OUT" >&2
+        return 1
+    fi
     echo "device_check: benchmark done, rc=$(cat "$BENCH/rc")"
     return "$(cat "$BENCH/rc")"
 }

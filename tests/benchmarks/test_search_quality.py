@@ -32,7 +32,7 @@ def run(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict:
     # which on a busy 2-core machine takes a good part of half a minute.
     command = [sys.executable, str(ROOT / "benchmarks" / "search_quality.py"), "--minutes", "1",
                "--arms", "b,e,a", "--train-subset", "512", "--val-subset", "500", "--interval", "0.5",
-               "--probe-batches", "2", "--grace-minutes", "2", "--out", str(out)]
+               "--grace-minutes", "2", "--out", str(out)]
     proc = subprocess.run(command, capture_output=True, text=True, timeout=1200, cwd=out.parent,
                           env={**os.environ, "HPO_DATA_DIR": str(data_dir), "PYTHONWARNINGS": "ignore"})
     return {"proc": proc, "out": out}
@@ -58,11 +58,11 @@ def test_each_arm_gets_the_whole_machine_one_after_another(run: dict) -> None:
         assert arm["trials_complete"] >= 1 and arm["samples"] and arm["started_utc"], arm["key"]
         assert arm["cores"] == cores and arm["cpus"] is None  # not bound: every core of the machine
         assert set(arm["best_val_every_interval"]) == {"0.5", "1"}
-    # b: one worker with every core as threads, timed by a probe on as many threads.
+    # b: one worker with every core as threads, the warm start trained on the clock (no growth).
     b = arms["b"]
-    assert (b["workers"], b["threads"], b["probe"]["threads"]) == (1, cores, cores)
-    assert "--trials 1" in " ".join(b["create_command"]) and f"--epochs {b['epochs']}" in " ".join(b["create_command"])
-    assert b["best_trial"] == 0 and b["final_run"] is None
+    assert (b["workers"], b["threads"]) == (1, cores)
+    assert "--final-share 1 --pruner none" in " ".join(b["create_command"]) and "--grow" not in b["create_command"]
+    assert b["best_trial"] == 0 and b["final_run"]["of"] == 0 and b["final_run"]["size"] in (None, {})
     # a and e: one worker per core, threads from their own worker registry (never pinned).
     for key in "ae":
         assert (arms[key]["workers"], arms[key]["threads"]) == (cores, None), key
