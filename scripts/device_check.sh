@@ -88,6 +88,7 @@ cuda_tests() {
 benchmark() {
     local out=$1 minutes=$2
     echo "== 3. benchmark 6, GPU row, W = $minutes min"
+    rm -rf "$WORK"  # a fresh folder: the studies of an earlier run here would clash with this one's
     # shellcheck disable=SC2086
     "$PY" benchmarks/search_quality.py --minutes "$minutes" --interval 1 --grace-minutes 1 \
         ${DEVICE_BENCHMARK_ARGS:---device cuda --arms a,b,e --parallel 3} \
