@@ -135,6 +135,7 @@ def test_unknown_ids_in_artifact_urls_are_404(served: Served) -> None:
         assert status == 404, (url, status, body[:200])
 
 
+@pytest.mark.browser  # headless Chromium: the full tier
 def test_a_browser_shows_the_trial_page_with_its_note(served: Served, tmp_path: Path) -> None:
     if reason := unavailable_reason():
         missing(reason)

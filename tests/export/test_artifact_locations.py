@@ -27,10 +27,10 @@ def ok(*args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
     return result.stdout
 
 
-@pytest.fixture
-def trained(tmp_path: Path) -> tuple[Path, str]:
+@pytest.fixture(scope="module")  # the tests only read it: one study trained for the module
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A study created and trained in ``home`` with no --artifacts (so ./artifacts)."""
-    home = tmp_path / "home"
+    home = tmp_path_factory.mktemp("locations") / "home"
     home.mkdir()
     storage = f"sqlite:///{home / 'hpo.db'}"
     ok("study", "create", "loc", "--space", TINY_SPACE, "--dataset", "digits", "--trials", "1", "--epochs", "1",

@@ -22,6 +22,9 @@ import pytest
 from hpo import data
 from tests.export.conftest import TINY_SPACE, hpo_ok, study_env
 
+# A worker trains a real study and the README's lines run in processes of their own: the full tier.
+pytestmark = pytest.mark.slow
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECTION = "## Use the model without hpo"
 
