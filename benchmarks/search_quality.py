@@ -75,7 +75,6 @@ HPO = [sys.executable, "-m", "hpo"]
 SPACE = "auto"
 TARGETS = (0.92, 0.93)
 POLL_SECONDS = 5.0
-VAL_FRACTION = 0.1  # `hpo study create`'s default, which every arm uses
 LAST_SHARE = 0.02  # issue 25: the final run ends within the last 2 % of the budget
 STANDBY_LINE = "standing by"  # what a worker logs when the host's final run takes its cores (hpo/worker/loop.py)
 FINAL_RUN_LINE = "is the final run"  # what the worker that starts the final run logs (hpo/trials/final_phase.py)
