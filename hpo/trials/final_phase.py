@@ -59,6 +59,7 @@ class FinalPhase:
         self.config, self.study, self._backend, self.retrier = config, study, backend, retrier
         self._maximize, self._deadline, self._live_trials, self._lease = maximize, deadline, live_trials, lease
         self._lanes_with_runs: set[str] = set()  # once seen, a lane keeps its run: no more reads for it
+        self._warm: list[final_run.Candidate | None] | None = None  # [the warm start], once read
 
     @property
     def _sid(self) -> int:
@@ -92,14 +93,25 @@ class FinalPhase:
     def _plan(self, left: float, rank: int) -> final_run.Plan | None:
         end, budget_s = self._deadline(), self.config.time_budget_s
         assert end is not None and budget_s is not None  # _due() checked both
+        # Accuracy is a share of the validation images: their count sizes its noise.
+        proportion = self.config.metric == "val_accuracy"
         candidates = [final_run.Candidate(t.number, t.params, dict(t.intermediate_values),
-                                          t.user_attrs.get(TrialKeys.SECONDS_PER_EPOCH))
+                                          t.user_attrs.get(TrialKeys.SECONDS_PER_EPOCH),
+                                          t.user_attrs.get(TrialKeys.VAL_IMAGES) if proportion else None)
                       for t in self._live_trials() if t.user_attrs.get(TrialKeys.FINAL_EPOCHS) is None]
-        warm = self._warm_start() if self.config.final_share >= 1 else None
-        return final_run.plan(candidates, self._maximize, left, final_run.ends_at(end.timestamp(), budget_s), warm, rank)
+        warm = self._warm_start() if self.config.warm_start else None
+        return final_run.plan(candidates, self._maximize, left, final_run.ends_at(end.timestamp(), budget_s),
+                              warm if self.config.final_share >= 1 else None, rank,
+                              prior=warm.params if warm is not None else None)
 
     def _warm_start(self) -> final_run.Candidate | None:
-        """The study's first enqueued trial (the space's warm start), for a run with no search."""
+        """The study's first enqueued trial (the space's warm start): the run of ``--final-share 1``,
+        and the configuration that wins a tie (hpo.trials.final_run.ranked). Read once: it never changes."""
+        if self._warm is None:
+            self._warm = [self._read_warm_start()]
+        return self._warm[0]
+
+    def _read_warm_start(self) -> final_run.Candidate | None:
         def read() -> FrozenTrial | None:
             try:
                 return self._backend.get_trial(self._backend.get_trial_id_from_study_id_trial_number(self._sid, 0))

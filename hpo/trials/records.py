@@ -23,6 +23,9 @@ class TrialKeys:
     TRAIN_CONFIG: Final = "train_config"  # hpo.training.TrainConfig.to_dict(): what retrain reruns
     WORKER: Final = "worker"  # the WorkerIdentity name of the attempt's worker
     SAMPLER_SEED: Final = "sampler_seed"
+    # The validation images the attempt's metrics are measured on (TrialSetup): the noise of a
+    # validation accuracy, which decides a tie with the warm start (hpo.trials.final_run).
+    VAL_IMAGES: Final = "val_images"
     PRECISION: Final = "precision"  # fp32 | bf16 | fp16: what the attempt trained in (TrialSetup)
     # Keys inside the trial's curves file (hpo.trials.diagnostics); user attrs of older trials.
     GRAD_NORMS: Final = "grad_norms_epoch1"  # per-layer gradient norms of the first epoch
@@ -81,6 +84,7 @@ class TrialSetup:
     # fp32 | bf16 | fp16, as resolved on this device; an HPO_PRECISION override is also in
     # train_config (its "precision"), so a retrain trains in the same one.
     precision: str | None = None
+    val_images: int | None = None
 
     def to_attrs(self) -> dict[str, Any]:
         attrs = dataclasses.asdict(self)

@@ -201,7 +201,7 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
         seed=config.seed, device=str(ctx.device), threads=torch.get_num_threads(), worker=ctx.name,
         sampler_seed=ctx.identity.sampler_seed(ctx.config.seed), versions=versions(),
         train_config=config.to_dict(), resumed_from_epoch=int(resume["epoch"]) if resume else None,
-        precision=choose_precision(ctx.device, config.precision).name,
+        precision=choose_precision(ctx.device, config.precision).name, val_images=len(ctx.splits.val),
     )
     if resume is not None:
         log.info("[%s] trial %d resumes after epoch %d", ctx.name, lease.number, resume["epoch"])

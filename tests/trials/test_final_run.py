@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from hpo.trials.final_run import END_MARGIN_SHARE, SAFETY, Candidate, choose, due, ends_at, epochs_for, plan, ranked
+from hpo.trials.final_run import (
+    END_MARGIN_SHARE, SAFETY, Candidate, choose, due, ends_at, epochs_for, noise, plan, ranked,
+)
 
 
 def _c(number: int, values: dict[int, float], pace: float | None = 10.0) -> Candidate:
@@ -69,3 +71,44 @@ def test_lanes_get_the_configurations_best_first_each_once() -> None:
     assert second is not None and second.source == 1
     warm = Candidate(0, {"width": 24}, {}, None)
     assert plan([], maximize=True, seconds_left=600, ends=1.0, warm_start=warm, rank=1) is None  # one warm start
+
+
+def test_noise_is_one_standard_error_of_the_difference_of_two_accuracies() -> None:
+    assert abs(noise(0.92, 6000) - 0.00495) < 1e-5  # benchmark 6's validation set: about half a point
+    assert noise(1.0, 6000) == 0.0 and noise(0.5, 0) == 0.0
+
+
+def _acc(number: int, values: dict[int, float], images: int | None = 6000, width: int | None = None) -> Candidate:
+    return Candidate(number, {"width": number if width is None else width}, values, 10.0, images)
+
+
+def test_the_warm_start_wins_a_lead_the_validation_set_cannot_resolve() -> None:
+    prior = {"width": 0, "blocks": 1}  # a param its trial never asked is no obstacle
+    warm = _acc(0, {1: 0.85, 3: 0.90, 9: 0.9215})
+    close = _acc(3, {1: 0.86, 3: 0.91, 9: 0.9237})  # benchmark 6 at W = 60 min: 0.22 points ahead
+    assert [c.number for c in ranked([warm, close], maximize=True)] == [3, 0]
+    assert [c.number for c in ranked([warm, close], maximize=True, prior=prior)] == [0, 3]
+    made = plan([warm, close], maximize=True, seconds_left=1000, ends=1.0, prior=prior)
+    assert made is not None and made.source == 0
+    second = plan([warm, close], maximize=True, seconds_left=1000, ends=1.0, prior=prior, rank=1)
+    assert second is not None and second.source == 3  # a second lane trains the search's best
+
+
+def test_a_lead_beyond_the_noise_or_at_more_epochs_keeps_the_search_best_first() -> None:
+    prior = {"width": 0}
+    warm = _acc(0, {1: 0.85, 3: 0.90, 9: 0.9215})
+    clear = _acc(3, {9: 0.9315})  # a point ahead: twice the noise
+    assert ranked([warm, clear], maximize=True, prior=prior)[0].number == 3
+    stopped = _acc(0, {1: 0.85, 3: 0.90})  # the warm start was not promoted to the top rung
+    assert ranked([stopped, _acc(3, {1: 0.85, 3: 0.901, 9: 0.92})], maximize=True, prior=prior)[0].number == 3
+    unknown = _acc(3, {9: 0.9237}, images=None)  # no count recorded: only an exact tie goes to the prior
+    assert ranked([_acc(0, {9: 0.9215}, images=None), unknown], maximize=True, prior=prior)[0].number == 3
+    assert ranked([_acc(0, {9: 0.92}, images=None), _acc(3, {9: 0.92}, images=None)], maximize=True,
+                  prior=prior)[0].number == 0
+
+
+def test_a_loss_ties_only_when_equal() -> None:
+    prior = {"width": 0}
+    warm, lower = _acc(0, {9: 0.30}, images=None), _acc(3, {9: 0.29}, images=None)
+    assert ranked([warm, lower], maximize=False, prior=prior)[0].number == 3
+    assert ranked([warm, _acc(3, {9: 0.30}, images=None)], maximize=False, prior=prior)[0].number == 0
