@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
 import optuna
+import pytest
+from filelock import FileLock
 
 from tests.conftest import hpo_cmd
 
@@ -75,9 +78,28 @@ def make_base(folder: Path) -> None:
         assert result.returncode == 0, result.stderr[-3000:]
 
 
+def shared_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A :func:`make_base` folder built once per test run and shared by the modules that need
+    one: each copies it (:func:`copy_base`) and never changes it. Under pytest-xdist the first
+    process to ask builds it in the run's shared folder while the others wait on a lock.
+
+    It is built where it stays: the study records its artifact store's absolute path, so the
+    copies read the models from this folder's store.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # each process has a folder of its own inside the run's
+    folder, built = root / "bad-input-base", root / "bad-input-base.built"
+    with FileLock(str(root / "bad-input-base.lock")):
+        if not built.exists():  # a build cut short is not taken for one
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make_base(folder)
+            built.touch()
+    return folder
+
+
 def copy_base(base: Path, to: Path) -> Path:
     """A fresh copy of a :func:`make_base` folder, for one test to break."""
-    import shutil
-
     shutil.copytree(base, to)
     return to

@@ -13,16 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.badinput import copy_base, files, make_base, one_line, run_hpo_as_user, snapshot
+from tests.badinput import copy_base, files, one_line, run_hpo_as_user, shared_base, snapshot
 
 CREATE = ("study", "create", "other", "--space", "cnn", "--dataset", "synthetic", "--trials", "2", "--epochs", "1")
 
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("base") / "base"
-    folder.mkdir()
-    make_base(folder)
+    folder = copy_base(shared_base(tmp_path_factory), tmp_path_factory.mktemp("base") / "base")
     # One more study with WAITING trials: what a worker would claim.
     from tests.badinput import run_in
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.badinput import files, make_base, one_line, run_in, snapshot
+from tests.badinput import copy_base, files, one_line, run_in, shared_base, snapshot
 
 CREATE = ("study", "create", "x", "--space", "cnn", "--dataset", "synthetic")
 
@@ -63,8 +63,7 @@ class _Opaque:  # pickled into objects.pt: torch's weights-only loader refuses i
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("round3")
-    make_base(folder)
+    folder = copy_base(shared_base(tmp_path_factory), tmp_path_factory.mktemp("round3") / "base")
     onnx = run_in(folder, "export", "base", "--out", "again.pt", "--onnx", "best.onnx", "--latency-repeats", "1")
     assert onnx.returncode == 0, onnx.stderr[-2000:]
     (folder / "renamed.pt").write_bytes((folder / "best.onnx").read_bytes())
