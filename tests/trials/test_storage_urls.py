@@ -7,6 +7,7 @@ waiting worker still stops on the first SIGTERM or Ctrl-C.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
@@ -16,7 +17,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.badinput import one_line, snapshot
-from tests.conftest import free_port, run_hpo, start_hpo
+from tests.conftest import free_port, hpo_cmd, run_hpo, start_hpo
 
 NO_WAIT = {"HPO_DB_RETRY_TIMEOUT": "3600"}  # the default hour: a case that waits it times out
 
@@ -31,19 +32,28 @@ def _wait_for(path: Path, text: str, timeout: float = 120) -> str:
     raise AssertionError(f"{text!r} not in {path}: {path.read_text()[-2000:] if path.exists() else ''}")
 
 
-@pytest.mark.parametrize("command", [
-    ("study", "show", "core"), ("study", "delete", "core", "--yes"), ("export", "core", "--out", "best.pt"),
-    ("retrain", "core"), ("dashboard",),
-], ids=["show", "delete", "export", "retrain", "dashboard"])
-def test_interactive_commands_retry_a_refused_connection_briefly_then_say_where(command: tuple[str, ...], tmp_path: Path) -> None:
+INTERACTIVE = {"show": ("study", "show", "core"), "delete": ("study", "delete", "core", "--yes"),
+               "export": ("export", "core", "--out", "best.pt"), "retrain": ("retrain", "core"), "dashboard": ("dashboard",)}
+
+
+def test_interactive_commands_retry_a_refused_connection_briefly_then_say_where(tmp_path: Path) -> None:
+    # Each command waits its 10 s before it gives up: they run at once, each in a folder of its
+    # own (which must stay empty), so the five waits cost one.
     port = free_port()
-    result = run_hpo(*command, "--storage", f"postgresql+psycopg2://nobody:s3cret@127.0.0.1:{port}/none",
-                     env=NO_WAIT, timeout=90)
-    line = one_line(result, 1, f"cannot reach PostgreSQL at 127.0.0.1:{port}/none: Connection refused")
-    assert "s3cret" not in result.stderr + result.stdout
-    assert "HPO_DB_RETRY_TIMEOUT)" not in result.stderr  # no "waiting ... up to 1h" for a person's command
-    assert "waited 10s" in line
-    assert not list(tmp_path.iterdir()), "nothing may be written"
+    url = f"postgresql+psycopg2://nobody:s3cret@127.0.0.1:{port}/none"
+    running = {}
+    for name, command in INTERACTIVE.items():
+        (tmp_path / name).mkdir()
+        running[name] = subprocess.Popen(hpo_cmd(*command, "--storage", url), cwd=tmp_path / name, text=True,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **NO_WAIT})
+    for name, proc in running.items():
+        out, err = proc.communicate(timeout=90)
+        result = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+        line = one_line(result, 1, f"cannot reach PostgreSQL at 127.0.0.1:{port}/none: Connection refused")
+        assert "s3cret" not in result.stderr + result.stdout, name
+        assert "HPO_DB_RETRY_TIMEOUT)" not in result.stderr, name  # no "waiting ... up to 1h" for a person's command
+        assert "waited 10s" in line, (name, line)
+        assert not list((tmp_path / name).iterdir()), f"{name}: nothing may be written"
 
 
 def _bad_urls(pg_server: str) -> dict[str, tuple[str, str]]:
