@@ -93,7 +93,11 @@ def _choose_size(ctx: WorkerContext, params: dict[str, Any], build: Callable[[di
         if measured >= 2 and time.time() > give_up:
             return math.inf  # the chosen size and one larger are always measured; then no more
         measured += 1
-        return seconds_per_epoch(build(candidate), ctx.splits, ctx.device)
+        seconds = seconds_per_epoch(build(candidate), ctx.splits, ctx.device)
+        # Every size measured, not only the one chosen: a size left out for a slow reading shows here.
+        log.info("[%s] the final run's size %s: %.1f s per epoch measured", ctx.name,
+                 {k: candidate.get(k) for k in (knob.param for knob in knobs)} or "as searched", seconds)
+        return seconds
 
     choice = choose_size(params, knobs, pace, lambda: ends - time.time(), MIN_EPOCHS)
     return dict(choice.grown), choice.seconds_per_epoch
