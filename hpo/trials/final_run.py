@@ -78,8 +78,8 @@ def due(time_budget_s: float, seconds_left: float, share: float) -> bool:
 
 def noise(p: float, n: int) -> float:
     """One standard error of the difference between two accuracies near ``p``, each measured on
-    the same ``n`` images (binomial, as if independent: the cautious side, since the models'
-    errors on shared images are correlated)."""
+    the same ``n`` images, binomial and as if independent. The models' errors on shared images
+    are correlated, so this overstates the noise a little: it errs toward the warm start."""
     p = min(max(p, 0.0), 1.0)
     return math.sqrt(2 * p * (1 - p) / n) if n > 0 else 0.0
 
@@ -116,7 +116,8 @@ def ranked(candidates: Iterable[Candidate], maximize: bool,
     if prior is not None and unique:
         # The prior's params may include some its trial never asked (a conditional knob): each
         # param the trial has must agree with them.
-        mine = next((c for c in unique if all(k in prior and prior[k] == v for k, v in c.params.items())), None)
+        mine = next((c for c in unique
+                     if c.params and all(k in prior and prior[k] == v for k, v in c.params.items())), None)
         if mine is not None and mine is not unique[0] and _within_noise(unique[0], mine, maximize):
             unique.remove(mine)
             unique.insert(0, mine)
