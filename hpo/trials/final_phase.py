@@ -23,6 +23,7 @@ the run, and the small models searched here do not fill one device (docs/archite
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -59,7 +60,6 @@ class FinalPhase:
         self.config, self.study, self._backend, self.retrier = config, study, backend, retrier
         self._maximize, self._deadline, self._live_trials, self._lease = maximize, deadline, live_trials, lease
         self._lanes_with_runs: set[str] = set()  # once seen, a lane keeps its run: no more reads for it
-        self._warm: list[final_run.Candidate | None] | None = None  # [the warm start], once read
 
     @property
     def _sid(self) -> int:
@@ -99,19 +99,15 @@ class FinalPhase:
                                           t.user_attrs.get(TrialKeys.SECONDS_PER_EPOCH),
                                           t.user_attrs.get(TrialKeys.VAL_IMAGES) if proportion else None)
                       for t in self._live_trials() if t.user_attrs.get(TrialKeys.FINAL_EPOCHS) is None]
-        warm = self._warm_start() if self.config.warm_start else None
+        warm = self._warm_start if self.config.warm_start else None
         return final_run.plan(candidates, self._maximize, left, final_run.ends_at(end.timestamp(), budget_s),
                               warm if self.config.final_share >= 1 else None, rank,
                               prior=warm.params if warm is not None else None)
 
+    @functools.cached_property
     def _warm_start(self) -> final_run.Candidate | None:
         """The study's first enqueued trial (the space's warm start): the run of ``--final-share 1``,
         and the configuration that wins a tie (hpo.trials.final_run.ranked). Read once: it never changes."""
-        if self._warm is None:
-            self._warm = [self._read_warm_start()]
-        return self._warm[0]
-
-    def _read_warm_start(self) -> final_run.Candidate | None:
         def read() -> FrozenTrial | None:
             try:
                 return self._backend.get_trial(self._backend.get_trial_id_from_study_id_trial_number(self._sid, 0))
