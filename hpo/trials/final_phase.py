@@ -90,7 +90,8 @@ class FinalPhase:
         left = (end - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
         return left if final_run.due(budget_s, left, share) else None
 
-    def _plan(self, left: float, rank: int) -> final_run.Plan | None:
+    def _plan(self, left: float, runs: list[dict[str, Any]]) -> final_run.Plan | None:
+        """The plan of the next lane's run: the best configuration none of ``runs`` trains."""
         end, budget_s = self._deadline(), self.config.time_budget_s
         assert end is not None and budget_s is not None  # _due() checked both
         # Accuracy is a share of the validation images: their count sizes its noise.
@@ -101,7 +102,7 @@ class FinalPhase:
                       for t in self._live_trials() if t.user_attrs.get(TrialKeys.FINAL_EPOCHS) is None]
         warm = self._warm_start if self.config.warm_start else None
         return final_run.plan(candidates, self._maximize, left, final_run.ends_at(end.timestamp(), budget_s),
-                              warm if self.config.final_share >= 1 else None, rank,
+                              warm if self.config.final_share >= 1 else None, [r["source"] for r in runs],
                               prior=warm.params if warm is not None else None)
 
     @functools.cached_property
@@ -129,7 +130,7 @@ class FinalPhase:
         if lane in self._lanes_with_runs or (left := self._due()) is None:
             return False
         runs = self._runs()
-        return lane not in self._lanes_with_runs and self._plan(left, len(runs)) is not None
+        return lane not in self._lanes_with_runs and self._plan(left, runs) is not None
 
     def start(self, identity: WorkerIdentity) -> Lease | None:
         """Start this worker's lane's run, if it is due and this worker is the one to start it."""
@@ -141,7 +142,7 @@ class FinalPhase:
             if lane in self._lanes_with_runs:
                 return None  # a worker of this lane started it
             rank = len(runs)
-            if (plan := self._plan(left, rank)) is None:
+            if (plan := self._plan(left, runs)) is None:
                 return None  # nothing sized yet, nothing would train longer, or no k-th configuration
             attr = {**plan.to_attr(), "lane": lane, "host": identity.host, "worker": identity.name}
             if self.retrier.call(lambda: _optuna.set_study_attr_once(self._backend, self._sid, run_key(rank), attr),

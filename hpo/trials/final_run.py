@@ -39,7 +39,7 @@ configuration it trains, for about how many epochs, and until when. The queue
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,11 +124,18 @@ def ranked(candidates: Iterable[Candidate], maximize: bool,
     return unique
 
 
-def choose(candidates: Iterable[Candidate], maximize: bool, rank: int = 0,
+def choose(candidates: Iterable[Candidate], maximize: bool, taken: Collection[int] = (),
            prior: Mapping[str, Any] | None = None) -> Candidate | None:
-    """The ``rank``-th configuration to train long (0: the best; see :func:`ranked`)."""
-    order = ranked(candidates, maximize, prior)
-    return order[rank] if rank < len(order) else None
+    """The best configuration to train long (:func:`ranked`) that no trial in ``taken`` has.
+
+    ``taken``: the sources of the runs other lanes started. Excluding their configurations,
+    rather than taking the k-th of the ranking, keeps two lanes apart when the ranking changes
+    between their reads (a trial ends, a tie turns): the k-th lane could otherwise be handed
+    the configuration that has moved down into its place.
+    """
+    candidates = list(candidates)
+    skip = [dict(c.params) for c in candidates if c.number in taken]
+    return next((c for c in ranked(candidates, maximize, prior) if dict(c.params) not in skip), None)
 
 
 def epochs_for(seconds_left: float, seconds_per_epoch: float) -> int:
@@ -161,19 +168,20 @@ class Plan:
 
 
 def plan(candidates: Iterable[Candidate], maximize: bool, seconds_left: float, ends: float,
-         warm_start: Candidate | None = None, rank: int = 0, prior: Mapping[str, Any] | None = None) -> Plan | None:
+         warm_start: Candidate | None = None, taken: Collection[int] = (),
+         prior: Mapping[str, Any] | None = None) -> Plan | None:
     """The final run, or None when no trial can be sized or it would train no longer than
     the chosen trial already did (then the time left is better spent searching).
 
-    ``rank``: the k-th lane to start a run trains the k-th best configuration
-    (hpo.trials.final_phase). ``warm_start``: with nothing trained yet (``--final-share 1``),
-    the first lane's run trains it. ``prior``: the warm start's params, which win a tie
+    ``taken``: the sources of the runs other lanes started (hpo.trials.final_phase); this
+    lane's run trains the best configuration none of them trains. ``warm_start``: with nothing
+    trained yet (``--final-share 1``), the first lane's run trains it. ``prior``: the warm start's params, which win a tie
     (:func:`ranked`).
     """
     candidates = list(candidates)
-    best = choose(candidates, maximize, rank, prior)
+    best = choose(candidates, maximize, taken, prior)
     if best is None:
-        fallback = warm_start is not None and rank == 0 and not ranked(candidates, maximize)
+        fallback = warm_start is not None and not taken and not ranked(candidates, maximize)
         return Plan(warm_start.number, dict(warm_start.params), 0, ends) if fallback else None  # type: ignore[union-attr]
     assert best.seconds_per_epoch is not None  # choose() keeps only measured trials
     epochs = epochs_for(seconds_left, best.seconds_per_epoch)

@@ -65,12 +65,23 @@ def test_lanes_get_the_configurations_best_first_each_once() -> None:
     cands = [_c(1, {1: 0.7, 3: 0.80}), _c(2, {1: 0.95}), _c(3, {1: 0.6, 3: 0.85}),
              Candidate(4, {"width": 3}, {1: 0.5, 3: 0.84}, 10.0)]  # trial 3's configuration again
     assert [c.number for c in ranked(cands, maximize=True)] == [3, 1, 2]
-    assert [choose(cands, maximize=True, rank=k).number for k in range(3)] == [3, 1, 2]
-    assert choose(cands, maximize=True, rank=3) is None  # more lanes than configurations: search on
-    second = plan(cands, maximize=True, seconds_left=1000, ends=1.0, rank=1)
+    assert [choose(cands, maximize=True, taken=[3, 1, 2][:k]).number for k in range(3)] == [3, 1, 2]
+    assert choose(cands, maximize=True, taken=[4, 1]).number == 2  # a repeat's number takes its configuration
+    assert choose(cands, maximize=True, taken=[3, 1, 2]) is None  # more lanes than configurations: search on
+    second = plan(cands, maximize=True, seconds_left=1000, ends=1.0, taken=[3])
     assert second is not None and second.source == 1
     warm = Candidate(0, {"width": 24}, {}, None)
-    assert plan([], maximize=True, seconds_left=600, ends=1.0, warm_start=warm, rank=1) is None  # one warm start
+    assert plan([], maximize=True, seconds_left=600, ends=1.0, warm_start=warm, taken=[0]) is None  # one warm start
+
+
+def test_a_lane_never_trains_what_another_lane_took_when_the_ranking_changes_between_them() -> None:
+    # Lane 1 took trial 1, then trial 2 overtook it: lane 2 trains trial 2, not trial 1 again,
+    # which "the second of the ranking" would now be (CI: both lanes trained trial 1's configuration).
+    before = [_c(1, {1: 0.7, 3: 0.80}), _c(2, {1: 0.6})]
+    assert choose(before, maximize=True).number == 1
+    after = [_c(1, {1: 0.7, 3: 0.80}), _c(2, {1: 0.6, 3: 0.85})]
+    made = plan(after, maximize=True, seconds_left=1000, ends=1.0, taken=[1])
+    assert made is not None and made.source == 2
 
 
 def test_noise_is_one_standard_error_of_the_difference_of_two_accuracies() -> None:
@@ -90,7 +101,7 @@ def test_the_warm_start_wins_a_lead_the_validation_set_cannot_resolve() -> None:
     assert [c.number for c in ranked([warm, close], maximize=True, prior=prior)] == [0, 3]
     made = plan([warm, close], maximize=True, seconds_left=1000, ends=1.0, prior=prior)
     assert made is not None and made.source == 0
-    second = plan([warm, close], maximize=True, seconds_left=1000, ends=1.0, prior=prior, rank=1)
+    second = plan([warm, close], maximize=True, seconds_left=1000, ends=1.0, prior=prior, taken=[0])
     assert second is not None and second.source == 3  # a second lane trains the search's best
 
 
