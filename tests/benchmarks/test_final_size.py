@@ -95,6 +95,7 @@ def test_a_tiny_grid_in_two_sessions_writes_every_field(tmp_path: Path, data_dir
         assert c["threads"] == 1 and isinstance(c["nice"], int) and len(c["load_start"]) == len(c["load_end"]) == 3
         assert len(c["commit"]) == 40 and isinstance(c["dirty"], bool) and c["finished_at"]
     assert saved["settings"]["train_subset"] == 256 and saved["settings"]["seed"] == 0 and saved["min_epochs"] == 15
+    assert saved["settings"]["stem_pool"] == 2  # the CPU profile's, unless --stem-pool says otherwise
     (row,) = saved["rows"]
     assert row["minutes"] == 0.1 and row["complete"] and row["best"] in ([16, 1], [24, 1])
     assert row["rule_pick"] in ([16, 1], [24, 1]) and row["rule_pick_probe"] in ([16, 1], [24, 1])
