@@ -143,7 +143,7 @@ class FinalPhase:
                 return None  # a worker of this lane started it
             rank = len(runs)
             if (plan := self._plan(left, runs)) is None:
-                return None  # nothing sized yet, nothing would train longer, or no k-th configuration
+                return None  # nothing sized yet, nothing would train longer, or every configuration is another lane's
             attr = {**plan.to_attr(), "lane": lane, "host": identity.host, "worker": identity.name}
             if self.retrier.call(lambda: _optuna.set_study_attr_once(self._backend, self._sid, run_key(rank), attr),
                                  "start the final run"):

@@ -175,8 +175,8 @@ def plan(candidates: Iterable[Candidate], maximize: bool, seconds_left: float, e
 
     ``taken``: the sources of the runs other lanes started (hpo.trials.final_phase); this
     lane's run trains the best configuration none of them trains. ``warm_start``: with nothing
-    trained yet (``--final-share 1``), the first lane's run trains it. ``prior``: the warm start's params, which win a tie
-    (:func:`ranked`).
+    trained yet (``--final-share 1``), the first lane's run trains it. ``prior``: the warm
+    start's params, which win a tie (:func:`ranked`).
     """
     candidates = list(candidates)
     best = choose(candidates, maximize, taken, prior)
