@@ -141,7 +141,7 @@ def defaults(profile: Profile) -> dict[str, Any]:
 # "blocks" is not asked above width 16 on a CPU, where build() trains one block per stage.
 # The stem's pooling is not a knob: measured at T = 30 min on 2 cores, width 32 with the stem
 # unpooled (28 x 28 maps) trained 16 epochs to 93.00 % test, width 32 x 2 pooled 28 epochs to
-# 93.65 % (docs/benchmarks.md, final-run size); SizeKnob(..., descending=True) could grow it.
+# 93.65 % (docs/benchmarks.md, final-run size).
 SIZE_KNOBS = (SizeKnob("width", (16, 20, 24, 32, 48, 64, 96, 128)), SizeKnob("blocks", (1, 2, 3), absent=1))
 
 

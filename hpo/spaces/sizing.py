@@ -39,9 +39,6 @@ class SizeKnob:
 
     Example: ``SizeKnob("width", (16, 24, 32, 48, 64))``: a chosen width of 24 may grow to
     32, 48 or 64. A value that is not on the ladder grows to the ladder's values above it.
-    A knob whose model grows as its value falls (a stride or a pooling factor) says
-    ``descending=True`` and lists its ladder from the largest value down:
-    ``SizeKnob("stem_pool", (2, 1), descending=True)``.
     """
 
     param: str
@@ -49,16 +46,14 @@ class SizeKnob:
     # The value the space's build assumes when the param is not asked (a conditional param
     # that is off): the knob grows from it. None: such a config does not grow along this knob.
     absent: int | float | None = None
-    descending: bool = False
 
     def __post_init__(self) -> None:
-        if not self.ladder or list(self.ladder) != sorted(set(self.ladder), reverse=self.descending):
-            order = "decreasing" if self.descending else "increasing"
-            raise ValueError(f"size knob {self.param!r}: its ladder {self.ladder!r} must be {order} and not empty")
+        if not self.ladder or list(self.ladder) != sorted(set(self.ladder)):
+            raise ValueError(f"size knob {self.param!r}: its ladder {self.ladder!r} must be increasing and not empty")
 
     def rungs_above(self, value: Any) -> list[int | float]:
-        """``value``, then the ladder's values that make the model larger, in growing order."""
-        return [value, *(v for v in self.ladder if (v < value if self.descending else v > value))]
+        """``value``, then the ladder's values above it."""
+        return [value, *(v for v in self.ladder if v > value)]
 
 
 def sizes(params: Mapping[str, Any], knobs: Sequence[SizeKnob]) -> list[dict[str, Any]]:

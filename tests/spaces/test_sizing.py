@@ -83,18 +83,6 @@ def test_the_time_left_is_read_after_each_measurement_and_a_measurement_may_stop
 def test_a_ladder_must_increase() -> None:
     with pytest.raises(ValueError, match="must be increasing"):
         SizeKnob("width", (32, 16))
-    with pytest.raises(ValueError, match="must be decreasing"):
-        SizeKnob("stem_pool", (1, 2), descending=True)
-
-
-def test_a_descending_knob_grows_as_its_value_falls() -> None:
-    # A pooling factor: 2 halves the image after the stem, 1 keeps it (4x the compute).
-    pool = SizeKnob("stem_pool", (2, 1), descending=True)
-    assert pool.rungs_above(2) == [2, 1] and pool.rungs_above(1) == [1]
-    assert pool.rungs_above(4) == [4, 2, 1]  # off the ladder: the rungs below it
-    grown = sizes({"width": 24, "stem_pool": 2}, (WIDTH, pool))
-    assert grown == [{"width": 24, "stem_pool": 2}, {"width": 32, "stem_pool": 2}, {"width": 32, "stem_pool": 1},
-                     {"width": 48, "stem_pool": 1}, {"width": 64, "stem_pool": 1}]
 
 
 def test_a_space_refuses_a_knob_that_is_not_its_parameter() -> None:
