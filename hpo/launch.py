@@ -1,6 +1,6 @@
 """The ``hpo`` executable: a Ctrl-C at any moment ends with one line and exit code 130.
 
-The command line imports torch and Optuna before any command runs; a Ctrl-C during those
+A command imports Optuna, and torch when it computes, before it runs; a Ctrl-C during those
 seconds would otherwise print a long KeyboardInterrupt traceback.
 """
 

@@ -8,14 +8,16 @@ from typing import Any
 
 import click
 
-from hpo.data.registry import entries
-from hpo.spaces import all_spaces
+# The registries below import torch: each command imports what it lists when it runs, so that
+# `hpo --help`, which loads every command, does not.
 
 
 @click.command("spaces")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def spaces_cmd(as_json: bool) -> None:
     """List search spaces with their parameters and ranges."""
+    from hpo.spaces import all_spaces
+
     spaces = all_spaces()
     if as_json:
         click.echo(json.dumps({n: {"question": s.summary(), "default_epochs": s.default_epochs,
@@ -80,10 +82,9 @@ def blocks_cmd(as_json: bool) -> None:
 @click.command("datasets")
 def datasets_cmd() -> None:
     """List data sets and whether each is available on this machine."""
+    from hpo.data.registry import entries
+
     for entry in entries():
         status = "available" if entry.available() else "missing"
         click.echo(f"{entry.name:<14} {status:<10} {entry.description}")
     click.echo(f"{'imagefolder:PATH':<14} {'-':<10} your own images, one sub-folder per class")
-
-
-COMMANDS = [spaces_cmd, blocks_cmd, datasets_cmd]

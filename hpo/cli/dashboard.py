@@ -44,6 +44,3 @@ def dashboard_cmd(host: str, port: int, storage: str | None, artifacts: str | No
 
     check_address(host, port)
     serve(storage, artifacts, host, port, threads=current_settings().dashboard_threads)
-
-
-COMMANDS = [dashboard_cmd]

@@ -1,24 +1,21 @@
-"""`hpo export` and `hpo evaluate`."""
+"""`hpo export`.
+
+torch is imported where a step computes, not at the top, so that a bad --out, a missing study
+or one without a completed trial is answered without loading it (hpo/cli/__init__.py).
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 import optuna
-import torch
 from optuna.trial import FrozenTrial
 
-from hpo.checkpoint import load_checkpoint, save_checkpoint
 from hpo.errors import UsageError
-from hpo.extras import require
 from hpo.formatting import fmt, table
 from hpo.cli.options import artifacts_option, check_out, current_settings, storage_option
-from hpo.devices import configure_threads, resolve_device
 from hpo.export.best import export_trial, pick_trial
-from hpo.export.evaluate import SPLITS, evaluate_checkpoint
-from hpo.export.model_io import model_from_checkpoint
 from hpo.trials import load_study, open_storage
 
 METRICS = ("accuracy", "precision", "recall", "f1", "mcc", "roc_auc")
@@ -32,6 +29,8 @@ def _export_search_weights(study: optuna.Study, trial: FrozenTrial, out: str, ar
 
 
 def _export_retrained(study: optuna.Study, trial: FrozenTrial, out: str, device_spec: str) -> None:
+    from hpo.checkpoint import save_checkpoint
+    from hpo.devices import configure_threads, resolve_device
     from hpo.export.retrain import retrain, retrained_meta, score_on_test
 
     settings = current_settings()
@@ -49,6 +48,8 @@ def _export_retrained(study: optuna.Study, trial: FrozenTrial, out: str, device_
 
 
 def _export_program(out: str, program_path: str) -> None:
+    from hpo.checkpoint import load_checkpoint
+    from hpo.export.model_io import model_from_checkpoint
     from hpo.export.standalone import PROGRAM, export_verified_program
 
     checkpoint = load_checkpoint(out)
@@ -61,7 +62,12 @@ def _export_program(out: str, program_path: str) -> None:
 
 
 def _export_onnx(out: str, onnx_path: str, repeats: int) -> None:
+    import torch
+
+    from hpo.checkpoint import load_checkpoint
+    from hpo.devices import configure_threads
     from hpo.export.latency import compare_latency
+    from hpo.export.model_io import model_from_checkpoint
     from hpo.export.onnx_export import export_verified_onnx
     from hpo.export.onnx_io import INPUT_NAME, OPSET
     from hpo.export.standalone import with_normalization
@@ -122,34 +128,3 @@ def export_cmd(study: str, out: str, onnx_path: str | None, program_path: str | 
     if onnx_path:
         _export_onnx(out, onnx_path, latency_repeats)
     click.echo(f"\ntest it once with: hpo evaluate {onnx_path or out} --split test")
-
-
-@click.command("evaluate")
-@click.argument("model_file", metavar="MODEL", type=click.Path(dir_okay=False))
-@click.option("--split", type=click.Choice(SPLITS), default="test", show_default=True)
-@click.option("--dataset", default=None, help="Evaluate on another data set with the same image shape.")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Save the confusion matrix as a PNG here.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def evaluate_cmd(model_file: str, split: str, dataset: str | None, plot: str | None, as_json: bool) -> None:
-    """Evaluate an exported MODEL (.pt checkpoint or .onnx file) on its data set's test (or validation) split."""
-    if plot:
-        require("report", "--plot", ("matplotlib",))  # before the evaluation, not after it
-    result = evaluate_checkpoint(model_file, dataset, split)
-    if plot:
-        from hpo.export.plots import save_confusion_png
-
-        save_confusion_png(result.confusion, result.classes, plot, f"{result.dataset} {split}: accuracy {fmt(result.metrics['accuracy'])}")
-    if as_json:
-        click.echo(json.dumps({"dataset": result.dataset, "split": split, "n": result.n, "metrics": result.metrics,
-                               "confusion_matrix": result.confusion.tolist(), "classes": result.classes, "plot": plot}, indent=2))
-        return
-    click.echo(f"{result.dataset} {split} split, {result.n} images")
-    click.echo(table(["metric", "value"], [[k, v] for k, v in result.metrics.items()]))
-    click.echo("\nconfusion matrix (rows: true class, columns: predicted)")
-    short = [c[:10] for c in result.classes]
-    click.echo(table(["", *short], [[short[i], *row] for i, row in enumerate(result.confusion.tolist())]))
-    if plot:
-        click.echo(f"\nsaved the confusion matrix to {plot}")
-
-
-COMMANDS = [export_cmd, evaluate_cmd]

@@ -83,6 +83,3 @@ def model_summary_cmd(space: str, params_text: str, dataset: str | None, input_s
     click.echo(f"space {search_space.name}: model {json.dumps(config.model)}")
     click.echo(f"input {'x'.join(map(str, shape))}, {classes} classes; optimizer {config.optimizer}")
     click.echo(str(stats))
-
-
-COMMANDS = [model_summary_cmd]

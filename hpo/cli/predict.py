@@ -29,6 +29,3 @@ def predict_cmd(model_file: str, images: tuple[str, ...], top: int, as_json: boo
         return
     rows = [[p.path, p.label, f"{p.probability:.4f}", ", ".join(f"{c} {v:.3f}" for c, v in p.top[1:])] for p in predictions]
     click.echo(table(["image", "class", "probability", "next most likely"], rows))
-
-
-COMMANDS = [predict_cmd]

@@ -37,6 +37,3 @@ def report_cmd(name: str, out: Path | None, title: str | None, screenshot: bool,
     click.echo(f"wrote {len(report.files)} files to {report.out}/: {', '.join(report.files)}")
     for plot, note in report.notes.items():
         click.echo(f"  {plot}: {note}")
-
-
-COMMANDS = [report_cmd]

@@ -6,9 +6,7 @@ import json
 
 import click
 
-from hpo.checkpoint import versions
 from hpo.cli.options import current_settings, storage_option
-from hpo.devices import configure_threads, resolve_device
 from hpo.errors import HpoError
 from hpo.export.best import pick_trial
 from hpo.trials import load_study, open_storage
@@ -27,10 +25,13 @@ def retrain_cmd(study: str, trial_number: int | None, tolerance: float, device: 
 
     It trains on the same train split and validates on the same validation split as the search.
     """
-    from hpo.export.retrain import reproduce
-
     loaded = load_study(study, open_storage(storage, must_exist=True))
     trial = pick_trial(loaded, trial_number)
+    # Here, not at the top: they import torch, which a missing study or trial does not need.
+    from hpo.checkpoint import versions
+    from hpo.devices import configure_threads, resolve_device
+    from hpo.export.retrain import reproduce
+
     settings = current_settings()
     torch_device = resolve_device(device)
     threads = configure_threads(settings.num_threads, settings.workers_per_host)
@@ -56,6 +57,3 @@ def retrain_cmd(study: str, trial_number: int | None, tolerance: float, device: 
                 else "CPU results also depend on the thread count: try the worker's HPO_NUM_THREADS")
         raise HpoError(f"trial {result.trial} did not reproduce: {result.reproduced:.4f} vs recorded {result.recorded:.4f} "
                        f"({result.diff_points:.2f} points > {tolerance}); {hint}")
-
-
-COMMANDS = [retrain_cmd]

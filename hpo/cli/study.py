@@ -15,8 +15,7 @@ from hpo.artifacts import check_location, location_to_record
 from hpo.cli.options import artifacts_option, current_settings, storage_option
 from hpo.config import OBJECTIVES, StudyConfig
 from hpo.errors import UsageError
-from hpo.spaces import canonical_spec, get_space
-from hpo.studies.create import IF_EXISTS, create, warm_start_default
+from hpo.studies import IF_EXISTS
 from hpo.studies.samplers import SAMPLERS
 from hpo.studies.summary import summarize
 from hpo.studies.unfinished import is_unfinished
@@ -104,6 +103,10 @@ def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_bud
                val_fraction: float, heartbeat_interval: int, grace_period: int, warm_start: bool | None,
                if_exists: str, storage: str | None, artifacts: str | None) -> None:
     """Create study NAME: a plain Optuna study holding everything workers need."""
+    # Here, not at the top: they import torch, which `hpo study list` and usage errors skip.
+    from hpo.spaces import canonical_spec, get_space
+    from hpo.studies.create import create, warm_start_default
+
     objective_names = _objectives(objectives)
     resolved = get_space(space)
     if artifacts:
@@ -262,6 +265,3 @@ def recover_cmd(name: str, storage: str | None) -> None:
         click.echo(f"re-queued stale trials {', '.join(map(str, stale))}; start a worker to resume them")
     else:
         click.echo("no stale trials")
-
-
-COMMANDS = [study_group]

@@ -6,7 +6,6 @@ import click
 
 from hpo.cli.options import artifacts_option, current_settings, storage_option
 from hpo.trials import check_writable
-from hpo.worker.loop import WorkerOptions, run_worker
 
 
 @click.command("worker")
@@ -27,7 +26,6 @@ def worker_cmd(study: str, storage: str | None, artifacts: str | None, device: s
     """
     settings = current_settings(storage=storage, artifacts=artifacts, device=device)
     check_writable(settings.storage_url)
+    from hpo.worker.loop import WorkerOptions, run_worker  # torch: after the checks that need none
+
     run_worker(WorkerOptions(study, settings, max_trials, wait_for_study, download))
-
-
-COMMANDS = [worker_cmd]

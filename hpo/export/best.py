@@ -10,9 +10,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from hpo import artifacts
-from hpo.checkpoint import load_checkpoint, save_checkpoint
 from hpo.errors import HpoError, UsageError
-from hpo.export.model_io import SEARCH_WEIGHTS
 from hpo.trials.records import TrialKeys
 
 
@@ -39,6 +37,10 @@ def export_trial(
     study: optuna.Study, trial: FrozenTrial, out: str | Path, artifact_location: str | None = None
 ) -> dict[str, Any]:
     """Write ``trial``'s model to ``out``; returns the checkpoint's meta with its sha256."""
+    # torch, which pick_trial's callers may not need yet (a missing trial is one line without it).
+    from hpo.checkpoint import load_checkpoint, save_checkpoint
+    from hpo.export.model_io import SEARCH_WEIGHTS
+
     artifact_id = trial.user_attrs.get(TrialKeys.MODEL)
     if not artifact_id:
         raise HpoError(f"trial {trial.number} has no stored model ({TrialKeys.MODEL} user attr missing)")

@@ -11,10 +11,9 @@ import torch
 from hpo import data
 from hpo.data.splits import Normalization, Split, validation_indices
 from hpo.errors import UsageError
+from hpo.export import SPLITS
 from hpo.export.model_io import RETRAINED
 from hpo.training.metrics import classification_metrics, confusion_matrix
-
-SPLITS = ("test", "val")
 
 
 @dataclass(frozen=True)

@@ -30,12 +30,11 @@ from hpo.config import MARKER, OBJECTIVES, StudyConfig
 from hpo.errors import HpoError, Interrupted, UsageError, first_line, unknown_name
 from hpo.trials import CLAIMS_MARKED, SCHEDULERS, TrialKeys, add_waiting_slots, check_scheduler
 from hpo.spaces import SearchSpace, get_space
-from hpo.studies import unfinished
+from hpo.studies import IF_EXISTS, unfinished
 from hpo.studies.limits import check_limits, check_name
 from hpo.studies.metric_names import label_objectives
 from hpo.studies.samplers import SAMPLERS
 
-IF_EXISTS = ("fail", "skip")
 log = logging.getLogger("hpo.studies")
 
 

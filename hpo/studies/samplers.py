@@ -20,13 +20,17 @@ trials as at 100 (benchmarks/study_size.py).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import optuna
 
 from hpo.config import StudyConfig
-from hpo.spaces import SearchSpace
 from hpo.trials import HISTORIES, HistorySampler, make_scheduler
 
-SamplerFactory = Callable[[StudyConfig, SearchSpace, int | None], optuna.samplers.BaseSampler]
+if TYPE_CHECKING:  # hpo.spaces imports torch; `hpo study create --help` lists SAMPLERS without it
+    from hpo.spaces import SearchSpace
+
+SamplerFactory = Callable[[StudyConfig, "SearchSpace", int | None], optuna.samplers.BaseSampler]
 
 
 SAMPLERS: dict[str, SamplerFactory] = {
