@@ -71,9 +71,10 @@ def files(folder: Path) -> dict[str, str]:
 
 def make_base(folder: Path) -> None:
     """The issue's set-up, in ``folder``: study `base` (2 trials of 1 epoch) worked off, its best
-    trial exported to best.pt; the default ./hpo.db and ./artifacts."""
+    trial exported to best.pt (no .pt2 program: no case reads one, and torch.export takes seconds
+    that every other test process waits out); the default ./hpo.db and ./artifacts."""
     for args in (("study", "create", "base", "--space", "cnn", "--dataset", "synthetic", "--trials", "2", "--epochs", "1"),
-                 ("worker", "base"), ("export", "base", "--out", "best.pt")):
+                 ("worker", "base"), ("export", "base", "--out", "best.pt", "--no-program")):
         result = run_in(folder, *args)
         assert result.returncode == 0, result.stderr[-3000:]
 
