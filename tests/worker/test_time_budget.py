@@ -148,14 +148,16 @@ def test_the_final_run_trains_the_best_configuration_for_the_time_left(pg_url: s
 
 
 def test_a_search_trial_running_when_the_final_run_is_due_is_handed_back_for_it(tmp_path: Path) -> None:
-    # One worker, full-length trials of about 9 s: trial 0 ends before the run is due (14 s
-    # into the 28 s budget), and trial 1 is then mid-way. Without the hand-back the run would
-    # wait for trial 1 to end, and be sized for 5 s less.
+    # One worker, full-length trials of about 9 s: trial 0 ends before the run is due (17 s
+    # into the 34 s budget), and trial 1 is then mid-way. Without the hand-back the run would
+    # wait for trial 1 to end, and be sized for seconds less. The due time sits where trial 0
+    # may end anywhere from 9 s (a quiet machine) to 16 s into the budget (a busy one: under
+    # CI's load trial 0 once took 14 s, and with the run due at 14 s no trial was mid-way).
     storage_url = f"sqlite:///{tmp_path}/fr.db"
     epoch_s = 1.0
     env = {"HPO_STORAGE": storage_url, "HPO_ARTIFACTS": str(tmp_path / "artifacts"),
            "HPO_SLEEP_SECONDS": str(epoch_s * 9), "HPO_CHECKPOINT_RATIO": "0"}
-    created = run_hpo("study", "create", "fr", "--space", "sleep", "--dataset", "synthetic", "--time-budget", "28s",
+    created = run_hpo("study", "create", "fr", "--space", "sleep", "--dataset", "synthetic", "--time-budget", "34s",
                       "--epochs", "9", "--pruner", "none", "--final-share", "0.5", env=env)
     assert created.returncode == 0, created.stderr
     worker = start_hpo("worker", "fr", env=env, log=tmp_path / "w.log")
