@@ -171,20 +171,30 @@ class TrialQueue:
         else:  # Source.NEW_SLOT
             candidate = None
             for _ in range(SLOT_ATTEMPTS):
-                # A new slot, claimed at once (another worker may take it first; then add
-                # another, as that worker will have done).
+                # A new slot, claimed at once. The one just added first: another worker
+                # takes it only in the moment between (its oldest-slot claim); then any
+                # waiting slot, else add another, as that worker will have done. (Claiming
+                # only the oldest let three PostgreSQL workers claiming at once starve one
+                # for all its attempts.)
                 if candidate is not None or self.time_up():
                     break
-                self.retrier.call(lambda: add_slot(self.study), "add a trial slot")
-                candidate = self._claim_slot()
+                sid = _optuna.study_id(self.study)
+                added = self.retrier.call(lambda: add_slot(self._backend, sid), "add a trial slot")
+                candidate = self._claim_slot(only=added)
+                if candidate is None:
+                    candidate = self._claim_slot()
         return None if candidate is None else self._lease(candidate, identity)
 
-    def _claim_slot(self) -> int | None:
-        """The oldest WAITING slot that is not paused (fresh, or a retry), now RUNNING."""
+    def _claim_slot(self, only: int | None = None) -> int | None:
+        """The oldest WAITING slot that is not paused (fresh, or a retry), now RUNNING.
+
+        ``only``: that slot (by id) or nothing.
+        """
         beat, sid, end = _optuna.heartbeat_enabled(self._backend), _optuna.study_id(self.study), self.deadline
+        ids = None if only is None else [only]
         return self.retrier.call(
-            lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, skip_marked=PAUSED_KEY,
-                                                not_after=end),
+            lambda: _optuna.claim_waiting_trial(self._backend, sid, CANDIDATES, beat, only_ids=ids,
+                                                skip_marked=PAUSED_KEY, not_after=end),
             "claim a trial")
 
     def _promote(self, identity: WorkerIdentity) -> Lease | None:

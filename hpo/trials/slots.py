@@ -44,9 +44,13 @@ def add_waiting_slots(study: optuna.Study, n: int, fixed_params: Sequence[Mappin
                                   fixed_params, user_attrs)
 
 
-def add_slot(study: optuna.Study) -> None:
-    """One more WAITING trial, while other workers may be adding theirs."""
-    study.add_trial(create_trial(state=TrialState.WAITING))
+def add_slot(backend: optuna.storages.RDBStorage, study_id: int) -> int:
+    """One more WAITING trial, while other workers may be adding theirs; returns its id.
+
+    The storage's own ``create_new_trial``, as ``study.add_trial`` calls it, but keeping the
+    id, so that the worker that added the slot can claim that very slot.
+    """
+    return backend.create_new_trial(study_id, template_trial=create_trial(state=TrialState.WAITING))
 
 
 def replace_taken_slots(study: optuna.Study, backend: optuna.storages.RDBStorage, budget: int) -> int:
