@@ -62,3 +62,12 @@ def test_pickled_code_is_refused(tmp_path: Path) -> None:
     torch.save({"format": "hpo-checkpoint/1", "payload": Path("x")}, path)  # not weights-only safe
     with pytest.raises(HpoError, match="holds Python objects besides tensors"):
         load_checkpoint(path)
+
+
+def test_the_recorded_torchvision_version_is_torchvisions_own_string() -> None:
+    """Read from its version.py, not by importing it: local label and all, as records hold it."""
+    import torchvision
+
+    from hpo.checkpoint import versions
+
+    assert versions()["torchvision"] == torchvision.__version__

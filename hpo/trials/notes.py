@@ -50,6 +50,6 @@ def artifact_url(trial: optuna.Trial, artifact_id: str) -> str:
 
 def save_trial_note(trial: optuna.Trial, body: str) -> None:
     """Write ``body`` as the trial's note (a new version of it, as the dashboard's editor does)."""
-    from optuna_dashboard import save_note
+    from hpo.trials._dashboard_note import save_note
 
     save_note(trial, body)
