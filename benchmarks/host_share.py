@@ -62,9 +62,11 @@ def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=None)
     p.add_argument("--trials", type=int, default=None, help="trials per arm (both workers together)")
+    p.add_argument("--train-subset", type=int, default=None, help="training images per trial (6000; 2000 with --quick)")
     args = p.parse_args()
     rounds = args.rounds or (1 if args.quick else 2)
-    trials, epochs, subset = (args.trials or 4), 2, (2000 if args.quick else 6000)
+    trials, epochs = (args.trials or 4), 2
+    subset = args.train_subset or (2000 if args.quick else 6000)
     os.environ.setdefault("HPO_DATA_DIR", str(Path(tempfile.gettempdir()) / "hpo-bench-data"))
     samples: dict[str, list[dict[str, float]]] = {arm: [] for arm in ARMS}
     with tempfile.TemporaryDirectory(prefix="hpo-host-share-") as tmp:

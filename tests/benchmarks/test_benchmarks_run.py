@@ -27,7 +27,7 @@ CASES = {
                    ["size service large/small", "size service waiting/small", "size optuna large/small"]),
     "time_to_target": (["--approaches", "default,report004", "--trials", "2", "--epochs", "1", "--train-subset", "256",
                         "--target", "0.01", "--max-minutes", "2"], ["time report004/default"]),
-    "host_share": (["--trials", "2"], ["host_share default/pinned", "host_share default/today"]),
+    "host_share": (["--trials", "2", "--train-subset", "500"], ["host_share default/pinned", "host_share default/today"]),
 }
 
 

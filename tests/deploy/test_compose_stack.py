@@ -10,7 +10,10 @@ is restarted. Then:
 - every worker container exited 0 (the killed one after compose restarted it);
 - the dashboard answers `/api/studies` from the host, and only 127.0.0.1:8080 is published;
 - `hpo export --onnx` and `hpo report` work in the image (its `onnx` and `report` extras);
-- the replicas sampled as many distinct configurations as there are trials.
+- the replicas sampled as many distinct configurations as there are trials;
+- the 4 replicas, with .env.example's empty thread settings, trained with threads summing to
+  at most the engine's cores at any moment (they count each other through their shared
+  volume).
 
 `down -v` removes the containers, network and volumes at the end, whatever happened.
 
@@ -32,6 +35,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -150,7 +154,10 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 study = optuna.load_study(study_name={STUDY!r}, storage=os.environ["HPO_STORAGE"])
 print(json.dumps([{{"number": t.number, "state": t.state.name, "params": t.params,
                    "retry_history": t.system_attrs.get("retry_history") or [],
-                   "worker": t.user_attrs.get("worker")}} for t in study.get_trials(deepcopy=False)]))
+                   "worker": t.user_attrs.get("worker"), "threads": t.user_attrs.get("threads"),
+                   "start": t.datetime_start.isoformat() if t.datetime_start else None,
+                   "end": t.datetime_complete.isoformat() if t.datetime_complete else None}}
+                  for t in study.get_trials(deepcopy=False)]))
 """
         result = self.compose("exec", "-T", "dashboard", "python", "-c", code, timeout=120)
         return json.loads(result.stdout.strip().splitlines()[-1])
@@ -160,6 +167,25 @@ print(json.dumps([{{"number": t.number, "state": t.state.name, "params": t.param
 
     def down(self) -> None:
         self.compose("down", "--volumes", "--remove-orphans", "--timeout", "10", check=False, timeout=300)
+
+
+def overlapping_sums(trials: list[dict[str, Any]]) -> list[tuple[int, int, int]]:
+    """(trial, trial, summed threads) for every two trials of different workers that overlapped."""
+    spans = [(t["number"], t["worker"], t["threads"],
+              datetime.fromisoformat(t["start"]), datetime.fromisoformat(t["end"])) for t in trials]
+    return [(a[0], b[0], a[2] + b[2]) for i, a in enumerate(spans) for b in spans[i + 1:]
+            if a[1] != b[1] and a[3] < b[4] and b[3] < a[4]]
+
+
+def concurrent_threads(trials: list[dict[str, Any]]) -> int:
+    """The most threads that trained at one instant, over all workers."""
+    events = sorted([(datetime.fromisoformat(t["start"]), t["threads"]) for t in trials]
+                    + [(datetime.fromisoformat(t["end"]), -t["threads"]) for t in trials])  # ends sort first on a tie
+    most = now = 0
+    for _, change in events:
+        now += change
+        most = max(most, now)
+    return most
 
 
 def running_mid_trial(stack: Stack, exclude: int | None = None) -> tuple[int, str, int] | None:
@@ -290,6 +316,17 @@ def test_compose_up_runs_a_study_through_a_killed_worker_and_a_database_restart(
         # The replicas did not sample the same configurations (each worker seeds its own sampler).
         configurations = {json.dumps(t["params"], sort_keys=True) for t in logical}
         assert len(configurations) == BUDGET, f"{len(configurations)} distinct configurations in {BUDGET} trials"
+
+        # The 4 replicas, more than a 2-core engine's cores, shared them with .env.example's
+        # empty HPO_WORKERS_PER_HOST and HPO_NUM_THREADS: the trials that trained at the same
+        # time used threads summing to at most the cores (tests/deploy/test_compose_threads.py
+        # ran this stack for it alone; it keeps the 2-replica case). The killed attempt and
+        # those the restart failed are left out: their end is when they were recovered.
+        cores = int(docker("info", "--format", "{{.NCPU}}").strip())
+        assert all(isinstance(t["threads"], int) and 1 <= t["threads"] <= cores for t in logical), logical
+        assert all(total <= cores for _, _, total in overlapping_sums(logical)), (cores, logical)
+        assert concurrent_threads(logical) <= cores, (cores, logical)
+        assert len({t["worker"] for t in logical}) >= 2, logical
     except BaseException:
         print(f"compose project {stack.project}, timings {timings}\n{stack.logs()[-20000:]}")
         raise
