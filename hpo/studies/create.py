@@ -28,7 +28,7 @@ from hpo.data.registry import canonical_name
 from hpo.models import build_model
 from hpo.config import MARKER, OBJECTIVES, StudyConfig
 from hpo.errors import HpoError, Interrupted, UsageError, first_line, unknown_name
-from hpo.trials import CLAIMS_MARKED, SCHEDULERS, TrialKeys, add_waiting_slots, check_scheduler
+from hpo.trials import CLAIMS_MARKED, SCHEDULERS, TrialKeys, add_waiting_slots, check_scheduler, undo_study
 from hpo.spaces import SearchSpace, get_space
 from hpo.studies import IF_EXISTS, unfinished
 from hpo.studies.limits import check_limits, check_name
@@ -254,11 +254,11 @@ def create(
             return existing, False
         # A half-made study whose create was killed: replace it (--if-exists skip).
         log.warning("study %r was left unfinished by a `study create` that was killed; replacing it", name)
-        optuna.delete_study(study_name=name, storage=storage)
+        undo_study(name, storage)
         study = optuna.create_study(study_name=name, storage=storage, directions=config.directions)
     try:
         _fill(study, config, space, interrupted)
     except BaseException:
-        optuna.delete_study(study_name=name, storage=storage)  # no half-made study, ever
+        undo_study(name, storage)  # no half-made study, ever
         raise
     return study, True

@@ -39,7 +39,7 @@ from hpo.trials.scheduling import final_share_default
 from hpo.trials.slots import add_waiting_slots
 from hpo.trials.storage_errors import driver_reason, is_permanent
 from hpo.trials.storage import (
-    INTERACTIVE_WAIT_S, StorageMissing, check_writable, load_study, mask_url, open_storage, resolve_url,
+    INTERACTIVE_WAIT_S, StorageMissing, check_writable, load_study, mask_url, open_storage, resolve_url, undo_study,
 )
 
 __all__ = [
@@ -48,5 +48,5 @@ __all__ = [
     "Idle", "Lease", "LeaseLost", "ModelMeta", "Progress", "Retrier", "Scheduler", "Source", "StorageHandle",
     "StorageMissing", "StudyDeleted", "StudyView", "TrialKeys", "TrialQueue", "TrialSetup", "WorkerIdentity", "add_waiting_slots",
     "INTERACTIVE_WAIT_S", "check_scheduler", "check_writable", "driver_reason", "is_permanent", "final_share_default", "is_transient", "load_study", "logical_trials", "make_scheduler",
-    "mask_url", "open_storage", "register", "resolve_url", "study_database_id", "superseded_numbers",
+    "mask_url", "open_storage", "register", "resolve_url", "study_database_id", "superseded_numbers", "undo_study",
 ]

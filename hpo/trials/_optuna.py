@@ -29,6 +29,10 @@ Why hpo reaches in at all:
   Optuna only takes them in the storage's constructor; Optuna has no public check
   whether a storage records heartbeats, and it exposes failing stale trials, not listing
   them; `hpo study show` lists them without failing them.
+- Undoing a half-made study (:func:`delete_study_rows`, speed): ``optuna.delete_study`` deletes
+  through the ORM's cascades, loading every trial and its rows first: 14.6 s for a study of
+  20,000 slots on SQLite, which a Ctrl-C during ``hpo study create`` waited for. This deletes
+  the study's rows table by table in one transaction.
 - Once-only study attrs (:func:`set_study_attr_once`, correctness): the final run is started
   by exactly one of N workers; Optuna's ``set_study_user_attr`` overwrites, so it cannot tell
   the winner.
@@ -91,6 +95,27 @@ def rdb_backend(study_or_storage: optuna.Study | BaseStorage) -> RDBStorage | No
         storage = storage_of(storage)
     backend = storage._backend if isinstance(storage, _CachedStorage) else storage
     return backend if isinstance(backend, RDBStorage) else None
+
+
+def delete_study_rows(backend: RDBStorage, study_id: int) -> None:
+    """Delete the study and every row of it (trials, their params, values, attrs, heartbeats).
+
+    One transaction, one statement per table: every table of Optuna's schema that has a
+    ``trial_id`` or ``study_id`` column, children first, so a table a later Optuna adds is
+    not left behind. Only for a study no worker uses (a create being undone).
+    """
+    studies, trials = models.StudyModel.__table__, models.TrialModel.__table__
+    trial_ids = sqlalchemy.select(trials.c.trial_id).where(trials.c.study_id == study_id)
+    with backend.engine.begin() as conn:
+        for table in reversed(models.BaseModel.metadata.sorted_tables):
+            if table is trials or table is studies:
+                continue
+            if "trial_id" in table.c:
+                conn.execute(sqlalchemy.delete(table).where(table.c.trial_id.in_(trial_ids)))
+            elif "study_id" in table.c:
+                conn.execute(sqlalchemy.delete(table).where(table.c.study_id == study_id))
+        conn.execute(sqlalchemy.delete(trials).where(trials.c.study_id == study_id))
+        conn.execute(sqlalchemy.delete(studies).where(studies.c.study_id == study_id))
 
 
 def enable_heartbeat(

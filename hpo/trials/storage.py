@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, Pro
 
 from hpo.errors import HpoError, UsageError, first_line
 from hpo.settings import DEFAULT_SQLITE_FILE
+from hpo.trials import _optuna
 from hpo.trials._retry import Retrier
 from hpo.trials.records import TrialKeys
 from hpo.trials.storage_errors import driver_reason, is_permanent
@@ -234,6 +235,19 @@ def open_storage(
     if parsed.get_backend_name() == "sqlite":
         _SERIALIZED_ENGINES.add(storage.engine)
     return storage
+
+
+def undo_study(name: str, storage: optuna.storages.BaseStorage) -> None:
+    """Delete a study that is being made and that no worker uses yet (a create undone).
+
+    In one transaction of bulk deletes where the storage is a database; ``optuna.delete_study``
+    took 14.6 s for 20,000 slots on SQLite (hpo.trials._optuna.delete_study_rows).
+    """
+    backend = _optuna.rdb_backend(storage)
+    if backend is None:
+        optuna.delete_study(study_name=name, storage=storage)
+        return
+    _optuna.delete_study_rows(backend, backend.get_study_id_from_name(name))
 
 
 def storage_error(url: str, exc: BaseException) -> HpoError:

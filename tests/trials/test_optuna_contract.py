@@ -13,6 +13,7 @@ import sqlalchemy
 from hpo.config import StudyConfig
 from hpo.trials._optuna import (
     claim_waiting_trial,
+    delete_study_rows,
     insert_waiting_trials,
     marked_waiting_trial_ids,
     pause_running_trial,
@@ -226,3 +227,53 @@ def test_the_final_run_slot_is_a_waiting_trial_with_fixed_params_and_its_epochs(
     trial = study.ask()  # Optuna's own ask honours the fixed params, as for enqueue_trial
     assert trial.suggest_int("width", 16, 32) == 24
     assert trial.suggest_categorical("optimizer", ["sgd", "adamw"]) == "adamw"
+
+
+def _filled_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study:
+    """A study with a row in every table a study and its trials reach."""
+    study = optuna.create_study(study_name=name, storage=storage)
+    study.set_user_attr("u", 1)
+    storage.set_study_system_attr(study_id(study), "s", 2)
+    for _ in range(3):
+        trial = study.ask()
+        trial.suggest_float("x", 0.0, 1.0)
+        trial.report(0.5, 1)
+        trial.set_user_attr("worker", "w")
+        study.tell(trial, 0.25)
+    study.enqueue_trial({"x": 0.5})  # a WAITING trial with a system attr ...
+    backend = rdb_backend(storage)
+    assert backend is not None  # ... claimed with its first heartbeat
+    assert claim_waiting_trial(backend, study_id(study), 32, heartbeat=True) is not None
+    return study
+
+
+def test_deleting_a_studys_rows_leaves_nothing_of_it_and_the_others_as_they_were(storage_url: str) -> None:
+    storage = open_storage(storage_url)
+    doomed, kept = _filled_study(storage, "doomed"), _filled_study(storage, "kept")
+    backend = rdb_backend(storage)
+    assert backend is not None
+    before = kept.get_trials(deepcopy=False)
+    delete_study_rows(backend, study_id(doomed))
+
+    assert optuna.get_all_study_names(storage_url) == ["kept"]
+    fresh = optuna.load_study(study_name="kept", storage=storage_url)
+    assert fresh.get_trials(deepcopy=False) == before and fresh.user_attrs == {"u": 1}
+    # Nothing of the deleted study in any table.
+    from optuna.storages._rdb import models
+
+    with backend.engine.connect() as conn:
+        trials = models.TrialModel.__table__
+        kept_ids = sqlalchemy.select(trials.c.trial_id).where(trials.c.study_id == study_id(kept))
+        assert conn.execute(sqlalchemy.select(sqlalchemy.func.count()).select_from(models.TrialHeartbeatModel.__table__)
+                            ).scalar() == 1  # the kept study's
+        for table in models.BaseModel.metadata.sorted_tables:
+            if "study_id" in table.c:
+                where = table.c.study_id == study_id(doomed)
+            elif "trial_id" in table.c:
+                where = table.c.trial_id.not_in(kept_ids)
+            else:
+                continue
+            left = conn.execute(sqlalchemy.select(sqlalchemy.func.count()).select_from(table).where(where)).scalar()
+            assert left == 0, table.name
+    # The name is free again, as optuna.delete_study leaves it.
+    optuna.create_study(study_name="doomed", storage=storage_url)
