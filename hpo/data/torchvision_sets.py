@@ -142,8 +142,9 @@ def load_torchvision(name: str, download: bool = False, data_dir: str | os.PathL
         idx = _idx_parts(name, download, root)
         if idx is None:
             raise _unavailable(name, root)
-        return ImageData(name=name, train_x=_to_uint8_nchw(idx["train"][0]), train_y=torch.from_numpy(idx["train"][1].astype(np.int64)),
-                         test_x=_to_uint8_nchw(idx["test"][0]), test_y=torch.from_numpy(idx["test"][1].astype(np.int64)),
+        (train_x, train_y), (test_x, test_y) = idx["train"], idx["test"]
+        return ImageData(name=name, train_x=_to_uint8_nchw(train_x), train_y=torch.from_numpy(train_y.astype(np.int64)),
+                         test_x=_to_uint8_nchw(test_x), test_y=torch.from_numpy(test_y.astype(np.int64)),
                          classes=IDX_CLASSES[name])
     parts = {}
     for split, train in (("train", True), ("test", False)):
