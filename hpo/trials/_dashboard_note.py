@@ -16,9 +16,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import sys
-from collections.abc import Callable
 from types import ModuleType
-from typing import Any
 
 import optuna
 
@@ -50,16 +48,12 @@ def load_standalone() -> ModuleType | None:
     return None
 
 
-def save_note_function() -> Callable[[Any, str], None]:
-    """optuna-dashboard's ``save_note(study_or_trial, body)``."""
-    module = _standalone_note_module()
-    if module is not None:
-        return module.save_note
-    from optuna_dashboard import save_note
-
-    return save_note
-
-
 def save_note(trial: optuna.Trial, body: str) -> None:
     """Write ``body`` as the trial's note, as ``optuna_dashboard.save_note`` does."""
-    save_note_function()(trial, body)
+    module = _standalone_note_module()
+    if module is None:
+        from optuna_dashboard import save_note as package_save_note
+
+        package_save_note(trial, body)
+    else:
+        module.save_note(trial, body)

@@ -169,7 +169,7 @@ class TrialQueue:
         if source is Source.OLDEST_SLOT:
             candidate = self._claim_slot()
         else:  # Source.NEW_SLOT
-            candidate = None
+            candidate, sid = None, _optuna.study_id(self.study)
             for _ in range(SLOT_ATTEMPTS):
                 # A new slot, claimed at once. The one just added first: another worker
                 # takes it only in the moment between (its oldest-slot claim); then any
@@ -178,7 +178,6 @@ class TrialQueue:
                 # for all its attempts.)
                 if candidate is not None or self.time_up():
                     break
-                sid = _optuna.study_id(self.study)
                 added = self.retrier.call(lambda: add_slot(self._backend, sid), "add a trial slot")
                 candidate = self._claim_slot(only=added)
                 if candidate is None:
