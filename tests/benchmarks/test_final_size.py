@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.final_size import Cell, consistent_range, main, min_epochs_range, rows, rule_pick
+from hpo.spaces.sizing import MIN_EPOCHS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,10 +95,10 @@ def test_a_tiny_grid_in_two_sessions_writes_every_field(tmp_path: Path, data_dir
         assert 5 <= c["wall_seconds"] < 60  # 6 s of budget, at most one epoch past it
         assert c["threads"] == 1 and isinstance(c["nice"], int) and len(c["load_start"]) == len(c["load_end"]) == 3
         assert len(c["commit"]) == 40 and isinstance(c["dirty"], bool) and c["finished_at"]
-    assert saved["settings"]["train_subset"] == 256 and saved["settings"]["seed"] == 0 and saved["min_epochs"] == 15
+    assert saved["settings"]["train_subset"] == 256 and saved["settings"]["seed"] == 0 and saved["min_epochs"] == MIN_EPOCHS
     assert saved["settings"]["stem_pool"] == 2  # the CPU profile's, unless --stem-pool says otherwise
     (row,) = saved["rows"]
     assert row["minutes"] == 0.1 and row["complete"] and row["best"] in ([16, 1], [24, 1])
     assert row["rule_pick"] in ([16, 1], [24, 1]) and row["rule_pick_probe"] in ([16, 1], [24, 1])
-    assert "min_epochs_consistent" in saved and saved["summary"][0].startswith("T = 0.1 min: rule (E_min 15) picks W")
+    assert "min_epochs_consistent" in saved and saved["summary"][0].startswith(f"T = 0.1 min: rule (E_min {MIN_EPOCHS}) picks W")
     assert "E_min" in proc.stdout

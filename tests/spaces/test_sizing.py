@@ -7,7 +7,7 @@ from optuna.distributions import IntDistribution
 
 from hpo.errors import UsageError
 from hpo.spaces import Param, SearchSpace
-from hpo.spaces.sizing import SizeKnob, choose_size, sizes
+from hpo.spaces.sizing import MIN_EPOCHS, SizeKnob, choose_size, sizes
 from hpo.training import TrainConfig
 
 WIDTH = SizeKnob("width", (16, 24, 32, 48, 64))
@@ -90,3 +90,12 @@ def test_a_space_refuses_a_knob_that_is_not_its_parameter() -> None:
         SearchSpace(name="s", description="", params=(Param("width", IntDistribution(8, 16)),),
                     build=lambda p, e: TrainConfig(model={"arch": "mlp", "hidden": [p["width"]]}),
                     size_knobs=(SizeKnob("depth", (1, 2)),))
+
+
+def test_the_grow_option_states_the_minimum_epochs_the_rule_uses() -> None:
+    # The command line keeps torch out of `hpo study create --help`, so it cannot import the
+    # constant; this keeps the number it prints the one the final run uses.
+    from hpo.cli.study import create_cmd
+
+    grow = next(p for p in create_cmd.params if p.name == "grow")
+    assert f"fits {MIN_EPOCHS} epochs in the time left" in (grow.help or "")

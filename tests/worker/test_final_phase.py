@@ -123,13 +123,16 @@ def test_a_final_run_whose_worker_dies_is_resumed_by_the_standing_by_worker(tmp_
 
 def test_a_grown_warm_start_trained_for_the_budget_is_what_export_gives(tmp_path: Path) -> None:
     storage_url = f"sqlite:///{tmp_path}/fp.db"
-    env = _env(storage_url, tmp_path)
-    # 30 s: a larger size fits 15 epochs even when the machine is busy and paces quadruple (on
-    # a quiet one, at 40 s, the run grew from width 24 to 96 x 3 blocks, 0.3 s per epoch, 146
-    # epochs); the chosen size and one larger are always measured. (90 s took almost 2
-    # minutes of CI's 24.)
+    # The growth rule needs epochs short enough that a larger size fits MIN_EPOCHS (47) of them
+    # in the 20 s, even on a busy machine: 128 training images, the default checkpoint ratio
+    # (a checkpoint every epoch made one take 0.6 s), and one thread, which a busy machine slows
+    # about twofold where two threads slowed tenfold (1.3 s per epoch beside two busy loops).
+    # The final run's cores are the first test's. On a quiet machine, at 30 s, the run grew
+    # from width 24 to 96 x 3 blocks and planned 228 epochs. (90 s took 2 minutes of CI's 24.)
+    env = {**_env(storage_url, tmp_path), "HPO_CHECKPOINT_RATIO": "20", "HPO_NUM_THREADS": "1"}
     created = run_hpo("study", "create", "grow", "--space", "auto", "--dataset", "synthetic", "--time-budget",
-                      "30s", "--final-share", "1", "--grow", "--pruner", "none", env=env)
+                      "20s", "--final-share", "1", "--grow", "--pruner", "none", "--train-subset", "128",
+                      env=env)
     assert created.returncode == 0, created.stderr
     worker = start_hpo("worker", "grow", env=env, log=tmp_path / "w.log")
     assert wait_all([worker], timeout=300) == [0]

@@ -83,21 +83,40 @@ def ended(trial: FrozenTrial) -> datetime:
 
 def test_two_workers_share_the_cores_and_the_survivor_takes_them_all(env: dict[str, str], tmp_path: Path) -> None:
     cores = available_cores()
-    create(env, "share", trials=12)  # enough left for the stayer alone after the leaver's one
-    leaver = start_hpo("worker", "share", "--max-trials", "1", env=env, log=tmp_path / "leaver.log")
+    # More trials than the stayer can train before the test has seen what it needs, so the
+    # stayer is always training while the leaver trains its one trial: the overlap never hangs
+    # on which of the two processes started faster. The test stops the stayer (SIGTERM, which
+    # hands its trial back) once it has trained two trials alone.
+    create(env, "share", trials=60)
     stayer = start_hpo("worker", "share", env=env, log=tmp_path / "stayer.log")
+    deadline = time.monotonic() + 300
+    while stayer.pid not in {pid_of(t) for t in trained(env, "share")}:  # registered and training
+        assert time.monotonic() < deadline and stayer.poll() is None, "the stayer never trained"
+        time.sleep(0.2)
+    leaver = start_hpo("worker", "share", "--max-trials", "1", env=env, log=tmp_path / "leaver.log")
     assert leaver.wait(timeout=600) == 0
     left = datetime.now()
+
+    def alone() -> list[FrozenTrial]:
+        return [t for t in trained(env, "share") if t.datetime_start and t.datetime_start > left + AFTER]
+
+    while sum(t.state == TrialState.COMPLETE for t in alone()) < 2:
+        assert time.monotonic() < deadline and stayer.poll() is None, "the stayer never trained alone"
+        time.sleep(0.2)
+    os.killpg(stayer.pid, signal.SIGTERM)
     assert wait_all([stayer]) == [0]
     logs = (tmp_path / "leaver.log").read_text() + (tmp_path / "stayer.log").read_text()
     assert "Traceback" not in logs and "registry" not in logs, logs
-    trials = trained(env, "share")
-    assert len(trials) == 12 and all(t.state == TrialState.COMPLETE for t in trials)
+    # The handed-back trial's retry waits with its attrs, untrained: not a trial that ran.
+    trials = [t for t in trained(env, "share") if t.state.is_finished()]
     assert {pid_of(t) for t in trials} == {leaver.pid, stayer.pid}
+    handed = [t for t in trials if t.state != TrialState.COMPLETE]  # at most the stayer's last one
+    assert len(handed) <= 1 and all(t.state == TrialState.FAIL and pid_of(t) == stayer.pid
+                                    and "handed back" in t.user_attrs["fail_reason"] for t in handed), \
+        [(t.number, t.state.name, pid_of(t), t.user_attrs.get("fail_reason")) for t in handed]
     assert_shared(trials, cores, ended)
-    alone = [t for t in trials if t.datetime_start > left + AFTER]
-    assert alone and all(pid_of(t) == stayer.pid for t in alone)
-    assert [t.user_attrs["threads"] for t in alone] == [cores] * len(alone)
+    assert alone() and all(pid_of(t) == stayer.pid for t in alone())
+    assert [t.user_attrs["threads"] for t in alone()] == [cores] * len(alone())
 
 
 def test_a_sigkilled_workers_cores_go_to_the_survivor(env: dict[str, str], tmp_path: Path) -> None:

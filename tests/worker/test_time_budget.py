@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import os
 import signal
+import time
 from pathlib import Path
 
 import optuna
@@ -48,14 +49,22 @@ def test_time_budget_with_promotions_a_kill_and_a_hand_back(storage_url: str, tm
     wait_for(lambda: len(mid_trial()) >= 1)
     os.killpg(workers[0].pid, signal.SIGKILL)  # dies mid-trial: its trial goes stale, then is retried
     workers[0].wait()
-    # It hands its trial back at the next epoch boundary, unless that boundary came first and the
-    # trial paused at its rung (epoch 4) or finished (epoch 9): so stop it when the epoch in
-    # progress is a whole epoch away from both.
-    def stoppable(trial: optuna.trial.FrozenTrial) -> bool:
-        done = max(trial.intermediate_values, default=0)
-        return f":{workers[1].pid}/" in trial.user_attrs.get("worker", "") and (done < 3 or 4 <= done < 7)
+    # It hands its trial back at the next epoch boundary, unless that boundary is a rung (epochs
+    # 1 and 3 of 9), where a trial left behind pauses, or the last, where it finishes: then it
+    # hands nothing back. So stop it mid-epoch, once its last boundary's decision is made (the
+    # epoch count reached the database half a second ago and the trial still runs) and while
+    # its next boundary is neither.
+    seen: dict[tuple[int, int], float] = {}  # (trial, epochs done) -> when first seen running so
 
-    wait_for(lambda: any(stoppable(t) for t in mid_trial()))
+    def stoppable() -> bool:
+        running = [t for t in mid_trial() if f":{workers[1].pid}/" in t.user_attrs.get("worker", "")]
+        now, current = time.monotonic(), {(t.number, max(t.intermediate_values, default=0)) for t in running}
+        for key in set(seen) - current:  # paused or ended since: a later claim starts afresh
+            del seen[key]
+        return any(done + 1 not in (3, 9) and 0.5 <= now - seen.setdefault((number, done), now) <= SLOW_EPOCH_S - 0.6
+                   for number, done in current)
+
+    wait_for(stoppable)
     os.killpg(workers[1].pid, signal.SIGTERM)
     assert workers[1].wait(timeout=60) == 0
     workers.append(start_hpo("worker", "tb", env=env, log=tmp_path / "w3.log"))
