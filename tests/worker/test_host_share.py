@@ -115,8 +115,9 @@ def test_two_workers_share_the_cores_and_the_survivor_takes_them_all(env: dict[s
                                     and "handed back" in t.user_attrs["fail_reason"] for t in handed), \
         [(t.number, t.state.name, pid_of(t), t.user_attrs.get("fail_reason")) for t in handed]
     assert_shared(trials, cores, ended)
-    assert alone() and all(pid_of(t) == stayer.pid for t in alone())
-    assert [t.user_attrs["threads"] for t in alone()] == [cores] * len(alone())
+    after = alone()
+    assert after and all(pid_of(t) == stayer.pid for t in after)
+    assert [t.user_attrs["threads"] for t in after] == [cores] * len(after)
 
 
 def test_a_sigkilled_workers_cores_go_to_the_survivor(env: dict[str, str], tmp_path: Path) -> None:
