@@ -46,6 +46,8 @@ class EpochReporter:
         self.checkpoints = TrialCheckpoints(ctx.artifact_store, lease, ctx.checkpoint_policy)
         self.progress = TrialProgress(ctx.name, lease.number, lease.epochs, first_epoch=first_epoch,
                                       ends=budget.ends if budget is not None else None)
+        # The study enqueues the space's defaults first (hpo.studies.create): trial 0, or its retry.
+        self.warm_start = ctx.config.warm_start and lease.original_number == 0
 
     def pace(self, epoch: int) -> dict[str, float]:
         """The attempt's seconds per epoch, for the trial record (what a final run is sized by)."""
@@ -68,7 +70,7 @@ class EpochReporter:
             lease.report(float(value), epoch)
         self.progress.epoch(epoch, float(metrics["train_loss"] or float("nan")), ctx.config.metric, value)
         end = EpochEnd(lease.number, epoch, self.epochs(epoch), value, final_run=lease.is_final_run,
-                       stop_requested=ctx.stop.is_set)
+                       stop_requested=ctx.stop.is_set, warm_start=self.warm_start)
         if lease.is_final_run and ctx.cores:
             ctx.cores.top_up()  # seats the host's other workers freed since the run started
         decision = ctx.queue.scheduler.decide(end, ctx.queue.view(lease))

@@ -30,8 +30,8 @@ TIMED = TimeBudget(ASHA, final_run=True, new_slots=True)
 
 
 def _at(epoch: int, *, epochs: int = 9, number: int = 5, final: bool = False, stop: bool = False,
-        value: float | None = 0.5) -> EpochEnd:
-    return EpochEnd(number, epoch, epochs, value, final_run=final, stop_requested=stop)
+        value: float | None = 0.5, warm: bool = False) -> EpochEnd:
+    return EpochEnd(number, epoch, epochs, value, final_run=final, stop_requested=stop, warm_start=warm)
 
 
 def _rung(number: int, **values: float) -> RungRecord:
@@ -73,6 +73,18 @@ PEERS = [_rung(1, e1=0.6), _rung(2, e1=0.5), _rung(3, e1=0.4)]
     (TIMED, _at(3, final=True), Board(final_here=True), CONTINUE),
     (TIMED, _at(9), Board(final_here=True), CONTINUE),  # its last epoch: nothing to hand back
     (TimeBudget(PROMOTION, final_run=True, new_slots=True), _at(1), Board(others=PEERS, mine={1: 0.1}), pause(1)),
+    # the warm start trains to the study's epochs: never paused or pruned, but the deadline, a
+    # final run and a stop still interrupt it
+    (PROMOTION, _at(1, warm=True), Board(others=PEERS, mine={1: 0.1}), CONTINUE),
+    (PROMOTION, _at(3, warm=True), Board(others=[_rung(1, e3=0.9), _rung(2, e3=0.8), _rung(3, e3=0.7)],
+                                         mine={1: 0.1, 3: 0.1}), CONTINUE),
+    (ASHA, _at(3, warm=True), Board(pruner_says=True), CONTINUE),
+    (PROMOTION, _at(1, warm=True, stop=True), Board(others=PEERS, mine={1: 0.1}), hand_back(1, STOP_REASON)),
+    (TimeBudget(PROMOTION, final_run=True, new_slots=True), _at(1, warm=True), Board(others=PEERS, mine={1: 0.1}),
+     CONTINUE),
+    (TIMED, _at(3, warm=True), Board(time_is_up=True, pruner_says=True), end(3)),
+    (TIMED, _at(3, warm=True), Board(final_waiting=True), hand_back(3, FINAL_RUN_REASON)),
+    (TIMED, _at(3, warm=True), Board(final_here=True), hand_back(3, STANDBY_REASON)),
 ])
 def test_decisions(scheduler, epoch_end, board, decision) -> None:  # noqa: ANN001
     assert scheduler.decide(epoch_end, board) == decision
