@@ -29,7 +29,8 @@ The final phase (issue 25) builds on it:
   less than one standard error (0.49 points on 6,000 images), and on one H200 the trial that led
   after few epochs, trained long, ended 0.9 points below the warm start (short-horizon bias).
   The space's defaults are a configuration known to train well long; a lead the validation set
-  cannot resolve is not evidence against them.
+  cannot resolve is not evidence against them. No scheduler pauses or prunes the warm start
+  (hpo.trials.scheduling.base), so it has its value at the study's epochs to be compared.
 
 This module is the policy alone, pure and unit tested: when the run is due, which trial's
 configuration it trains, for about how many epochs, and until when. The queue
