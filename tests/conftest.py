@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import launcher
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_BASE_URL = os.environ.get("HPO_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 PG_BIN = Path(os.environ.get("HPO_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -200,13 +202,22 @@ def hpo_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "hpo", *args]
 
 
-def run_hpo(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """Run the real `hpo` command line in a subprocess."""
+def run_hpo(*args: str, env: dict[str, str] | None = None, timeout: float = 600,
+            fork: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the real `hpo` command line in a subprocess: forked from the test launcher, which has
+    imported torch once (tests/launcher.py), unless ``fork`` is False."""
+    if fork and launcher.forkable(env or {}):
+        return launcher.run(list(args), {**os.environ, **(env or {})}, timeout)
     return subprocess.run(hpo_cmd(*args), capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
 
 
-def start_hpo(*args: str, env: dict[str, str] | None = None, log: Path | None = None) -> subprocess.Popen[str]:
+def start_hpo(*args: str, env: dict[str, str] | None = None, log: Path | None = None,
+              fork: bool = True) -> subprocess.Popen[str]:
+    """``hpo ARGS`` in the background, in its own session. A worker is forked from the test
+    launcher, which has imported torch once (tests/launcher.py), unless ``fork`` is False."""
+    if fork and args[:1] == ("worker",) and launcher.forkable(env or {}):
+        return launcher.start(list(args), {**os.environ, **(env or {})}, log)  # type: ignore[return-value]
     out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
     return subprocess.Popen(hpo_cmd(*args), stdout=out, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, **(env or {})}, start_new_session=True)

@@ -1,6 +1,7 @@
 """create -> 2 worker processes -> exact budget -> show (hpo and Optuna's CLI) -> export -> load_model -> evaluate.
 
-Runs on both storages, with real Fashion-MNIST (small subsets) and real `hpo` processes.
+Runs on both storages, with real Fashion-MNIST (small subsets) and real `hpo` processes: real
+interpreters, as a user starts them, not the test launcher's forks (tests/launcher.py).
 """
 
 from __future__ import annotations
@@ -32,13 +33,13 @@ def fashion_mnist_available() -> None:
 def test_create_work_show_export_evaluate(storage_url: str, tmp_path: Path, fashion_mnist_available: None) -> None:
     env = {"HPO_STORAGE": storage_url, "HPO_ARTIFACTS": str(tmp_path / "artifacts")}
     created = run_hpo("study", "create", "e2e", "--space", "cnn", "--dataset", "fashion-mnist", "--trials", "5",
-                      "--epochs", "2", "--train-subset", "1500", "--val-subset", "500", env=env)
+                      "--epochs", "2", "--train-subset", "1500", "--val-subset", "500", env=env, fork=False)
     assert created.returncode == 0, created.stderr
 
-    workers = [start_hpo("worker", "e2e", env=env, log=tmp_path / f"worker{i}.log") for i in range(2)]
+    workers = [start_hpo("worker", "e2e", env=env, log=tmp_path / f"worker{i}.log", fork=False) for i in range(2)]
     assert wait_all(workers, timeout=600) == [0, 0], [(tmp_path / f"worker{i}.log").read_text()[-2000:] for i in range(2)]
 
-    shown = run_hpo("study", "show", "e2e", "--json", env=env)
+    shown = run_hpo("study", "show", "e2e", "--json", env=env, fork=False)
     assert shown.returncode == 0, shown.stderr
     info = json.loads(shown.stdout)
     progress = info["progress"]
@@ -54,7 +55,7 @@ def test_create_work_show_export_evaluate(storage_url: str, tmp_path: Path, fash
     assert len(study.trials) == 5  # exact: no overshoot, no duplicate
     assert len({t.user_attrs["worker"] for t in study.trials if "worker" in t.user_attrs}) == 2
 
-    table = run_hpo("study", "show", "e2e", env=env)
+    table = run_hpo("study", "show", "e2e", env=env, fork=False)
     assert "best trial" in table.stdout and "val_accuracy" in table.stdout
 
     # Optuna's own CLI reads the study hpo made (merged from a test that trained a study of
@@ -68,7 +69,7 @@ def test_create_work_show_export_evaluate(storage_url: str, tmp_path: Path, fash
     assert best_trial.returncode == 0, best_trial.stderr
     assert json.loads(best_trial.stdout)["state"] == "COMPLETE"
 
-    exported = run_hpo("export", "e2e", "--out", str(tmp_path / "best.pt"), env=env)
+    exported = run_hpo("export", "e2e", "--out", str(tmp_path / "best.pt"), env=env, fork=False)
     assert exported.returncode == 0, exported.stderr
 
     model = hpo.load_model(str(tmp_path / "best.pt"))
@@ -78,7 +79,7 @@ def test_create_work_show_export_evaluate(storage_url: str, tmp_path: Path, fash
     raw = torch.load(tmp_path / "best.pt", weights_only=True)
     assert raw["meta"]["trial"] == best["number"] and len(raw["sha256"]) == 64
 
-    evaluated = run_hpo("evaluate", str(tmp_path / "best.pt"), "--split", "test", "--json", env=env)
+    evaluated = run_hpo("evaluate", str(tmp_path / "best.pt"), "--split", "test", "--json", env=env, fork=False)
     assert evaluated.returncode == 0, evaluated.stderr
     result = json.loads(evaluated.stdout)
     assert result["n"] == 10_000 and 0.0 <= result["metrics"]["accuracy"] <= 1.0

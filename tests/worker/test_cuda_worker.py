@@ -35,7 +35,7 @@ def test_a_worker_on_the_gpu_trains_the_auto_space_and_exports_a_model_that_load
                       "--epochs", "2", "--pruner", "none", "--train-subset", "4000", "--val-subset", "1000", env=env)
     assert created.returncode == 0, created.stderr
 
-    worker = start_hpo("worker", "gpu", env=env, log=tmp_path / "w.log")
+    worker = start_hpo("worker", "gpu", env=env, log=tmp_path / "w.log", fork=False)  # CUDA in a fresh process
     log = tmp_path / "w.log"
     assert wait_all([worker], timeout=600) == [0], log.read_text()[-3000:]
     assert "Traceback" not in log.read_text()
