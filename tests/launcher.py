@@ -248,12 +248,12 @@ def _child(request: dict[str, Any], keep_out: list[int], started: int) -> None:
 
         traceback.print_exc()
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
-        os._exit(code)
+        try:
+            from hpo.launch import _leave
+
+            _leave(code)  # flushes the output, then os._exit, as an interrupted real run ends
+        finally:
+            os._exit(code)
 
 
 def serve(fd: int) -> None:
