@@ -27,6 +27,9 @@ bash scripts/setup.sh
 args=(-n 2 --dist loadfile)
 if [ "$tier" = fast ]; then
   args+=(-m "not slow and not docker and not browser")
+else
+  # Files in the order tests/conftest.py gives them, the longest first, not the most tests first.
+  args+=(--no-loadscope-reorder)
 fi
 
 start=$SECONDS
