@@ -42,23 +42,27 @@ def test_time_budget_with_promotions_a_kill_and_a_hand_back(storage_url: str, tm
     workers = [start_hpo("worker", "tb", env={**env, "HPO_SLEEP_SECONDS": str(epoch_s * 9)},
                          log=tmp_path / f"w{i}.log") for i, epoch_s in enumerate((EPOCH_S, SLOW_EPOCH_S, EPOCH_S))]
 
-    def mid_trial() -> list[optuna.trial.FrozenTrial]:
+    def running(checkpointed: bool = True) -> list[optuna.trial.FrozenTrial]:
         trials = optuna.load_study(study_name="tb", storage=storage_url).get_trials(deepcopy=False)
-        return [t for t in trials if t.state == TrialState.RUNNING and t.user_attrs.get("resume_epoch")]
+        return [t for t in trials if t.state == TrialState.RUNNING and (t.user_attrs.get("resume_epoch") or not checkpointed)]
+
+    def mid_trial() -> list[optuna.trial.FrozenTrial]:
+        return running()
 
     wait_for(lambda: len(mid_trial()) >= 1)
     os.killpg(workers[0].pid, signal.SIGKILL)  # dies mid-trial: its trial goes stale, then is retried
     workers[0].wait()
-    # It hands its trial back at the next epoch boundary, unless that boundary is a rung (epochs
-    # 1 and 3 of 9), where a trial left behind pauses, or the last, where it finishes: then it
-    # hands nothing back. So stop it mid-epoch, once its last boundary's decision is made (the
-    # epoch count reached the database half a second ago and the trial still runs) and while
-    # its next boundary is neither.
+    # A signal that lands mid-epoch hands the trial back at the next boundary. One that lands as
+    # a rung's decision is made may pause the trial instead, and at the last epoch it finishes:
+    # then it hands nothing back. So stop it mid-epoch, once its last boundary's decision is made
+    # (the epoch count reached the database half a second ago and the trial still runs), and not
+    # before rung 3 or the last epoch. A trial in its first epoch counts: its worker is the slow
+    # one, the fast one takes the promotions, and its own trials rarely run past epoch 1.
     seen: dict[tuple[int, int], float] = {}  # (trial, epochs done) -> when first seen running so
 
     def stoppable() -> bool:
-        running = [t for t in mid_trial() if f":{workers[1].pid}/" in t.user_attrs.get("worker", "")]
-        now, current = time.monotonic(), {(t.number, max(t.intermediate_values, default=0)) for t in running}
+        mine = [t for t in running(checkpointed=False) if f":{workers[1].pid}/" in t.user_attrs.get("worker", "")]
+        now, current = time.monotonic(), {(t.number, max(t.intermediate_values, default=0)) for t in mine}
         for key in set(seen) - current:  # paused or ended since: a later claim starts afresh
             del seen[key]
         return any(done + 1 not in (3, 9) and 0.5 <= now - seen.setdefault((number, done), now) <= SLOW_EPOCH_S - 0.6
