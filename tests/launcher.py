@@ -84,12 +84,6 @@ class Forked:
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
 
-    def __enter__(self) -> Forked:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.wait()
-
 
 class Launcher:
     """One launcher process per pytest process, started at its first use."""

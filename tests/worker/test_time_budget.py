@@ -46,10 +46,7 @@ def test_time_budget_with_promotions_a_kill_and_a_hand_back(storage_url: str, tm
         trials = optuna.load_study(study_name="tb", storage=storage_url).get_trials(deepcopy=False)
         return [t for t in trials if t.state == TrialState.RUNNING and (t.user_attrs.get("resume_epoch") or not checkpointed)]
 
-    def mid_trial() -> list[optuna.trial.FrozenTrial]:
-        return running()
-
-    wait_for(lambda: len(mid_trial()) >= 1)
+    wait_for(lambda: len(running()) >= 1)
     os.killpg(workers[0].pid, signal.SIGKILL)  # dies mid-trial: its trial goes stale, then is retried
     workers[0].wait()
     # A signal that lands mid-epoch hands the trial back at the next boundary. One that lands as
