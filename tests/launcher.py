@@ -133,9 +133,9 @@ class Launcher:
                 if pid in self._exits:
                     return self._exits[pid]
                 left = 0.1 if deadline is None else min(0.1, deadline - time.monotonic())
-                if left <= 0:
-                    return None
-                self._read(left)
+                self._read(max(left, 0))  # poll() too reads what has arrived, without waiting
+                if pid in self._exits or left <= 0:
+                    return self._exits.get(pid)
 
     def _read(self, timeout: float | None) -> None:
         """Whatever the launcher has sent, waiting up to ``timeout`` for something."""
