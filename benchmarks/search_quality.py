@@ -88,17 +88,18 @@ class Arm:
     create: tuple[str, ...]  # `hpo study create` options besides space, data set, budget and seed
     fixed: bool = False  # the fixed recipe: one worker, every core of the arm as its threads
     searches: bool = True  # --search-epochs applies (it trains search trials of the study's epochs)
+    final_phase: bool = False  # --final-share applies (it searches, then trains the best to the deadline)
 
 
 ARMS: dict[str, Arm] = {arm.key: arm for arm in (
     Arm("a", "default", "TPE + promotion scheduler, warm start, then the final phase over the last half: "
         "every core, the network grown (--grow), trained to the deadline. The service's default for a time "
         "budget is this without --grow, which becomes default once this benchmark shows it wins",
-        ("--pruner", "promote", "--grow")),
+        ("--pruner", "promote", "--grow"), final_phase=True),
     Arm("b", "fixed", "the auto space's warm-start configuration trained for W on the clock, one worker on every core",
         ("--final-share", "1", "--pruner", "none"), fixed=True, searches=False),
     Arm("c", "random", "random search + promotion scheduler + final run, warm start",
-        ("--sampler", "random", "--pruner", "promote")),
+        ("--sampler", "random", "--pruner", "promote"), final_phase=True),
     Arm("d", "report004", "report 004: TPE, no pruning, 3 epochs per trial, no warm start",
         ("--sampler", "tpe", "--pruner", "none", "--epochs", "3", "--no-warm-start")),
     Arm("e", "grown", "the warm start grown by the final run's size rule, trained for W on every core, no search",
@@ -272,6 +273,8 @@ def create_command(arm: Arm, args: argparse.Namespace, name: str) -> list[str]:
         command += ["--val-subset", str(args.val_subset)]
     if args.search_epochs and arm.searches and "--epochs" not in arm.create:
         command += ["--epochs", str(args.search_epochs)]
+    if args.final_share is not None and arm.final_phase:
+        command += ["--final-share", f"{args.final_share:g}"]
     return command
 
 
@@ -562,6 +565,7 @@ def settings_of(args: argparse.Namespace, layout: str) -> dict[str, Any]:
             "parallel": args.parallel, "device": args.device, "dataset": args.dataset,
             "train_subset": args.train_subset or "all", "val_subset": args.val_subset or "all",
             "seed": args.seed, "search_epochs": args.search_epochs or "the space's", "storage": args.storage,
+            "final_share": args.final_share or "the service's",
             "layout": layout, "nice": os.nice(0) if hasattr(os, "nice") else None}
 
 
@@ -699,6 +703,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--val-subset", type=int, default=None, help="validation images (default all; for smoke tests)")
     p.add_argument("--search-epochs", type=int, default=None,
                    help="epochs per trial for arms a and c (default: the auto space's own)")
+    p.add_argument("--final-share", type=float, default=None, metavar="SHARE",
+                   help="the share of W that arms a and c give their final run (default: the service's)")
     p.add_argument("--device", default=None, help="auto, cpu or cuda (default auto: CUDA when present)")
     p.add_argument("--storage", choices=("sqlite", "postgresql"), default="sqlite",
                    help="one fresh database per arm (postgresql: from HPO_BENCH_PG_URL)")
@@ -721,6 +727,9 @@ def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         p.error(f"--minutes is {args.minutes:g}, but must be positive")
     if args.interval <= 0:
         p.error(f"--interval is {args.interval:g}, but must be positive")
+    if args.final_share is not None and not 0 < args.final_share < 1:
+        p.error(f"--final-share is {args.final_share:g}, but must be between 0 and 1 (exclusive): "
+                "arms b and e are the final run alone, and arm d has none")
     for name in ("search_epochs", "train_subset", "val_subset"):
         value = getattr(args, name)
         if value is not None and value < 1:

@@ -230,3 +230,23 @@ def test_arm_a_reruns_merge_with_b_and_e_into_the_documented_goals(arm_a: str, g
     for goal in goals:  # docs/benchmarks.md
         assert f"GOAL test accuracy {goal}" in text
     assert final_run in text
+
+
+def test_final_share_reaches_only_the_arms_with_a_final_phase() -> None:
+    from benchmarks.search_quality import ARMS, create_command, parse_args
+
+    args = parse_args(["--minutes", "60", "--final-share", "0.7", "--device", "cpu"])
+    commands = {key: " ".join(create_command(arm, args, "x")) for key, arm in ARMS.items()}
+    assert "--final-share 0.7" in commands["a"] and "--final-share 0.7" in commands["c"]
+    assert "--final-share 0.7" not in commands["b"] + commands["d"] + commands["e"]
+    assert "--final-share" not in " ".join(create_command(ARMS["a"], parse_args(["--device", "cpu"]), "x"))
+
+
+@pytest.mark.parametrize("share", ["0", "1", "1.5"])
+def test_final_share_outside_the_open_interval_is_a_usage_error(share: str,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.search_quality import parse_args
+
+    with pytest.raises(SystemExit) as exc:
+        parse_args(["--final-share", share])
+    assert exc.value.code == 2 and f"--final-share is {share}" in capsys.readouterr().err
