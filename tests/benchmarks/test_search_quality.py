@@ -222,6 +222,9 @@ def test_the_committed_command_leaves_out_the_scratch_folder() -> None:
     # the warm start trained to 9 epochs, so the tie rule applied and the run trained it
     ("a-60min-warm9", ("a = 0.9387 (goal >= 0.947: missed)", "a - b = -0.26 points", "a - e = -0.22 points"),
      "final run: trial 40 (of trial 0), width 24 -> 32"),
+    # --final-share 0.7: a longer final run of the search's trial 3
+    ("a-60min-share70", ("a = 0.9403 (goal >= 0.947: missed)", "a - b = -0.10 points", "a - e = -0.06 points"),
+     "final run: trial 25 (of trial 3), width 20 -> 24, blocks - -> 2"),
 ])
 def test_arm_a_reruns_merge_with_b_and_e_into_the_documented_goals(arm_a: str, goals: tuple[str, ...],
                                                                    final_run: str) -> None:
