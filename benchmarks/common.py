@@ -16,6 +16,7 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +33,17 @@ def parser(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--quick", action="store_true", help="a smoke run of a few seconds to a minute")
     p.add_argument("--json", type=Path, default=None, help="also write the results here")
+    return p
+
+
+def epoch_parser(description: str) -> argparse.ArgumentParser:
+    """:func:`parser` for the benchmarks that time training epochs in-process, with their data
+    directory set (a temporary one unless HPO_DATA_DIR names one)."""
+    p = parser(description)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--images", type=int, default=None, help="training images per epoch")
+    p.add_argument("--repeats", type=int, default=None)
+    os.environ.setdefault("HPO_DATA_DIR", str(Path(tempfile.gettempdir()) / "hpo-bench-data"))
     return p
 
 

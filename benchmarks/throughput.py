@@ -16,9 +16,7 @@ Prints images/s and RATIO lines hpo/bare (goal >= 0.95) and hpo/dataloader.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from benchmarks.common import environment, interleaved, parser, report, timed  # noqa: E402
+from benchmarks.common import environment, epoch_parser, interleaved, report, timed  # noqa: E402
 
 MODEL = {"arch": "cnn", "n_layers": 2, "kernel": 3, "channels": 16, "head": "flatten"}  # as the cnn space builds it
 BATCH = 128
@@ -34,12 +32,7 @@ LR = 1e-3
 
 
 def main() -> None:
-    p = parser(__doc__.splitlines()[0])
-    p.add_argument("--device", default="auto")
-    p.add_argument("--images", type=int, default=None, help="training images per epoch")
-    p.add_argument("--repeats", type=int, default=None)
-    args = p.parse_args()
-    os.environ.setdefault("HPO_DATA_DIR", str(Path(tempfile.gettempdir()) / "hpo-bench-data"))
+    args = epoch_parser(__doc__.splitlines()[0]).parse_args()
     from hpo import data
     from hpo.data.locations import writable_data_dir
     from hpo.devices import configure_threads, resolve_device

@@ -1,10 +1,16 @@
 """Numeric precision and memory layout of a training run: fast on CUDA, exact on CPU.
 
 On CUDA, matmuls and convolutions run in bf16 under autocast (fp16 with a GradScaler on GPUs
-without bf16), and conv nets use channels_last, the layout tensor cores want. On CPU the
-default stays fp32: CPU autocast is slower than fp32 for these small models. A run's
-``TrainConfig.precision`` (fp32 | bf16 | fp16; the worker's from HPO_PRECISION, read by
-hpo.settings) overrides the choice, which is how tests run the CUDA code paths on CPU.
+without bf16). On CPU the default stays fp32: CPU autocast is slower than fp32 for these small
+models. A run's ``TrainConfig.precision`` (fp32 | bf16 | fp16; the worker's from HPO_PRECISION,
+read by hpo.settings) overrides the choice, which is how tests run the CUDA code paths on CPU.
+
+Conv nets use channels_last on every device: on CUDA it is the layout tensor cores want, and
+on this project's CPU (torch 2.14, oneDNN) an epoch of the ``cnn`` space's CNN takes 0.60 of
+the time it takes in NCHW, and the ``auto`` space's ResNet with flips alone 0.66 (benchmark 8,
+benchmarks/memory_format.py). A crop-augmented batch of one channel already ran channels_last
+(ratio 0.93-1.0): its strides, from hpo.training.augment.crop's permute, made PyTorch choose it
+by accident, and evaluation never had it.
 """
 
 from __future__ import annotations
@@ -59,4 +65,4 @@ def choose(device: torch.device, requested: str | None = None) -> Precision:
         else:
             name = "fp32"
     dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[name]
-    return Precision(name, dtype, device.type, channels_last=device.type == "cuda" or name != "fp32")
+    return Precision(name, dtype, device.type, channels_last=True)

@@ -27,6 +27,9 @@ CASES = {
                    ["size service large/small", "size service waiting/small", "size optuna large/small"]),
     "time_to_target": (["--approaches", "default,report004", "--trials", "2", "--epochs", "1", "--train-subset", "256",
                         "--target", "0.01", "--max-minutes", "2"], ["time report004/default"]),
+    "memory_format": (["--images", "256", "--repeats", "1"],
+                      ["epoch wall channels_last/contiguous [auto 24x1 flip+crop]",
+                       "epoch CPU channels_last/contiguous [cnn 2x16 none]"]),
     "host_share": (["--trials", "2", "--train-subset", "500"], ["host_share default/pinned", "host_share default/today"]),
 }
 
