@@ -236,14 +236,22 @@ def wait_all(procs: list[subprocess.Popen[str]], timeout: float = 600) -> list[i
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest tests first: those that drive Docker, then the other `slow` ones, then the rest.
+    """The longest tests first: the first file that drives Docker, then the other `slow` ones,
+    then the other Docker files, then the rest.
 
     Two xdist processes share out whole files (``--dist loadfile``) in this order
     (scripts/test.sh turns off xdist's own reordering, which puts the files with the most tests
     first). The compose stack's test takes about 3 minutes; started last, it was the full tier's
-    tail, with one process idle beside it. The many short tests at the end even out the two.
+    tail, with one process idle beside it. The other Docker file waits for the first one's image
+    build (tests/deploy/test_compose_stack.py, ``Stack.build``), which from a cold cache takes
+    minutes: after the slow tests, it finds the images built. The many short tests at the end
+    even out the two.
     """
-    def weight(item: pytest.Item) -> int:
-        return 0 if item.get_closest_marker("docker") else 1 if item.get_closest_marker("slow") else 2
+    docker = [item.path for item in items if item.get_closest_marker("docker")]
+
+    def weight(item: pytest.Item) -> float:
+        if item.get_closest_marker("docker"):
+            return 0 if item.path == docker[0] else 1.5
+        return 1 if item.get_closest_marker("slow") else 2
 
     items.sort(key=weight)  # stable: each group keeps the collection's order

@@ -24,6 +24,7 @@ this test skips locally and fails under CI=true.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -31,6 +32,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -129,6 +131,18 @@ class Stack:
         if check and result.returncode != 0:
             raise AssertionError(f"docker-compose {' '.join(args)} exited {result.returncode}:\n{result.stderr[-4000:]}")
         return result
+
+    def build(self) -> None:
+        """`docker-compose build`, one test process at a time.
+
+        Both Docker tests build the same images, and run side by side under xdist. Two builds at
+        once each install every layer (the classic builder does not share work in progress):
+        from a cold cache that cost both tests over 3 minutes. One after the other, the second
+        finds every layer cached.
+        """
+        with open(Path(tempfile.gettempdir()) / "hpo-test-compose-build.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            self.compose("build", timeout=1800)
 
     def containers(self, service: str | None = None) -> list[dict[str, Any]]:
         """`docker inspect` of the project's containers (running or not), of one service or all."""
@@ -233,7 +247,7 @@ def test_compose_up_runs_a_study_through_a_killed_worker_and_a_database_restart(
     timings: dict[str, float] = {}
     started = time.monotonic()
     try:
-        stack.compose("build", timeout=1800)
+        stack.build()
         timings["build"] = time.monotonic() - started
 
         # Returns once PostgreSQL is healthy, `study` has exited 0 and the rest have started.

@@ -57,7 +57,7 @@ def test_replicas_share_the_engines_cores(tmp_path: Path, replicas: int) -> None
     env_file.write_text(env_from_example(secrets.token_hex(24), SETTINGS))
     stack = Stack(env_file)
     try:
-        stack.compose("build", timeout=1800)
+        stack.build()
         stack.compose("up", "--detach", "--scale", f"cpu-worker={replicas}", "cpu-worker", timeout=600)
 
         def done() -> list[dict[str, Any]] | None:
