@@ -139,9 +139,11 @@ def defaults(profile: Profile) -> dict[str, Any]:
 # What a long final run may grow the chosen network to (hpo.spaces.sizing): wider first-stage
 # planes and more blocks per stage, as far as its measured pace still fits its minimum epochs.
 # "blocks" is not asked above width 16 on a CPU, where build() trains one block per stage.
-# The stem's pooling is not a knob: measured at T = 30 min on 2 cores, width 32 with the stem
-# unpooled (28 x 28 maps) trained 16 epochs to 93.00 % test, width 32 x 2 pooled 28 epochs to
-# 93.65 % (docs/benchmarks.md, final-run size).
+# The stem's pooling is not a knob: measured on 2 cores, width 32 with the stem unpooled
+# (28 x 28 maps) trained 16 epochs to 93.00 % test at T = 30 min, where width 32 x 2 pooled
+# trained 28 to 93.65 % and width 32 pooled 81 to 94.21 %; at T = 60 min the unpooled one
+# trained 49 epochs to 94.29 %, only level with the pooled one at half the time
+# (docs/benchmarks.md, final-run size).
 SIZE_KNOBS = (SizeKnob("width", (16, 20, 24, 32, 48, 64, 96, 128)), SizeKnob("blocks", (1, 2, 3), absent=1))
 
 
