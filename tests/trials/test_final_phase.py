@@ -7,6 +7,9 @@ Real SQLite and PostgreSQL, a queue per worker as each process holds one.
 
 from __future__ import annotations
 
+import datetime
+import time
+
 from hpo.config import StudyConfig
 from hpo.spaces import get_space
 from hpo.studies.create import create
@@ -16,6 +19,14 @@ from hpo.trials.storage import open_storage
 HOST_A, HOST_B = WorkerIdentity("a", 1, "000a", host="boot-a"), WorkerIdentity("b", 1, "000b", host="boot-b")
 A_MATE = WorkerIdentity("a", 2, "00aa", host="boot-a")  # another worker on host a
 GPU_1 = WorkerIdentity("a", 3, "0a01", host="boot-a", device="cuda:1")  # a GPU of host a: a lane of its own
+
+
+def _until_due(queue: TrialQueue) -> None:
+    """Sleep until the final phase is due: 0.06 s after the first claim (final_share 0.9999 of
+    600 s). A quick machine sets a study up in less, and the phase is then not due yet."""
+    assert queue.deadline is not None and queue.config.time_budget_s is not None
+    due = queue.deadline - datetime.timedelta(seconds=queue.config.final_share * queue.config.time_budget_s)
+    time.sleep(max(0.0, (due - datetime.datetime.now(datetime.timezone.utc)).total_seconds()) + 0.01)
 
 
 def _searched(url: str) -> TrialQueue:
@@ -36,6 +47,7 @@ def _searched(url: str) -> TrialQueue:
         lease.record({TrialKeys.SECONDS_PER_EPOCH: 1.0})
         lease.complete([value])
     queue.searching = leases[3]  # type: ignore[attr-defined]
+    _until_due(queue)
     return queue
 
 
@@ -103,6 +115,7 @@ def test_the_warm_start_wins_a_lead_within_the_noise_of_the_validation_images(st
             lease.report(value - 0.01 * (9 - epoch), epoch)
         lease.record({TrialKeys.SECONDS_PER_EPOCH: 1.0, TrialKeys.VAL_IMAGES: images})
         lease.complete([value])
+    _until_due(queue)
     first, second = (TrialQueue.open("w", storage_url, Retrier(10)).claim(who) for who in (HOST_A, HOST_B))
     assert first is not None and second is not None and first.is_final_run and second.is_final_run
     trials = queue.study.get_trials(deepcopy=False)
