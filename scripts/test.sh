@@ -19,17 +19,20 @@ fi
 
 bash scripts/setup.sh
 
-# Two pytest processes (pytest-xdist), one per core here: a test process mostly waits on the
-# `hpo` processes and the database it drives, and in-process tests use one torch thread, so one
-# process leaves a core idle. loadfile keeps each file on one process, so a module fixture is
-# built once. (Not loadgroup: xdist 3.8 cannot group on pytest 9.2, whose nodes ignore the
-# `_nodeid` it rewrites.)
-args=(-n 2 --dist loadfile)
+# pytest-xdist processes; loadfile keeps each file on one process, so a module fixture is built
+# once. (Not loadgroup: xdist 3.8 cannot group on pytest 9.2, whose nodes ignore the `_nodeid` it
+# rewrites.) The fast tier runs 2, one per core here: it computes in-process (one torch thread
+# per test) and a third process gained nothing (3m8s against 3m16s). The full tier runs 3: its
+# end-to-end files mostly wait (on deadlines, heartbeats, a stopped database, the `hpo` processes
+# they drive), and with 2 processes both cores sat idle for about 2.6 of its 12.7 minutes while
+# two such files ran side by side at its end. A third process computes in those waits
+# (docs/benchmarks.md, "The test suite's time").
+args=(--dist loadfile)
 if [ "$tier" = fast ]; then
-  args+=(-m "not slow and not docker and not browser")
+  args+=(-n 2 -m "not slow and not docker and not browser")
 else
   # Files in the order tests/conftest.py gives them, the longest first, not the most tests first.
-  args+=(--no-loadscope-reorder)
+  args+=(-n 3 --no-loadscope-reorder)
 fi
 
 start=$SECONDS

@@ -239,7 +239,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The longest tests first: the first file that drives Docker, then the other `slow` ones,
     then the other Docker files, then the rest.
 
-    Two xdist processes share out whole files (``--dist loadfile``) in this order
+    The xdist processes share out whole files (``--dist loadfile``) in this order
     (scripts/test.sh turns off xdist's own reordering, which puts the files with the most tests
     first). The compose stack's test takes about 3 minutes; started last, it was the full tier's
     tail, with one process idle beside it. The other Docker file waits for the first one's image
