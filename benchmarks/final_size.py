@@ -82,18 +82,32 @@ class Cell:
 
 # --- the rule, applied to a measured table (pure) --------------------------------------------
 
-def rule_pick(seconds_left: float, paces: Mapping[Size, float], min_epochs: int) -> Size | None:
-    """The size ``choose_size`` trains with these paces: grown from the smallest size measured,
-    width and blocks a rung at a time along the measured values (as the auto space's
-    SIZE_KNOBS grow); None when it needs a pace that was not measured."""
+def rule_climb(seconds_left: float, paces: Mapping[Size, float], min_epochs: int) -> tuple[Size, list[Size]]:
+    """The size ``choose_size`` trains with these paces, grown from the smallest size measured
+    (width first, then blocks, as the auto space's SIZE_KNOBS climb, along the measured
+    values), and the sizes the climb asked for that were not measured.
+
+    A size not measured counts as one that does not fit, so the pick is the rule's among the
+    measured sizes; the list says where measuring more could change it.
+    """
     widths, blocks = sorted({w for w, _ in paces}), sorted({b for _, b in paces})
     knobs = (SizeKnob("width", tuple(widths)), SizeKnob("blocks", tuple(blocks), absent=1))
-    try:
-        choice = choose_size({"width": widths[0], "blocks": blocks[0]}, knobs,
-                             lambda p: paces[(p["width"], p["blocks"])], seconds_left, min_epochs)
-    except KeyError:
-        return None
-    return (choice.params["width"], choice.params["blocks"])
+    missing: list[Size] = []
+
+    def pace(params: dict[str, Any]) -> float:
+        size = (params["width"], params["blocks"])
+        if size not in paces:
+            missing.append(size)
+            return sys.float_info.max  # too slow for any E_min: this knob climbs no further
+        return paces[size]
+
+    choice = choose_size({"width": widths[0], "blocks": blocks[0]}, knobs, pace, seconds_left, min_epochs)
+    return (choice.params["width"], choice.params["blocks"]), missing
+
+
+def rule_pick(seconds_left: float, paces: Mapping[Size, float], min_epochs: int) -> Size:
+    """The size the rule trains among the measured ones (:func:`rule_climb`)."""
+    return rule_climb(seconds_left, paces, min_epochs)[0]
 
 
 def min_epochs_range(seconds_left: float, paces: Mapping[Size, float],
@@ -138,10 +152,11 @@ def rows(cells: list[Cell], min_epochs: int = MIN_EPOCHS) -> list[dict[str, Any]
             continue
         accuracies = {size: float(c.test_accuracy or 0.0) for size, c in row.items()}
         best = max(accuracies, key=lambda size: accuracies[size])
-        pick = rule_pick(minutes * 60, measured, min_epochs) if measured else None
+        pick, missing = rule_climb(minutes * 60, measured, min_epochs) if measured else (None, [])
         span = min_epochs_range(minutes * 60, measured, accuracies) if measured else None
         out.append({"minutes": minutes, "complete": set(row) >= set(measured),
                     "rule_pick": pick, "rule_pick_test": accuracies.get(pick) if pick else None,
+                    "rule_unmeasured": missing,
                     "rule_pick_probe": rule_pick(minutes * 60, probed, min_epochs) if probed else None,
                     "best": best, "best_test": accuracies[best], "min_epochs_range": span})
     return out
@@ -164,10 +179,12 @@ def row_line(row: dict[str, Any], min_epochs: int = MIN_EPOCHS) -> str:
     gap = (f", {100 * (row['best_test'] - row['rule_pick_test']):.2f} points above the rule's"
            if row["rule_pick_test"] is not None else "")
     span = row["min_epochs_range"]
-    which = ("no E_min picks it (it is off the rule's path, or a pace on the path is missing)" if span is None else
+    which = ("no E_min picks it (the rule's climb does not end there)" if span is None else
              f"E_min {span[0]}..{'any larger' if span[1] is None else span[1]} would pick it")
+    unmeasured = row.get("rule_unmeasured") or []
+    needs = f", had {', '.join(map(name, unmeasured))} not measured" if unmeasured else ""
     return (f"T = {row['minutes']:g} min{'' if row['complete'] else ' (row incomplete)'}: rule (E_min {min_epochs}) "
-            f"picks {name(row['rule_pick'])} (test {_fmt(row['rule_pick_test'])}; with the probe's paces "
+            f"picks {name(row['rule_pick'])}{needs} (test {_fmt(row['rule_pick_test'])}; with the probe's paces "
             f"{name(row['rule_pick_probe'])}); best measured {name(row['best'])} (test {_fmt(row['best_test'])}{gap}); "
             f"{which}")
 

@@ -137,7 +137,9 @@ def defaults(profile: Profile) -> dict[str, Any]:
 
 
 # What a long final run may grow the chosen network to (hpo.spaces.sizing): wider first-stage
-# planes and more blocks per stage, as far as its measured pace still fits its minimum epochs.
+# planes, then more blocks per stage, as far as its measured pace still fits its minimum
+# epochs. Width first: on 2 CPU cores a wider stage cost less time per epoch than a deeper one
+# and tested better (width 64 x 1 block: 42 s, 94.44 %; 32 x 2: 66 s, 93.65 %; T = 30 min).
 # "blocks" is not asked above width 16 on a CPU, where build() trains one block per stage.
 # The stem's pooling is not a knob: measured on 2 cores, width 32 with the stem unpooled
 # (28 x 28 maps) trained 16 epochs to 93.00 % test at T = 30 min, where width 32 x 2 pooled

@@ -76,8 +76,8 @@ class DurationType(click.ParamType):
                    "configuration so far for the time left on every core of its host (the final run); 0: none; "
                    "1: no search, the space's warm start. Default: 0.5 with --pruner promote, else 0.")
 @click.option("--grow/--no-grow", default=False, show_default=True,
-              help="Let the final run train the chosen configuration at a larger size (the space's size knobs: "
-                   "e.g. width, blocks), the largest whose measured pace fits 47 epochs in the time left.")
+              help="Let the final run train the chosen configuration at a larger size (the space's size knobs, "
+                   "e.g. width, then blocks), each grown while its measured pace fits 47 epochs in the time left.")
 @click.option("--sampler", type=click.Choice(list(SAMPLERS)), default="tpe", show_default=True)
 @click.option("--pruner", type=click.Choice(list(SCHEDULERS)), default="asha", show_default=True)
 @click.option("--objectives", default="accuracy", show_default=True, help=f"Comma-separated, from: {', '.join(OBJECTIVES)}.")

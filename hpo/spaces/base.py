@@ -122,7 +122,9 @@ class SearchSpace:
             as trial 0, and the sampler starts from a good point (Ray Tune's
             ``points_to_evaluate``, Vizier's default-first). Checked when the space is built.
         size_knobs: the parameters that set the model's size, with the values a long final
-            run may grow them to (:mod:`hpo.spaces.sizing`); none: it trains at the size found.
+            run may grow them to, most worth growing first: the first climbs as far as the
+            time allows, then the next (:mod:`hpo.spaces.sizing`); none: it trains at the
+            size found.
     """
 
     name: str

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.final_size import Cell, consistent_range, main, min_epochs_range, rows, rule_pick
+from benchmarks.final_size import Cell, consistent_range, main, min_epochs_range, rows, rule_climb, rule_pick
 from hpo.spaces.sizing import MIN_EPOCHS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,20 +31,28 @@ def test_the_rule_picks_the_largest_size_that_fits_its_minimum_epochs() -> None:
     assert rule_pick(3600, PACES, 18) == (48, 1)  # 200 s x 18 = 3600: just fits
     assert rule_pick(3600, PACES, 19) == (32, 1)
     assert rule_pick(3600, PACES, 1000) == (24, 1)  # nothing fits: the chosen size itself
-    # The walk moves width and blocks together: (24, 1) -> (32, 2), which was not measured.
-    assert rule_pick(3600, {(24, 1): 60.0, (32, 1): 100.0, (24, 2): 90.0}, 10) is None
+
+
+def test_width_climbs_first_and_a_size_not_measured_counts_as_too_slow() -> None:
+    # Width climbs to 32 (its top among the measured); blocks then climb from 32: 32 x 2 was
+    # not measured, so the pick is 32 x 1, and the row says which size was missing.
+    assert rule_climb(3600, {(24, 1): 60.0, (32, 1): 100.0, (24, 2): 90.0}, 10) == ((32, 1), [(32, 2)])
+    paces = {**PACES, (48, 2): 300.0, (64, 2): 500.0}
+    assert rule_climb(3600, paces, 10) == ((64, 1), [])  # 64 x 2 (5,000 s) does not fit
+    assert rule_climb(3600, paces, 12) == ((48, 2), [])  # 64 (4,200 s) does not fit; 48 x 2 (3,600 s) does
 
 
 def test_the_min_epochs_that_pick_the_best_size_form_a_range() -> None:
     assert min_epochs_range(3600, PACES, ACCURACY) == (11, 18)  # 48 is best: 64 must not fit, 48 must
     assert min_epochs_range(3600, PACES, {**ACCURACY, (64, 1): 0.95}) == (1, 10)  # the largest: any small E_min
     assert min_epochs_range(3600, PACES, {**ACCURACY, (24, 1): 0.95}) == (37, None)  # the smallest: any large one
-    # Width and blocks take turns (as the auto space's knobs do) along the measured values:
-    # 24/1, 32/1, 32/2, 48/2, 64/2, which does not fit 10 epochs (5000 s).
+    # With blocks measured, 48 x 2 is the pick while 64 does not fit and 48 x 2 does (11..12).
     paces = {**PACES, (32, 2): 150.0, (48, 2): 300.0, (64, 2): 500.0}
-    assert rule_pick(3600, paces, 10) == (48, 2)
-    assert min_epochs_range(3600, paces, {(32, 1): 0.95, (32, 2): 0.94}) == (25, 36)  # 32/2 must not fit, 32/1 must
-    assert min_epochs_range(3600, paces, {(64, 1): 0.95, (32, 2): 0.94}) is None  # 64 with one block: off the path
+    assert min_epochs_range(3600, paces, {(48, 2): 0.95, (48, 1): 0.94}) == (11, 12)
+    assert min_epochs_range(3600, paces, {(32, 2): 0.95, (32, 1): 0.94}) == (19, 24)  # 32 stops width, 32 x 2 fits
+    # 24 x 2 is off the climb: blocks climb from 24 only where 32 does not fit (37 epochs and
+    # more), and there 24 x 2 (400 s) does not fit either.
+    assert min_epochs_range(3600, {**paces, (24, 2): 400.0}, {(24, 2): 0.95, (24, 1): 0.94}) is None
 
 
 def test_rows_and_the_range_consistent_with_every_row() -> None:

@@ -7,38 +7,69 @@ from optuna.distributions import IntDistribution
 
 from hpo.errors import UsageError
 from hpo.spaces import Param, SearchSpace
-from hpo.spaces.sizing import MIN_EPOCHS, SizeKnob, choose_size, sizes
+from hpo.spaces.sizing import MIN_EPOCHS, SizeKnob, choose_size
 from hpo.training import TrainConfig
 
 WIDTH = SizeKnob("width", (16, 24, 32, 48, 64))
 BLOCKS = SizeKnob("blocks", (1, 2, 3))
 
 
-@pytest.mark.parametrize(("params", "expected"), [
-    ({"width": 32, "lr": 0.1}, [32, 48, 64]),
-    ({"width": 64, "lr": 0.1}, [64]),  # at the ladder's top: nothing to grow
-    ({"width": 20, "lr": 0.1}, [20, 24, 32, 48, 64]),  # off the ladder: the rungs above it
+def _climb(params: dict, knobs: list, pace: dict, seconds_left: float, min_epochs: int) -> tuple[dict, list]:
+    """(the params chosen, the (width, blocks) measured in order) with ``pace[(width, blocks)]``."""
+    seen: list[tuple] = []
+
+    def measure(p: dict) -> float:
+        seen.append((p["width"], p.get("blocks")))
+        return pace[(p["width"], p.get("blocks", 1))]
+
+    return choose_size(params, knobs, measure, seconds_left, min_epochs).params, seen
+
+
+# Seconds per epoch of (width, blocks): a deeper network costs more than a wider one here, as
+# on the 2-core machine the auto space's knob order comes from.
+GRID = {(w, b): s * (1 + 0.5 * (b - 1)) for w, s in {16: 10.0, 24: 20.0, 32: 30.0, 48: 60.0, 64: 200.0}.items()
+        for b in (1, 2, 3)}
+
+
+@pytest.mark.parametrize(("params", "seconds_left", "chosen", "measured"), [
+    ({"width": 32, "lr": 0.1}, 10_000, {"width": 64, "lr": 0.1}, [32, 48, 64]),  # every rung fits: the top
+    ({"width": 64, "lr": 0.1}, 10_000, {"width": 64, "lr": 0.1}, [64]),  # at the ladder's top: nothing to grow
+    ({"width": 20, "lr": 0.1}, 1_300, {"width": 48, "lr": 0.1}, [20, 24, 32, 48, 64]),  # off the ladder: the rungs above it
 ])
-def test_one_knob_climbs_its_ladder(params: dict, expected: list) -> None:
-    assert [s["width"] for s in sizes(params, [WIDTH])] == expected
-    assert all(s["lr"] == 0.1 for s in sizes(params, [WIDTH]))  # other params are kept
+def test_one_knob_climbs_its_ladder_and_keeps_the_other_params(params: dict, seconds_left: float, chosen: dict,
+                                                               measured: list) -> None:
+    pace = {**GRID, (20, 1): 15.0}
+    got, seen = _climb(params, [WIDTH], pace, seconds_left, 20)
+    assert got == chosen
+    assert [w for w, _ in seen] == measured
 
 
-def test_knobs_take_turns_one_rung_each_and_each_stops_at_its_top() -> None:
-    grown = sizes({"width": 24, "blocks": 2}, [WIDTH, BLOCKS])
-    assert [(s["width"], s["blocks"]) for s in grown] == [(24, 2), (32, 2), (32, 3), (48, 3), (64, 3)]
+def test_the_first_knob_climbs_as_far_as_it_fits_then_the_next_climbs_from_there() -> None:
+    # Width: 32 (600 s for 20 epochs), 48 (1,200 s) fit 1,900 s, 64 (4,000 s) does not. Blocks
+    # then climb from 48: 2 blocks (90 s x 20 = 1,800 s) fits, 3 (2,400 s) does not.
+    got, seen = _climb({"width": 24, "blocks": 1}, [WIDTH, BLOCKS], GRID, 1_900, 20)
+    assert got == {"width": 48, "blocks": 2}
+    assert seen == [(24, 1), (32, 1), (48, 1), (64, 1), (48, 2), (48, 3)]
+    # Declared the other way round, blocks go first: 24 x 3 (40 s x 20 = 800 s), then width
+    # climbs from there: 32 x 3 (1,200 s) fits, 48 x 3 (2,400 s) does not.
+    got, seen = _climb({"width": 24, "blocks": 1}, [BLOCKS, WIDTH], GRID, 1_900, 20)
+    assert got == {"width": 32, "blocks": 3}
+    assert seen == [(24, 1), (24, 2), (24, 3), (32, 3), (48, 3)]
 
 
 def test_a_knob_whose_parameter_is_off_stays_off() -> None:
-    assert sizes({"width": 48}, [WIDTH, BLOCKS]) == [{"width": 48}, {"width": 64}]
+    got, seen = _climb({"width": 48}, [WIDTH, BLOCKS], GRID, 10_000, 20)
+    assert got == {"width": 64} and seen == [(48, None), (64, None)]
 
 
 def test_a_knob_that_names_its_absent_value_grows_from_it() -> None:
     # The auto space asks "blocks" only at small widths; build() trains one block otherwise.
     blocks = SizeKnob("blocks", (1, 2, 3), absent=1)
-    grown = sizes({"width": 48}, [WIDTH, blocks])
-    assert grown == [{"width": 48}, {"width": 64}, {"width": 64, "blocks": 2}, {"width": 64, "blocks": 3}]
-    assert sizes({"width": 64}, [WIDTH, blocks])[0] == {"width": 64}  # the chosen config, untouched
+    got, seen = _climb({"width": 48}, [WIDTH, blocks], GRID, 10_000, 20)
+    assert got == {"width": 64, "blocks": 3}
+    assert seen == [(48, None), (64, None), (64, 2), (64, 3)]
+    got, _ = _climb({"width": 48}, [WIDTH, blocks], GRID, 1_300, 20)
+    assert got == {"width": 48}  # nothing larger fits: the chosen config, untouched
 
 
 # Seconds per epoch at each width, as a measured pace would give them.
@@ -78,6 +109,15 @@ def test_the_time_left_is_read_after_each_measurement_and_a_measurement_may_stop
     assert (choice.params["width"], choice.epochs) == (32, 16)  # 32: 600 s of the 1000 then left; epochs in the 500 after
     stop = choose_size({"width": 24}, [WIDTH], lambda p: PACE[p["width"]] if p["width"] == 24 else float("inf"), 6000, 20)
     assert stop.params["width"] == 24 and stop.grown == {}
+    # An infinite pace stops the whole climb, not only its knob: blocks do not climb after it.
+    seen: list[dict] = []
+
+    def capped(p: dict) -> float:
+        seen.append(dict(p))
+        return float("inf") if p["width"] == 48 else GRID[(p["width"], p["blocks"])]
+
+    capped_choice = choose_size({"width": 24, "blocks": 1}, [WIDTH, BLOCKS], capped, 6000, 20)
+    assert capped_choice.params == {"width": 32, "blocks": 1} and len(seen) == 3
 
 
 def test_a_ladder_must_increase() -> None:
