@@ -128,7 +128,8 @@ def test_a_grown_warm_start_trained_for_the_budget_is_what_export_gives(tmp_path
     # (a checkpoint every epoch made one take 0.6 s), and one thread, which a busy machine slows
     # about twofold where two threads slowed tenfold (1.3 s per epoch beside two busy loops).
     # The final run's cores are the first test's. On a quiet machine, at 30 s, the run grew
-    # from width 24 to 96 x 3 blocks and planned 228 epochs. (90 s took 2 minutes of CI's 24.)
+    # from width 24 to 96 x 3 blocks (the knobs then taking turns) and planned 228 epochs. (90 s
+    # took 2 minutes of CI's 24.)
     env = {**_env(storage_url, tmp_path), "HPO_CHECKPOINT_RATIO": "20", "HPO_NUM_THREADS": "1"}
     created = run_hpo("study", "create", "grow", "--space", "auto", "--dataset", "synthetic", "--time-budget",
                       "20s", "--final-share", "1", "--grow", "--pruner", "none", "--train-subset", "128",
