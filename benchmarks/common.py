@@ -93,13 +93,25 @@ def report(results: dict[str, Any], ratios: list[tuple[str, float, str | None]],
 
 
 def environment() -> dict[str, Any]:
+    """What ran it, beside the commit: results from different sessions differ by the machine
+    under them (the final-size grid met one size at 42 s per epoch one day and 87 s the next)."""
     import torch
 
     return {
         "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "cpu": _cpu_model(),
     }
+
+
+def _cpu_model() -> str | None:
+    try:
+        with open("/proc/cpuinfo") as info:
+            return next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), None)
+    except OSError:  # not Linux
+        return None
 
 
 def _pg_admin(base_url: str):  # noqa: ANN202

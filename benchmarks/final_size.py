@@ -45,7 +45,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT  # noqa: E402
+from benchmarks.common import ROOT, environment  # noqa: E402
 from hpo.spaces.sizing import MIN_EPOCHS, SizeKnob, choose_size  # noqa: E402
 
 DATASET = "fashion-mnist"
@@ -74,6 +74,7 @@ class Cell:
     commit: str | None = None
     dirty: bool | None = None
     finished_at: str = ""
+    environment: dict[str, Any] = field(default_factory=dict)  # benchmarks.common.environment(); {} before 2026-12-06
 
     @property
     def size(self) -> Size:
@@ -223,6 +224,7 @@ def run_cell(cell: Cell, images: Any, args: argparse.Namespace) -> Cell:
     from search_spaces import auto
 
     cell.load_start, cell.nice, cell.threads = list(os.getloadavg()), os.nice(0), args.threads
+    cell.environment = environment()
     splits = data.make_splits(images, val_fraction=VAL_FRACTION, seed=SEED, train_subset=args.train_subset,
                               val_subset=args.val_subset)
     params = {**auto.defaults(auto.CPU), "width": cell.width, "blocks": cell.blocks, "stem_pool": args.stem_pool}

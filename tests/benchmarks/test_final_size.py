@@ -103,6 +103,7 @@ def test_a_tiny_grid_in_two_sessions_writes_every_field(tmp_path: Path, data_dir
         assert 5 <= c["wall_seconds"] < 60  # 6 s of budget, at most one epoch past it
         assert c["threads"] == 1 and isinstance(c["nice"], int) and len(c["load_start"]) == len(c["load_end"]) == 3
         assert len(c["commit"]) == 40 and isinstance(c["dirty"], bool) and c["finished_at"]
+        assert c["environment"]["torch"] and c["environment"]["torch_threads"] == 1
     assert saved["settings"]["train_subset"] == 256 and saved["settings"]["seed"] == 0 and saved["min_epochs"] == MIN_EPOCHS
     assert saved["settings"]["stem_pool"] == 2  # the CPU profile's, unless --stem-pool says otherwise
     (row,) = saved["rows"]
