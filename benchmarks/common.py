@@ -106,12 +106,21 @@ def environment() -> dict[str, Any]:
     }
 
 
-def _cpu_model() -> str | None:
+def _cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str | None:
+    """The first CPU's model name with its family and model numbers: on these cloud machines the
+    name alone ("AMD EPYC") hides which generation ran the benchmark."""
     try:
-        with open("/proc/cpuinfo") as info:
-            return next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), None)
+        with open(cpuinfo) as info:
+            first = info.read().split("\n\n", 1)[0]
     except OSError:  # not Linux
         return None
+    fields = dict(line.split(":", 1) for line in first.splitlines() if ":" in line)
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    name = fields.get("model name")
+    if name is None:
+        return None
+    numbers = ", ".join(f"{key} {fields[key]}" for key in ("cpu family", "model") if key in fields)
+    return f"{name} ({numbers})" if numbers else name
 
 
 def _pg_admin(base_url: str):  # noqa: ANN202
