@@ -112,7 +112,7 @@ def _cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str | None:
     try:
         with open(cpuinfo) as info:
             first = info.read().split("\n\n", 1)[0]
-    except OSError:  # not Linux
+    except OSError:  # not Linux, or no such file
         return None
     fields = dict(line.split(":", 1) for line in first.splitlines() if ":" in line)
     fields = {key.strip(): value.strip() for key, value in fields.items()}

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from benchmarks.common import _cpu_model
 
 X86 = """processor\t: 0
@@ -33,7 +35,10 @@ def test_cpu_model_without_a_name_or_a_file(tmp_path: Path) -> None:
     assert _cpu_model(str(tmp_path / "absent")) is None
 
 
-def test_cpu_model_of_this_machine_is_read_where_linux_has_one() -> None:
+def test_cpu_model_of_this_machine() -> None:
+    # The default path, on the real /proc/cpuinfo of an x86 Linux machine (CI's kind).
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists() or "model name" not in cpuinfo.read_text():
+        pytest.skip("no x86 /proc/cpuinfo here")
     model = _cpu_model()
-    if Path("/proc/cpuinfo").exists() and "model name" in Path("/proc/cpuinfo").read_text():
-        assert model and "cpu family" in model
+    assert model and "cpu family" in model
