@@ -269,6 +269,8 @@ def create_command(arm: Arm, args: argparse.Namespace, name: str) -> list[str]:
                "--time-budget", f"{args.minutes * 60:.0f}s", "--seed", str(args.seed), *arm.create]
     if args.train_subset:
         command += ["--train-subset", str(args.train_subset)]
+        if arm.final_phase or "--final-share" in arm.create:  # the final run too: a final run trains on all by default
+            command += ["--final-train-subset", str(args.train_subset)]
     if args.val_subset:
         command += ["--val-subset", str(args.val_subset)]
     if args.search_epochs and arm.searches and "--epochs" not in arm.create:

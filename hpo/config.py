@@ -43,7 +43,7 @@ class StudyConfig:
     pruner: str = "asha"
     seed: int = 0
     batch_size: int | None = None  # overrides the space's batch size when set
-    train_subset: int | None = None  # number of training images used by the search; None = all
+    train_subset: int | None = None  # number of training images the search trains on; None = all
     val_fraction: float = 0.1  # share of the training split held out for validation
     val_subset: int | None = None
     heartbeat_interval: int = 10  # seconds between a running trial's heartbeats
@@ -58,6 +58,8 @@ class StudyConfig:
     # The final run may grow the chosen network along the space's size knobs, to the largest
     # size whose measured pace fits its minimum epochs in the time left (hpo.spaces.sizing).
     final_grow: bool = False
+    # Training images of the final run; None: all of them, whatever the search trained on.
+    final_train_subset: int | None = None
     # A grid's cells each run this many times, seed by seed (TrialKeys.REPLICATE); budget counts them all.
     seeds: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
@@ -65,6 +67,17 @@ class StudyConfig:
     @property
     def directions(self) -> list[Direction]:
         return [OBJECTIVES[name][0] for name in self.objectives]
+
+    def train_subset_for(self, final_run: bool) -> int | None:
+        """How many training images a trial trains on (None: all of them).
+
+        The search's trials train on ``train_subset``: a subset makes ranking configurations
+        cheap. The final run trains the model a user exports, for as long as the budget allows,
+        so it trains on every training image unless ``final_train_subset`` says otherwise (issue
+        25: "the search ranks configurations cheaply ... maybe a subset of the training
+        images"). Both validate on the same images.
+        """
+        return self.final_train_subset if final_run else self.train_subset
 
     @property
     def metric(self) -> str:

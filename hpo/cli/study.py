@@ -78,6 +78,9 @@ class DurationType(click.ParamType):
 @click.option("--grow/--no-grow", default=False, show_default=True,
               help="Let the final run train the chosen configuration at a larger size (the space's size knobs, "
                    "e.g. width, then blocks), each grown while its measured pace fits 47 epochs in the time left.")
+@click.option("--final-train-subset", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Train the final run on this many training images. Default: all of them, even when the search "
+                   "used --train-subset.")
 @click.option("--sampler", type=click.Choice(list(SAMPLERS)), default="tpe", show_default=True)
 @click.option("--pruner", type=click.Choice(list(SCHEDULERS)), default="asha", show_default=True)
 @click.option("--objectives", default="accuracy", show_default=True, help=f"Comma-separated, from: {', '.join(OBJECTIVES)}.")
@@ -86,7 +89,8 @@ class DurationType(click.ParamType):
               help="With --sampler grid: run every cell this many times, the k-th time of every cell with the "
                    "same training seed; `hpo report` shows each configuration's mean with a 95% interval.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Override the space's batch size.")
-@click.option("--train-subset", type=click.IntRange(min=1), default=None, help="Search on this many training images.")
+@click.option("--train-subset", type=click.IntRange(min=1), default=None,
+              help="Search on this many training images (a final run trains on all of them; see --final-train-subset).")
 @click.option("--val-subset", type=click.IntRange(min=1), default=None, help="Validate on this many images.")
 @click.option("--val-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.1, show_default=True)
 @click.option("--heartbeat-interval", type=click.IntRange(min=1), default=10, show_default=True, help="Seconds between trial heartbeats.")
@@ -98,7 +102,7 @@ class DurationType(click.ParamType):
 @storage_option
 @artifacts_option
 def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_budget: float | None, epochs: int | None,
-               final_share: float | None, grow: bool, sampler: str, pruner: str,
+               final_share: float | None, grow: bool, final_train_subset: int | None, sampler: str, pruner: str,
                objectives: str, seed: int, seeds: int, batch_size: int | None, train_subset: int | None, val_subset: int | None,
                val_fraction: float, heartbeat_interval: int, grace_period: int, warm_start: bool | None,
                if_exists: str, storage: str | None, artifacts: str | None) -> None:
@@ -122,7 +126,7 @@ def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_bud
         warm_start=warm_start_default(resolved, sampler) if warm_start is None else warm_start,
         final_share=(final_share_default(pruner, trials, time_budget, len(objective_names))
                      if final_share is None else final_share),
-        final_grow=grow,
+        final_grow=grow, final_train_subset=final_train_subset,
         seeds=seeds,
     )
     settings = current_settings(storage=storage)

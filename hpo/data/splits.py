@@ -75,11 +75,13 @@ def validation_indices(
     return order[n_val:], order[:n_val]
 
 
-def check_subsets(name: str, n: int, val_fraction: float, train_subset: int | None, val_subset: int | None) -> None:
+def check_subsets(name: str, n: int, val_fraction: float, train_subset: int | None, val_subset: int | None,
+                  train_flag: str = "--train-subset") -> None:
     """Refuse a ``--train-subset`` / ``--val-subset`` larger than what the split has: it would
-    silently train on all of it while the study claims a subset."""
+    silently train on all of it while the study claims a subset. ``train_flag``: the option
+    that asked for ``train_subset``, named in the message."""
     n_val = max(1, int(round(n * val_fraction)))
-    for flag, asked, has, what in (("--train-subset", train_subset, n - n_val, "training"),
+    for flag, asked, has, what in ((train_flag, train_subset, n - n_val, "training"),
                                    ("--val-subset", val_subset, n_val, "validation")):
         if asked is not None and asked > has:
             raise UsageError(f"{flag} is {asked}, but data set {name!r} has {has} {what} images "

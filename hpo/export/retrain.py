@@ -42,14 +42,26 @@ def trial_train_config(trial: FrozenTrial) -> TrainConfig:
     return TrainConfig.from_dict(recorded)
 
 
-def retrain(study: optuna.Study, trial: FrozenTrial, *, include_val: bool, device: torch.device) -> Retrained:
-    """Train ``trial``'s recorded configuration on the study's split (plus validation if asked)."""
+def trial_splits(study: optuna.Study, trial: FrozenTrial, images: ImageData, *, include_val: bool,
+                 device: torch.device) -> Splits:
+    """The study's split of ``images`` with the training images ``trial`` trained on (plus the
+    validation images if asked).
+
+    A final run trains on all of them even when the search used --train-subset (or on
+    --final-train-subset); trials recorded before the count was kept trained on the study's.
+    """
     cfg = StudyConfig.of(study)
-    images = data.load(cfg.dataset)
-    splits = data.make_splits(
-        images, val_fraction=cfg.val_fraction, seed=cfg.seed, device=device, train_subset=cfg.train_subset,
+    return data.make_splits(
+        images, val_fraction=cfg.val_fraction, seed=cfg.seed, device=device,
+        train_subset=trial.user_attrs.get(TrialKeys.TRAIN_IMAGES, cfg.train_subset),
         val_subset=cfg.val_subset, include_val_in_train=include_val,
     )
+
+
+def retrain(study: optuna.Study, trial: FrozenTrial, *, include_val: bool, device: torch.device) -> Retrained:
+    """Train ``trial``'s recorded configuration on the study's split (plus validation if asked)."""
+    images = data.load(StudyConfig.of(study).dataset)
+    splits = trial_splits(study, trial, images, include_val=include_val, device=device)
     config = trial_train_config(trial)
     return Retrained(config, splits, train(config, splits, device), images)
 

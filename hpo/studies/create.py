@@ -111,6 +111,9 @@ def validate(config: StudyConfig) -> SearchSpace:
     if config.final_grow and not config.final_share:
         raise UsageError("--grow grows the final run's network, and this study has no final run: "
                          "give --time-budget alone (with --pruner promote) or --final-share")
+    if config.final_train_subset is not None and not config.final_share:
+        raise UsageError(f"--final-train-subset {config.final_train_subset} sets the final run's training images, and "
+                         "this study has no final run: give --time-budget alone (with --pruner promote) or --final-share")
     if config.final_grow and not space.size_knobs:
         raise UsageError(f"--grow needs size knobs (the parameters a final run may grow), and space {space.name!r} "
                          "declares none: pass size_knobs to its SearchSpace, or leave out --grow")

@@ -49,3 +49,5 @@ def check_limits(config: StudyConfig) -> None:
         )
     check_subsets(config.dataset, train_count(config.dataset), config.val_fraction, config.train_subset,
                   config.val_subset)
+    check_subsets(config.dataset, train_count(config.dataset), config.val_fraction, config.final_train_subset,
+                  None, train_flag="--final-train-subset")

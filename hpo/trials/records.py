@@ -26,6 +26,9 @@ class TrialKeys:
     # The validation images the attempt's metrics are measured on (TrialSetup): the noise of a
     # validation accuracy, which decides a tie with the warm start (hpo.trials.final_run).
     VAL_IMAGES: Final = "val_images"
+    # The training images the attempt trains on (TrialSetup): the search's subset, or every one
+    # for a final run (StudyConfig.train_subset_for); what a retrain trains on again.
+    TRAIN_IMAGES: Final = "train_images"
     PRECISION: Final = "precision"  # fp32 | bf16 | fp16: what the attempt trained in (TrialSetup)
     # Keys inside the trial's curves file (hpo.trials.diagnostics); user attrs of older trials.
     GRAD_NORMS: Final = "grad_norms_epoch1"  # per-layer gradient norms of the first epoch
@@ -85,6 +88,7 @@ class TrialSetup:
     # train_config (its "precision"), so a retrain trains in the same one.
     precision: str | None = None
     val_images: int | None = None
+    train_images: int | None = None  # TrialKeys.TRAIN_IMAGES
 
     def to_attrs(self) -> dict[str, Any]:
         attrs = dataclasses.asdict(self)

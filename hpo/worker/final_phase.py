@@ -26,6 +26,7 @@ from typing import Any
 
 import torch
 
+from hpo.data.splits import Splits
 from hpo.spaces.sizing import MIN_EPOCHS, choose_size
 from hpo.training import TrainConfig
 from hpo.training.budget import TimeBudget
@@ -51,18 +52,18 @@ class FinalRun:
 
 
 def prepare(ctx: WorkerContext, lease: Lease, params: dict[str, Any],
-            build: Callable[[dict[str, Any]], TrainConfig]) -> FinalRun:
+            build: Callable[[dict[str, Any]], TrainConfig], splits: Splits) -> FinalRun:
     """Take the host's cores, choose (or read back) the run's size and timeline.
 
     ``build(params)``: the trial's run of ``params`` as a search trial of the study trains it;
-    the final run trains that recipe on the clock (its epochs only an estimate).
+    the final run trains that recipe on the clock (its epochs only an estimate), on ``splits``.
     """
     ends = float(lease.user_attrs[TrialKeys.FINAL_ENDS])
     wait = min(TAKE_ALL_WAIT_S, TAKE_ALL_WAIT_SHARE * max(0.0, ends - time.time()))
     threads = ctx.cores.take_all(lambda: ctx.stop.is_set, wait) if ctx.cores else torch.get_num_threads()
     grown, starts = lease.user_attrs.get(TrialKeys.FINAL_SIZE), lease.user_attrs.get(TrialKeys.FINAL_STARTS)
     if grown is None or starts is None:  # the first attempt: choose, and record for any retry
-        grown, pace = _choose_size(ctx, params, build, ends)
+        grown, pace = _choose_size(ctx, params, build, ends, splits)
         starts = time.time()
         epochs = int((ends - starts) // pace) if pace > 0 else 0  # the probes' seconds are spent now
         lease.record({TrialKeys.FINAL_SIZE: grown, TrialKeys.FINAL_STARTS: starts, TrialKeys.FINAL_EPOCHS: max(1, epochs),
@@ -80,8 +81,9 @@ def prepare(ctx: WorkerContext, lease: Lease, params: dict[str, Any],
 
 
 def _choose_size(ctx: WorkerContext, params: dict[str, Any], build: Callable[[dict[str, Any]], TrainConfig],
-                 ends: float) -> tuple[dict[str, Any], float]:
-    """(the knobs grown, seconds per epoch) on this worker's device and threads."""
+                 ends: float, splits: Splits) -> tuple[dict[str, Any], float]:
+    """(the knobs grown, seconds per epoch) on this worker's device and threads, an epoch being
+    one pass over ``splits``' training images."""
     knobs = ctx.space.size_knobs if ctx.config.final_grow else ()
     # Measuring is time the run does not train: at most this share of the time left, and
     # each size is judged by the time left after its own measurement.
@@ -93,7 +95,7 @@ def _choose_size(ctx: WorkerContext, params: dict[str, Any], build: Callable[[di
         if measured >= 2 and time.time() > give_up:
             return math.inf  # the chosen size and one larger are always measured; then no more
         measured += 1
-        seconds = seconds_per_epoch(build(candidate), ctx.splits, ctx.device)
+        seconds = seconds_per_epoch(build(candidate), splits, ctx.device)
         # Every size measured, not only the one chosen: a size left out for a slow reading shows here.
         log.info("[%s] the final run's size %s: %.1f s per epoch measured", ctx.name,
                  {k: candidate.get(k) for k in (knob.param for knob in knobs)} or "as searched", seconds)

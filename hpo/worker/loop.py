@@ -26,7 +26,7 @@ from hpo.studies.samplers import make_sampler
 from hpo.trials import Idle, Lease, Retrier, StudyDeleted, TrialQueue, WorkerIdentity
 from hpo.worker import checkpoints, objective
 from hpo.worker.checkpoints import CheckpointPolicy
-from hpo.worker.context import WorkerContext
+from hpo.worker.context import WorkerContext, study_splits
 from hpo.worker.outcomes import Ending, Outcome, classify, settle
 from hpo.worker.signals import StopFlag
 
@@ -65,12 +65,9 @@ def build_context(options: WorkerOptions, stop: StopFlag) -> WorkerContext:
     artifacts.check_writable(store, location)  # before any claim: no trial trains for nothing
     # Decode once; every trial of this worker reuses the tensors (on the GPU if there is one).
     loaded = data.load(config.dataset, download=options.download)
-    splits = data.make_splits(
-        loaded, val_fraction=config.val_fraction, seed=config.seed, device=device,
-        train_subset=config.train_subset, val_subset=config.val_subset,
-    )
+    splits = study_splits(config, loaded, device, final_run=False)
     return WorkerContext(queue, identity, settings, space, splits, device, store, stop,
-                         CheckpointPolicy(settings.checkpoint_ratio), cores)
+                         CheckpointPolicy(settings.checkpoint_ratio), cores, images=loaded)
 
 
 def run_one(ctx: WorkerContext, lease: Lease) -> str | None:

@@ -21,6 +21,7 @@ import torch
 
 from hpo.checkpoint import save_checkpoint, versions
 from hpo.config import OBJECTIVES
+from hpo.data.splits import Splits
 from hpo.lossplot import draw_loss_png
 from hpo.training import TrainConfig, TrainResult, TrainState, train
 from hpo.training.budget import TimeBudget
@@ -115,17 +116,19 @@ def build_config(ctx: WorkerContext, lease: Lease, params: dict[str, Any], epoch
     return config
 
 
-def store_model(ctx: WorkerContext, lease: Lease, config: TrainConfig, params: dict[str, Any], result: TrainResult) -> str:
-    """Upload the final weights as a self-describing checkpoint; returns its artifact id."""
+def store_model(ctx: WorkerContext, lease: Lease, config: TrainConfig, params: dict[str, Any], result: TrainResult,
+                splits: Splits) -> str:
+    """Upload the final weights as a self-describing checkpoint (with the normalization of the
+    ``splits`` it trained on); returns its artifact id."""
     meta = ModelMeta(
         model=config.model,
         train_config=config.to_dict(),
         params=params,
-        dataset=ctx.splits.dataset,
-        input_shape=list(ctx.splits.input_shape),
-        num_classes=ctx.splits.num_classes,
-        classes=list(ctx.splits.classes),
-        normalization=ctx.splits.normalization.to_dict(),
+        dataset=splits.dataset,
+        input_shape=list(splits.input_shape),
+        num_classes=splits.num_classes,
+        classes=list(splits.classes),
+        normalization=splits.normalization.to_dict(),
         metrics=result.metrics,
         history=result.history,
         versions=versions(),
@@ -182,10 +185,12 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
     """Train the leased trial to the end; raises an Interrupt (the scheduler's decision),
     TrialPruned, or the training error."""
     params, config = trial_config(ctx, lease)
+    # A final run trains on every training image, even when the search used a subset.
+    splits = ctx.splits_for(lease.is_final_run)
     budget: TimeBudget | None = None
     if lease.is_final_run and not lease.ending:
         # Every core of the host, maybe a grown model, and a schedule that follows the clock.
-        final = final_phase.prepare(ctx, lease, params, lambda p: build_config(ctx, lease, p, ctx.config.epochs))
+        final = final_phase.prepare(ctx, lease, params, lambda p: build_config(ctx, lease, p, ctx.config.epochs), splits)
         params, config, budget = final.params, final.config, final.budget
     resume = load_resume_state(ctx.artifact_store, lease)
     if budget is not None and budget.spent() and resume is None:
@@ -203,7 +208,8 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
         seed=config.seed, device=str(ctx.device), threads=torch.get_num_threads(), worker=ctx.name,
         sampler_seed=ctx.identity.sampler_seed(ctx.config.seed), versions=versions(),
         train_config=config.to_dict(), resumed_from_epoch=int(resume["epoch"]) if resume else None,
-        precision=choose_precision(ctx.device, config.precision).name, val_images=len(ctx.splits.val),
+        precision=choose_precision(ctx.device, config.precision).name, val_images=len(splits.val),
+        train_images=len(splits.train),
     )
     if resume is not None:
         log.info("[%s] trial %d resumes after epoch %d", ctx.name, lease.number, resume["epoch"])
@@ -212,7 +218,7 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
     first_epoch = int(resume["epoch"]) + 1 if resume else 1
     reporter = EpochReporter(ctx, lease, first_epoch=first_epoch, budget=budget)
     try:
-        result = train(config, ctx.splits, ctx.device, callbacks=[reporter], resume=resume, budget=budget)
+        result = train(config, splits, ctx.device, callbacks=[reporter], resume=resume, budget=budget)
     except Interrupt as cut:
         if cut.decision.action is not Action.END:
             raise  # the loop applies it to the lease (hpo.worker.outcomes)
@@ -230,7 +236,7 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
         config = config.replace(epochs=max(1, len(result.history)))
         summary[TrialKeys.TRAIN_CONFIG] = config.to_dict()
         summary[TrialKeys.FINAL_THREADS] = torch.get_num_threads()  # with the seats taken since it began
-    summary[TrialKeys.MODEL] = store_model(ctx, lease, config, params, result)
+    summary[TrialKeys.MODEL] = store_model(ctx, lease, config, params, result, splits)
     # Gradient norms and loss curves go to files of the trial, not its user attrs (pages stay readable).
     summary.update(store_curves(ctx, lease, result.diagnostics))
     if ctx.device.type == "cuda":

@@ -70,6 +70,8 @@ def _cases(tmp: Path) -> list[Case]:
         Case("final-share-out-of-range", ("study", "create", "x", "--space", "cnn", "--dataset", "synthetic", "--time-budget", "1h", "--final-share", "1.5"), 2, "--final-share"),
         Case("final-share-1-without-warm-start", ("study", "create", "x", "--space", "sleep", "--dataset", "synthetic", "--time-budget", "1h", "--final-share", "1"), 2, "has none"),
         Case("grow-without-final-run", ("study", "create", "x", "--space", "auto", "--dataset", "synthetic", "--time-budget", "1h", "--pruner", "asha", "--grow"), 2, "no final run"),
+        Case("final-train-subset-without-final-run", ("study", "create", "x", "--space", "auto", "--dataset", "synthetic", "--time-budget", "1h", "--pruner", "asha", "--final-train-subset", "100"), 2, "no final run"),
+        Case("final-train-subset-too-large", ("study", "create", "x", "--space", "auto", "--dataset", "synthetic", "--time-budget", "1h", "--pruner", "promote", "--final-train-subset", "100000"), 2, "--final-train-subset is 100000, but data set 'synthetic' has"),
         Case("grow-without-size-knobs", ("study", "create", "x", "--space", "cnn", "--dataset", "synthetic", "--time-budget", "1h", "--pruner", "promote", "--grow"), 2, "declares none"),
         Case("if-exists-skip-other-config", ("study", "create", "done", "--space", "cnn", "--dataset", "synthetic", "--trials", "5", "--epochs", "1", "--pruner", "none", "--if-exists", "skip"), 1, "budget: 2 -> 5"),
         Case("worker-plain-study", ("worker", "plain"), 1, "was not created by hpo"),

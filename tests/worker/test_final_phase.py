@@ -133,6 +133,7 @@ def test_a_grown_warm_start_trained_for_the_budget_is_what_export_gives(tmp_path
     env = {**_env(storage_url, tmp_path), "HPO_CHECKPOINT_RATIO": "20", "HPO_NUM_THREADS": "1"}
     created = run_hpo("study", "create", "grow", "--space", "auto", "--dataset", "synthetic", "--time-budget",
                       "20s", "--final-share", "1", "--grow", "--pruner", "none", "--train-subset", "128",
+                      "--final-train-subset", "128",
                       env=env)
     assert created.returncode == 0, created.stderr
     worker = start_hpo("worker", "grow", env=env, log=tmp_path / "w.log")
