@@ -38,6 +38,8 @@ each arm's final run (size, pace, epochs, threads, when it ended against the dea
 
     nice -n 10 python benchmarks/search_quality.py --minutes 60       # a, b, e: 3 hours on one machine
     nice -n 10 python benchmarks/search_quality.py --minutes 60 --arms e --out docs/benchmark-results/search_quality-e-60min.json
+    nice -n 10 python benchmarks/search_quality.py --minutes 60 --arms a --search-subset 13500 --final-share 0.75
+                                    # arm a searching a quarter of the images for a quarter of W
     python benchmarks/search_quality.py --merge A.json B.json ...      # one table from arms run apart
     python benchmarks/search_quality.py --minutes 1 --train-subset 512 --val-subset 500 --interval 0.25
 
@@ -271,6 +273,8 @@ def create_command(arm: Arm, args: argparse.Namespace, name: str) -> list[str]:
         command += ["--train-subset", str(args.train_subset)]
         if arm.final_phase or "--final-share" in arm.create:  # the final run too: a final run trains on all by default
             command += ["--final-train-subset", str(args.train_subset)]
+    elif args.search_subset and arm.final_phase:
+        command += ["--train-subset", str(args.search_subset)]  # the search only: the final run trains on all
     if args.val_subset:
         command += ["--val-subset", str(args.val_subset)]
     if args.search_epochs and arm.searches and "--epochs" not in arm.create:
@@ -568,6 +572,7 @@ def settings_of(args: argparse.Namespace, layout: str) -> dict[str, Any]:
             "train_subset": args.train_subset or "all", "val_subset": args.val_subset or "all",
             "seed": args.seed, "search_epochs": args.search_epochs or "the space's", "storage": args.storage,
             "final_share": args.final_share or "the service's",
+            "search_subset": args.search_subset or "all",
             "layout": layout, "nice": os.nice(0) if hasattr(os, "nice") else None}
 
 
@@ -703,6 +708,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", default="fashion-mnist")
     p.add_argument("--train-subset", type=int, default=None, help="training images (default all; for smoke tests)")
     p.add_argument("--val-subset", type=int, default=None, help="validation images (default all; for smoke tests)")
+    p.add_argument("--search-subset", type=int, default=None, metavar="N",
+                   help="training images of the search of arms a and c (default all); their final run trains on all")
     p.add_argument("--search-epochs", type=int, default=None,
                    help="epochs per trial for arms a and c (default: the auto space's own)")
     p.add_argument("--final-share", type=float, default=None, metavar="SHARE",
@@ -732,7 +739,10 @@ def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.final_share is not None and not 0 < args.final_share < 1:
         p.error(f"--final-share is {args.final_share:g}, but must be between 0 and 1 (exclusive): "
                 "arms b and e are the final run alone, and arm d has none")
-    for name in ("search_epochs", "train_subset", "val_subset"):
+    if args.search_subset is not None and args.train_subset is not None:
+        p.error("--search-subset and --train-subset both set training images: give one (--train-subset shrinks "
+                "every arm, its final runs too, for smoke tests; --search-subset only the search of arms a and c)")
+    for name in ("search_epochs", "search_subset", "train_subset", "val_subset"):
         value = getattr(args, name)
         if value is not None and value < 1:
             p.error(f"--{name.replace('_', '-')} is {value}, but must be at least 1")

@@ -253,3 +253,28 @@ def test_final_share_outside_the_open_interval_is_a_usage_error(share: str,
     with pytest.raises(SystemExit) as exc:
         parse_args(["--final-share", share])
     assert exc.value.code == 2 and f"--final-share is {share}" in capsys.readouterr().err
+
+
+def test_search_subset_shrinks_only_the_search_and_train_subset_every_arm() -> None:
+    from benchmarks.search_quality import ARMS, create_command, parse_args
+
+    searched = parse_args(["--search-subset", "13500", "--device", "cpu"])
+    commands = {key: create_command(arm, searched, "x") for key, arm in ARMS.items()}
+    for key in ("a", "c"):  # their search trains on the subset; their final run on every image
+        assert "--train-subset 13500" in " ".join(commands[key]) and "--final-train-subset" not in commands[key]
+    assert not any("--train-subset" in commands[key] for key in ("b", "d", "e"))
+
+    smoke = parse_args(["--train-subset", "512", "--device", "cpu"])
+    commands = {key: " ".join(create_command(arm, smoke, "x")) for key, arm in ARMS.items()}
+    assert all("--train-subset 512" in command for command in commands.values())
+    for key in ("a", "b", "c", "e"):  # the arms with a final run keep it as small as the search
+        assert "--final-train-subset 512" in commands[key]
+    assert "--final-train-subset" not in commands["d"]  # no final run: `study create` would refuse the option
+
+
+def test_search_subset_and_train_subset_together_are_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.search_quality import parse_args
+
+    with pytest.raises(SystemExit) as exc:
+        parse_args(["--search-subset", "100", "--train-subset", "100"])
+    assert exc.value.code == 2 and "give one" in capsys.readouterr().err
