@@ -66,8 +66,11 @@ def build_context(options: WorkerOptions, stop: StopFlag) -> WorkerContext:
     # Decode once; every trial of this worker reuses the tensors (on the GPU if there is one).
     loaded = data.load(config.dataset, download=options.download)
     splits = study_splits(config, loaded, device, final_run=False)
+    # Kept only where a final run trains on other images than the search (it makes its splits
+    # from them): otherwise the decoded set is garbage once the splits hold it, normalized.
+    other = bool(config.final_share) and config.train_subset_for(final_run=True) != config.train_subset
     return WorkerContext(queue, identity, settings, space, splits, device, store, stop,
-                         CheckpointPolicy(settings.checkpoint_ratio), cores, images=loaded)
+                         CheckpointPolicy(settings.checkpoint_ratio), cores, images=loaded if other else None)
 
 
 def run_one(ctx: WorkerContext, lease: Lease) -> str | None:
