@@ -6,18 +6,18 @@ only; its final model, the best completed trial, is exported and tested ONCE on 
 by the functions behind `hpo export` and `hpo evaluate --split test`, in this process:
 
 - a `default`: the promotion scheduler with the final phase, `hpo study create --space auto
-  --time-budget W --pruner promote --grow`: TPE + promotions over the first half of W, then the
+  --time-budget W --pruner promote`: TPE + promotions over the first half of W, then the
   final run, which takes every core of the host (the other workers stand by), grows the best
-  configuration as far as its measured pace fits 15 epochs in the time left, and trains until
-  just before the deadline. The service's default does not include --grow yet: it becomes the
-  default once this benchmark shows it wins (issue 25);
+  configuration as far as its measured pace fits 47 epochs in the time left (--grow, the
+  default with a final run since benchmark 6's arms b and e ran in one session), and trains
+  until just before the deadline;
 - b `fixed`: the auto space's warm-start configuration trained for W, what a user does without
   a search, on every core of the arm (one worker, that many threads). It is the final run alone
-  (`--final-share 1 --pruner none`): its learning rate anneals on the clock to just before the
+  (`--final-share 1 --pruner none --no-grow`): its learning rate anneals on the clock to just before the
   deadline, so it fills W whatever an epoch costs. (Until 2026-12-04 b trained a number of
   epochs chosen from a timed probe; on a GPU, with three arms side by side, the probe's three
   copies in one Python process overestimated an epoch 2.3 times and b used 42 % of W.)
-- c `random`: random search with the same scheduler (`--sampler random --pruner promote`);
+- c `random`: random search with the same scheduler and final phase (`--sampler random --pruner promote`);
 - d `report004`: report 004's approach, TPE without pruning, 3 epochs per trial and no warm
   start (`--pruner none --epochs 3 --no-warm-start`);
 - e `grown`: the warm start grown by the final run's size rule and trained for W on every
@@ -95,12 +95,11 @@ class Arm:
 
 ARMS: dict[str, Arm] = {arm.key: arm for arm in (
     Arm("a", "default", "TPE + promotion scheduler, warm start, then the final phase over the last half: "
-        "every core, the network grown (--grow), trained to the deadline. The service's default for a time "
-        "budget is this without --grow, which becomes default once this benchmark shows it wins",
-        ("--pruner", "promote", "--grow"), final_phase=True),
+        "every core, the network grown (--grow, the default), trained to the deadline",
+        ("--pruner", "promote"), final_phase=True),
     Arm("b", "fixed", "the auto space's warm-start configuration trained for W on the clock, one worker on every core",
-        ("--final-share", "1", "--pruner", "none"), fixed=True, searches=False),
-    Arm("c", "random", "random search + promotion scheduler + final run, warm start",
+        ("--final-share", "1", "--pruner", "none", "--no-grow"), fixed=True, searches=False),
+    Arm("c", "random", "random search + promotion scheduler + final phase (grown), warm start",
         ("--sampler", "random", "--pruner", "promote"), final_phase=True),
     Arm("d", "report004", "report 004: TPE, no pruning, 3 epochs per trial, no warm start",
         ("--sampler", "tpe", "--pruner", "none", "--epochs", "3", "--no-warm-start")),

@@ -75,9 +75,10 @@ class DurationType(click.ParamType):
               help="With --time-budget alone: when this share of the time is left, one worker trains the best "
                    "configuration so far for the time left on every core of its host (the final run); 0: none; "
                    "1: no search, the space's warm start. Default: 0.5 with --pruner promote, else 0.")
-@click.option("--grow/--no-grow", default=False, show_default=True,
+@click.option("--grow/--no-grow", default=None,
               help="Let the final run train the chosen configuration at a larger size (the space's size knobs, "
-                   "e.g. width, then blocks), each grown while its measured pace fits 47 epochs in the time left.")
+                   "e.g. width, then blocks), each grown while its measured pace fits 47 epochs in the time left. "
+                   "Default: on when the study has a final run and the space declares size knobs.")
 @click.option("--final-train-subset", type=click.IntRange(min=1), default=None, metavar="N",
               help="Train the final run on this many training images. Default: all of them, even when the search "
                    "used --train-subset.")
@@ -102,14 +103,14 @@ class DurationType(click.ParamType):
 @storage_option
 @artifacts_option
 def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_budget: float | None, epochs: int | None,
-               final_share: float | None, grow: bool, final_train_subset: int | None, sampler: str, pruner: str,
+               final_share: float | None, grow: bool | None, final_train_subset: int | None, sampler: str, pruner: str,
                objectives: str, seed: int, seeds: int, batch_size: int | None, train_subset: int | None, val_subset: int | None,
                val_fraction: float, heartbeat_interval: int, grace_period: int, warm_start: bool | None,
                if_exists: str, storage: str | None, artifacts: str | None) -> None:
     """Create study NAME: a plain Optuna study holding everything workers need."""
     # Here, not at the top: they import torch, which `hpo study list` and usage errors skip.
     from hpo.spaces import canonical_spec, get_space
-    from hpo.studies.create import create, warm_start_default
+    from hpo.studies.create import create, grow_default, warm_start_default
 
     objective_names = _objectives(objectives)
     resolved = get_space(space)
@@ -118,15 +119,15 @@ def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_bud
     # Record where this study's checkpoints live, once: folders absolute (./artifacts when not
     # given), URLs (s3://) as given. Every later command finds them from any working folder.
     extra: dict[str, Any] = {"artifacts": location_to_record(artifacts)}
+    share = final_share_default(pruner, trials, time_budget, len(objective_names)) if final_share is None else final_share
     config = StudyConfig(
         space=canonical_spec(space), dataset=dataset, budget=trials, epochs=epochs or resolved.default_epochs,
         objectives=objective_names, sampler=sampler, pruner=pruner, seed=seed, batch_size=batch_size, train_subset=train_subset,
         val_subset=val_subset, val_fraction=val_fraction, heartbeat_interval=heartbeat_interval,
         grace_period=grace_period, extra=extra, time_budget_s=time_budget,
         warm_start=warm_start_default(resolved, sampler) if warm_start is None else warm_start,
-        final_share=(final_share_default(pruner, trials, time_budget, len(objective_names))
-                     if final_share is None else final_share),
-        final_grow=grow, final_train_subset=final_train_subset,
+        final_share=share, final_grow=grow_default(resolved, share) if grow is None else grow,
+        final_train_subset=final_train_subset,
         seeds=seeds,
     )
     settings = current_settings(storage=storage)

@@ -63,13 +63,13 @@ def test_each_arm_gets_the_whole_machine_one_after_another(run: dict) -> None:
     # b: one worker with every core as threads, the warm start trained on the clock (no growth).
     b = arms["b"]
     assert (b["workers"], b["threads"]) == (1, cores)
-    assert "--final-share 1 --pruner none" in " ".join(b["create_command"]) and "--grow" not in b["create_command"]
+    assert "--final-share 1 --pruner none --no-grow" in " ".join(b["create_command"])
     assert b["best_trial"] == 0 and b["final_run"]["of"] == 0 and b["final_run"]["size"] in (None, {})
     # a and e: one worker per core, threads from their own worker registry (never pinned).
     for key in "ae":
         assert (arms[key]["workers"], arms[key]["threads"]) == (cores, None), key
     assert "--space auto" in " ".join(arms["a"]["create_command"])
-    assert "--pruner promote --grow" in " ".join(arms["a"]["create_command"])
+    assert "--pruner promote" in " ".join(arms["a"]["create_command"])  # the service's default: it grows
     assert "--final-share 1 --grow --pruner none" in " ".join(arms["e"]["create_command"])
 
 

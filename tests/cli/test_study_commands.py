@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import optuna
 from click.testing import CliRunner
 
 from hpo.cli import main
@@ -45,3 +47,19 @@ def test_storage_password_is_masked_in_show(pg_url: str) -> None:
     assert invoke("study", "create", "m", "--space", "cnn", "--dataset", "synthetic", "--trials", "1", storage=with_password)[0] == 0
     code, out = invoke("study", "show", "m", storage=with_password)
     assert code == 0 and "***" in out and "s3cr3t" not in out
+
+
+def test_a_final_run_grows_by_default_where_the_space_can_grow(tmp_path: Path) -> None:
+    storage = f"sqlite:///{tmp_path / 'hpo.db'}"
+    cases = {  # name: (options, whether its final run grows)
+        "promote": (("--space", "auto", "--pruner", "promote"), True),  # the final phase by default
+        "share-1": (("--space", "auto", "--pruner", "none", "--final-share", "1"), True),
+        "no-grow": (("--space", "auto", "--pruner", "promote", "--no-grow"), False),
+        "no-final-run": (("--space", "auto", "--pruner", "asha"), False),
+        "no-size-knobs": (("--space", "cnn", "--pruner", "promote"), False),  # nothing declared to grow
+    }
+    for name, (options, grows) in cases.items():
+        code, out = invoke("study", "create", name, "--dataset", "synthetic", "--time-budget", "1h", *options,
+                           storage=storage)
+        assert code == 0, out
+        assert optuna.load_study(study_name=name, storage=storage).user_attrs["final_grow"] is grows, name
