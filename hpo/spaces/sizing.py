@@ -37,8 +37,10 @@ from typing import Any
 # 3 blocks for 27 epochs, 94.09 %, level with the ungrown warm start's 231 epochs (94.13 %).
 # Width first, 47 picks width 48 at T = 30 min (67 epochs, 94.31 %), level with the row's best
 # (width 64, 43 epochs, 94.44 %), and arm e (W = 60 min) grew to width 48 for 68 epochs,
-# 94.35 %; on a machine twice as fast it grew to width 64 for 74 epochs, 94.61 %. One seed
-# per cell, so it stays open to the rest of the grid.
+# 94.35 %; on a machine twice as fast it grew to width 64 for 74 epochs, 94.61 %, and on an
+# Intel machine to width 48 for 65 epochs, 94.16 %, against 93.77 % for width 24 trained the
+# hour in the same session (so --grow became the default). One seed per cell, so it stays
+# open to the rest of the grid.
 MIN_EPOCHS = 47
 
 
