@@ -40,7 +40,7 @@ class WorkerContext:
     # The decoded data set, for splits other than the search's (a final run's, with every
     # training image); None: every trial trains on ``splits``.
     images: ImageData | None = None
-    _other_splits: dict[int | None, Splits] = field(default_factory=dict, init=False, repr=False)
+    _final_splits: Splits | None = field(default=None, init=False, repr=False)
 
     @property
     def config(self) -> StudyConfig:
@@ -53,9 +53,9 @@ class WorkerContext:
         subset = self.config.train_subset_for(final_run)
         if subset == self.config.train_subset or self.images is None:
             return self.splits
-        if subset not in self._other_splits:
-            self._other_splits[subset] = study_splits(self.config, self.images, self.device, final_run)
-        return self._other_splits[subset]
+        if self._final_splits is None:  # only a final run's subset can differ from the search's
+            self._final_splits = study_splits(self.config, self.images, self.device, final_run)
+        return self._final_splits
 
     @property
     def name(self) -> str:
