@@ -85,8 +85,10 @@ class Progress:
         return {**self.__dict__, "finished": self.finished}
 
 
-def progress(study: optuna.Study, budget: int | None, time_up: bool = False) -> Progress:
-    trials = study.get_trials(deepcopy=False)
+def progress(study: optuna.Study, budget: int | None, time_up: bool = False,
+             trials: list[FrozenTrial] | None = None) -> Progress:
+    """``trials``: the study's trials, where the caller has just read them (else read here)."""
+    trials = study.get_trials(deepcopy=False) if trials is None else trials
     outside = outside_numbers(study, trials)
     logical = [t for t in logical_trials(trials) if t.number not in outside]
     counts = Counter(t.state for t in logical)

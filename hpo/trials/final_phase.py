@@ -119,6 +119,18 @@ class FinalPhase:
         fixed = first.system_attrs.get("fixed_params") if first is not None else None
         return final_run.Candidate(0, dict(fixed), {}, None) if fixed else None
 
+    def starting(self, trials: list[FrozenTrial]) -> int:
+        """How many runs are started (their study attr written) but missing from ``trials``.
+
+        The worker that starts a run writes its attr, then adds its trial. A lane's other worker
+        that finds nothing to claim in between must count the run as running: otherwise it
+        would find the study done and exit, leaving nobody to resume the run if its worker dies.
+        """
+        if self._due() is None:
+            return 0  # nobody starts a run before it is due: no read
+        lanes = {str(run.get("lane")) for run in self._runs()}
+        return len(lanes - {t.user_attrs.get(TrialKeys.FINAL_LANE) for t in trials})
+
     def waiting(self, lane: str) -> bool:
         """Whether ``lane``'s run is due, can be sized, and nobody has started it yet.
 

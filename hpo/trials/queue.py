@@ -25,6 +25,7 @@ transaction. Unlike ``study.ask()``, it never creates a trial, so N workers cann
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import time
@@ -370,9 +371,21 @@ class TrialQueue:
         return self.retrier.call(read, "read heartbeats")
 
     def progress(self) -> Progress:
-        """Logical trials against the budget (retried attempts count once)."""
+        """Logical trials against the budget (retried attempts count once); a final run that is
+        started but whose trial is not there yet counts as running."""
         time_up = self.time_up()
-        return self.retrier.call(lambda: progress(self.study, self.config.budget, time_up), "read progress")
+
+        def read() -> Progress:
+            trials = self.study.get_trials(deepcopy=False)
+            # The runs' attrs are read after the trials: a run's worker writes its attr before
+            # it adds its trial, so a run missing from ``trials`` is one of these. Past the
+            # deadline none is counted: no run starts then, and one whose worker died between
+            # the two writes must not keep the others waiting for ever.
+            starting = 0 if time_up else self.final.starting(trials)
+            counted = progress(self.study, self.config.budget, time_up, trials=trials)
+            return dataclasses.replace(counted, running=counted.running + starting)
+
+        return self.retrier.call(read, "read progress")
 
 
 class _LeaseView:

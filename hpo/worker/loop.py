@@ -124,7 +124,7 @@ def run_worker(options: WorkerOptions) -> int:
         "[%s] working on study %r (%s on %s, budget %s, device %s, %d threads)",
         ctx.name, queue.name, ctx.config.space, ctx.config.dataset, budget, ctx.device, torch.get_num_threads(),
     )
-    ran, stood_by, ran_final, looked_again = 0, False, False, False
+    ran, stood_by, ran_final = 0, False, False
     recent_failures: deque[str] = deque(maxlen=REPEATED_FAILURE_LIMIT)
     poll = min(5.0, max(0.5, ctx.config.heartbeat_interval / 2))
     # Every storage call of an iteration (recover, claim, progress, the trial itself) raises
@@ -152,13 +152,6 @@ def run_worker(options: WorkerOptions) -> int:
                 if idle is Idle.RETIRE_PAUSED:
                     # No promotion is coming: the paused trials end where they are.
                     log.info("[%s] retired %d paused trials", ctx.name, queue.retire_paused())
-                    continue
-                if idle is Idle.DONE and not looked_again and queue.final_run_on_lane(ctx.identity.lane):
-                    # This lane's final run may be started (its study attr written) but its trial
-                    # not added yet: look once more, so this worker stands by for it rather than
-                    # exit and leave nobody to resume it if its worker dies.
-                    looked_again = True
-                    time.sleep(poll)
                     continue
                 if idle is Idle.DONE:
                     break

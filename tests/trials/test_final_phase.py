@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import datetime
 import time
+from typing import Any
+
+import pytest
 
 from hpo.config import StudyConfig
 from hpo.spaces import get_space
 from hpo.studies.create import create
-from hpo.trials import Retrier, TrialKeys, TrialQueue, WorkerIdentity
+from hpo.trials import Idle, Retrier, TrialKeys, TrialQueue, WorkerIdentity, final_phase
 from hpo.trials.storage import open_storage
 
 HOST_A, HOST_B = WorkerIdentity("a", 1, "000a", host="boot-a"), WorkerIdentity("b", 1, "000b", host="boot-b")
@@ -97,6 +100,32 @@ def test_a_search_trial_learns_at_its_epoch_boundary_that_its_lanes_run_started(
     run = TrialQueue.open("s", storage_url, Retrier(10)).claim(HOST_A)  # host a's other worker starts it
     assert run is not None and run.is_final_run
     assert not view.final_run_waiting() and view.final_run_here()  # now: hand back and stand by
+
+
+def test_a_run_started_but_not_yet_added_keeps_its_lanes_other_worker_from_exiting(
+        storage_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A run's worker writes its study attr, then adds its trial. A mate that finds nothing to do
+    # in between once read the study as done and exited, and nobody was left to resume the run.
+    queue = _searched(storage_url)
+    queue.searching.complete([0.5])  # type: ignore[attr-defined]  # nothing else runs or waits
+    starter, mate = (TrialQueue.open("s", storage_url, Retrier(10)) for _ in range(2))
+    seen: list[tuple[int, Idle]] = []
+    add_slot = final_phase.add_final_run_slot
+
+    def in_the_window(*args: Any, **kwargs: Any) -> int:
+        # The mate looks here, inside the window: the attr is written and the trial not added.
+        assert mate.claim(A_MATE) is None and mate.claim(A_MATE, standby=True) is None
+        counted = mate.progress()
+        seen.append((counted.running, mate.scheduler.when_idle(counted, mate.promotable_now)))
+        return add_slot(*args, **kwargs)
+
+    monkeypatch.setattr(final_phase, "add_final_run_slot", in_the_window)
+    run = starter.claim(HOST_A)
+    assert run is not None and run.is_final_run
+    assert seen == [(1, Idle.WAIT)]
+    assert mate.progress().running == 1  # once the trial is there, the run counts once
+    run.complete([0.95])
+    assert mate.progress().running == 0 and mate.scheduler.when_idle(mate.progress(), mate.promotable_now) is Idle.DONE
 
 
 def test_the_warm_start_wins_a_lead_within_the_noise_of_the_validation_images(storage_url: str) -> None:
