@@ -94,8 +94,9 @@ class Arm:
 
 
 ARMS: dict[str, Arm] = {arm.key: arm for arm in (
-    Arm("a", "default", "TPE + promotion scheduler, warm start, then the final phase over the last half: "
-        "every core, the network grown (--grow, the default), trained to the deadline",
+    Arm("a", "default", "TPE + promotion scheduler, warm start, then the final phase over the last "
+        "--final-share of W (half by default): every core, the network grown (--grow, the default), "
+        "trained to the deadline",
         ("--pruner", "promote"), final_phase=True),
     Arm("b", "fixed", "the auto space's warm-start configuration trained for W on the clock, one worker on every core",
         ("--final-share", "1", "--pruner", "none", "--no-grow"), fixed=True, searches=False),
