@@ -71,8 +71,19 @@ def validation_indices(
     if not 0.0 < val_fraction < 1.0:
         raise ValueError(f"val_fraction is {val_fraction}, but must be in (0, 1)")
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    n_val = max(1, int(round(n * val_fraction)))
+    n_val = n - split_sizes(n, val_fraction)[0]
     return order[n_val:], order[:n_val]
+
+
+def split_sizes(n: int, val_fraction: float) -> tuple[int, int]:
+    """(training, validation) images that ``n`` training images of a data set split into."""
+    n_val = max(1, int(round(n * val_fraction)))
+    return n - n_val, n_val
+
+
+def train_images(n: int, val_fraction: float, train_subset: int | None) -> int:
+    """The images an epoch trains on: the subset, else the whole training split."""
+    return train_subset if train_subset is not None else split_sizes(n, val_fraction)[0]
 
 
 def check_subsets(name: str, n: int, val_fraction: float, train_subset: int | None, val_subset: int | None,
@@ -80,8 +91,8 @@ def check_subsets(name: str, n: int, val_fraction: float, train_subset: int | No
     """Refuse a ``--train-subset`` / ``--val-subset`` larger than what the split has: it would
     silently train on all of it while the study claims a subset. ``train_flag``: the option
     that asked for ``train_subset``, named in the message."""
-    n_val = max(1, int(round(n * val_fraction)))
-    for flag, asked, has, what in ((train_flag, train_subset, n - n_val, "training"),
+    n_train, n_val = split_sizes(n, val_fraction)
+    for flag, asked, has, what in ((train_flag, train_subset, n_train, "training"),
                                    ("--val-subset", val_subset, n_val, "validation")):
         if asked is not None and asked > has:
             raise UsageError(f"{flag} is {asked}, but data set {name!r} has {has} {what} images "

@@ -60,6 +60,9 @@ class FinalPhase:
         self.config, self.study, self._backend, self.retrier = config, study, backend, retrier
         self._maximize, self._deadline, self._live_trials, self._lease = maximize, deadline, live_trials, lease
         self._lanes_with_runs: set[str] = set()  # once seen, a lane keeps its run: no more reads for it
+        # The images a run's epoch trains on, set by the worker (it knows the data set): sizes
+        # the run from trials that searched on a subset. None: as many as the trials'.
+        self.images: int | None = None
 
     @property
     def _sid(self) -> int:
@@ -98,12 +101,13 @@ class FinalPhase:
         proportion = self.config.metric == "val_accuracy"
         candidates = [final_run.Candidate(t.number, t.params, dict(t.intermediate_values),
                                           t.user_attrs.get(TrialKeys.SECONDS_PER_EPOCH),
-                                          t.user_attrs.get(TrialKeys.VAL_IMAGES) if proportion else None)
+                                          t.user_attrs.get(TrialKeys.VAL_IMAGES) if proportion else None,
+                                          t.user_attrs.get(TrialKeys.TRAIN_IMAGES))
                       for t in self._live_trials() if t.user_attrs.get(TrialKeys.FINAL_EPOCHS) is None]
         warm = self._warm_start if self.config.warm_start else None
         return final_run.plan(candidates, self._maximize, left, final_run.ends_at(end.timestamp(), budget_s),
                               warm if self.config.final_share >= 1 else None, [r["source"] for r in runs],
-                              prior=warm.params if warm is not None else None)
+                              prior=warm.params if warm is not None else None, images=self.images)
 
     @functools.cached_property
     def _warm_start(self) -> final_run.Candidate | None:

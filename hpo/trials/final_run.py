@@ -66,6 +66,9 @@ class Candidate:
     # The validation images its metric was measured on, where the metric is an accuracy (a
     # share of them); None: not a proportion, or not recorded (trials of older versions).
     val_images: int | None = None
+    # The images each of its epochs trained on (a search may train on a subset; the run on
+    # more); None: not recorded (trials of older versions).
+    train_images: int | None = None
 
     @property
     def epochs(self) -> int:
@@ -170,14 +173,16 @@ class Plan:
 
 def plan(candidates: Iterable[Candidate], maximize: bool, seconds_left: float, ends: float,
          warm_start: Candidate | None = None, taken: Collection[int] = (),
-         prior: Mapping[str, Any] | None = None) -> Plan | None:
+         prior: Mapping[str, Any] | None = None, images: int | None = None) -> Plan | None:
     """The final run, or None when no trial can be sized or it would train no longer than
     the chosen trial already did (then the time left is better spent searching).
 
     ``taken``: the sources of the runs other lanes started (hpo.trials.final_phase); this
     lane's run trains the best configuration none of them trains. ``warm_start``: with nothing
     trained yet (``--final-share 1``), the first lane's run trains it. ``prior``: the warm
-    start's params, which win a tie (:func:`ranked`).
+    start's params, which win a tie (:func:`ranked`). ``images``: the images each of the run's
+    epochs trains on, where known; a trial that searched on fewer has its pace scaled up to
+    them, and "longer" is counted in images trained on, not in epochs.
     """
     candidates = list(candidates)
     best = choose(candidates, maximize, taken, prior)
@@ -185,7 +190,8 @@ def plan(candidates: Iterable[Candidate], maximize: bool, seconds_left: float, e
         fallback = warm_start is not None and not taken and not ranked(candidates, maximize)
         return Plan(warm_start.number, dict(warm_start.params), 0, ends) if fallback else None  # type: ignore[union-attr]
     assert best.seconds_per_epoch is not None  # choose() keeps only measured trials
-    epochs = epochs_for(seconds_left, best.seconds_per_epoch)
-    if epochs <= best.epochs:
+    scale = images / best.train_images if images and best.train_images else 1.0  # an epoch's length, run / trial
+    epochs = epochs_for(seconds_left, best.seconds_per_epoch * scale)
+    if epochs * scale <= best.epochs:
         return None
     return Plan(best.number, dict(best.params), epochs, ends)

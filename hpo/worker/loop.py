@@ -19,6 +19,7 @@ import torch
 
 from hpo import artifacts, data
 from hpo.core_share import join_host
+from hpo.data.splits import train_images
 from hpo.errors import HpoError
 from hpo.settings import Settings
 from hpo.spaces import get_space
@@ -66,6 +67,8 @@ def build_context(options: WorkerOptions, stop: StopFlag) -> WorkerContext:
     # Decode once; every trial of this worker reuses the tensors (on the GPU if there is one).
     loaded = data.load(config.dataset, download=options.download)
     splits = study_splits(config, loaded, device, final_run=False)
+    # What a final run's epoch trains on: its plan scales a subset search's pace up to it.
+    queue.final.images = train_images(len(loaded.train_y), config.val_fraction, config.train_subset_for(final_run=True))
     # Kept only where a final run trains on other images than the search (it makes its splits
     # from them): otherwise the decoded set is garbage once the splits hold it, normalized.
     other = bool(config.final_share) and config.train_subset_for(final_run=True) != config.train_subset

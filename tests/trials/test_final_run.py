@@ -46,6 +46,21 @@ def test_no_final_run_when_it_would_not_train_longer_than_the_trial_did() -> Non
     assert made.to_attr() == {"source": 4, "epochs": made.epochs, "ends": 5000.0}
 
 
+def test_a_search_on_a_subset_sizes_the_run_by_the_images_it_trains_on() -> None:
+    # The trial trained 9 epochs of 13,500 images at 10 s each; the run trains on 54,000: an
+    # epoch takes 4 times as long, and 9 of its epochs are 4 times the trial's training.
+    best = Candidate(4, {"width": 4}, {1: 0.8, 9: 0.9}, 10.0, train_images=13_500)
+    made = plan([best], maximize=True, seconds_left=1000, ends=5000.0, images=54_000)
+    assert made is not None and made.epochs == int(SAFETY * 1000 / 40)
+    assert plan([best], maximize=True, seconds_left=1000, ends=5000.0).epochs == int(SAFETY * 100)  # type: ignore[union-attr]
+    # 2 epochs of 54,000 images train on fewer than the trial's 9 of 13,500 did; 3 on more.
+    assert plan([best], maximize=True, seconds_left=2 * 40 / SAFETY + 1, ends=5000.0, images=54_000) is None
+    assert plan([best], maximize=True, seconds_left=3 * 40 / SAFETY + 1, ends=5000.0, images=54_000) is not None
+    # A trial that recorded no image count (older versions) is taken at the run's size.
+    unrecorded = Candidate(4, {"width": 4}, {1: 0.8, 9: 0.9}, 10.0)
+    assert plan([unrecorded], maximize=True, seconds_left=1000, ends=5000.0, images=54_000).epochs == 90  # type: ignore[union-attr]
+
+
 def test_it_ends_just_before_the_deadline_inside_the_budgets_last_two_percent() -> None:
     assert ends_at(10_000.0, 3600) == 10_000.0 - END_MARGIN_SHARE * 3600
     assert 0 < END_MARGIN_SHARE < 0.02
