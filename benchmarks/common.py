@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,35 @@ def epoch_parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=None)
     os.environ.setdefault("HPO_DATA_DIR", str(Path(tempfile.gettempdir()) / "hpo-bench-data"))
     return p
+
+
+@dataclass(frozen=True)
+class EpochSetup:
+    """What a benchmark of training epochs (:func:`epoch_setup`) times them with."""
+
+    device: Any  # torch.device
+    threads: int
+    splits: Any  # hpo.data.Splits
+    repeats: int
+    recipe: Any  # hpo.training.TrainConfig: the auto space's warm start over 1 + repeats epochs
+
+
+def epoch_setup(args: argparse.Namespace, repeats: int, val_subset: int) -> EpochSetup:
+    """The device, threads (the worker's: HPO_NUM_THREADS, else every core), a Fashion-MNIST
+    subset (``--images``) and the `auto` space's warm-start recipe over the epochs each state
+    trains (a warm-up and ``--repeats``), for the benchmarks that time hpo's epoch function."""
+    from hpo import data
+    from hpo.devices import configure_threads, resolve_device
+    from hpo.settings import Settings
+    from search_spaces.auto import CPU, build, defaults
+
+    settings = Settings.from_env()
+    device = resolve_device(args.device)
+    threads = configure_threads(settings.num_threads, settings.workers_per_host)
+    repeats = args.repeats or (2 if args.quick else repeats)
+    splits = data.make_splits(data.load("fashion-mnist"), val_fraction=0.1, seed=0, device=device,
+                              train_subset=args.images or (1_024 if args.quick else 8_192), val_subset=val_subset)
+    return EpochSetup(device, threads, splits, repeats, build(defaults(CPU), epochs=1 + repeats))
 
 
 def interleaved(candidates: dict[str, Callable[[], float]], repeats: int) -> dict[str, float]:

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from benchmarks.common import environment, epoch_parser, interleaved, report  # noqa: E402
+from benchmarks.common import environment, epoch_parser, epoch_setup, interleaved, report  # noqa: E402
 
 # name -> (the model spec, the augmentation): the auto space's build() at the sizes its final
 # run walks through, with its warm start's flip + crop and with flips alone (its `crop` choice
@@ -54,22 +54,11 @@ GOAL = "<= 0.9"
 
 def main() -> None:
     args = epoch_parser(__doc__.splitlines()[0]).parse_args()
-    from hpo import data
-    from hpo.devices import configure_threads, resolve_device
-    from hpo.settings import Settings
     from hpo.training import TrainConfig
     from hpo.training.loop import _train_epoch, init_state
-    from search_spaces.auto import CPU, build, defaults
 
-    settings = Settings.from_env()
-    device = resolve_device(args.device)
-    threads = configure_threads(settings.num_threads, settings.workers_per_host)
-    n_images = args.images or (1_024 if args.quick else 8_192)
-    repeats = args.repeats or (2 if args.quick else 5)
-    splits = data.make_splits(data.load("fashion-mnist"), val_fraction=0.1, seed=0, device=device,
-                              train_subset=n_images, val_subset=256)
-    # The warm start's optimizer, schedule and augmentation, over the epochs each state trains.
-    recipe = build(defaults(CPU), epochs=1 + repeats)
+    setup = epoch_setup(args, repeats=5, val_subset=256)
+    device, splits, recipe, repeats, threads = setup.device, setup.splits, setup.recipe, setup.repeats, setup.threads
 
     results: dict[str, Any] = {**environment(), "device": str(device), "threads": threads,
                                "images_per_epoch": len(splits.train), "repeats": repeats}

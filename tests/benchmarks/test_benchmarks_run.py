@@ -30,6 +30,7 @@ CASES = {
     "memory_format": (["--images", "256", "--repeats", "1"],
                       ["epoch wall channels_last/contiguous [auto 24x1 flip+crop]",
                        "epoch CPU channels_last/contiguous [cnn 2x16 none]"]),
+    "cpu_precision": (["--images", "256", "--repeats", "1"], ["epoch wall bf16/fp32 [auto width 24]"]),
     "host_share": (["--trials", "2", "--train-subset", "500"], ["host_share default/pinned", "host_share default/today"]),
 }
 
