@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -83,3 +84,14 @@ def configure_threads(num_threads: int | None = None, workers_per_host: int | No
     except RuntimeError:  # only settable before the first parallel op; fine if already running
         pass
     return threads
+
+
+@functools.cache
+def cpu_flags(cpuinfo: str = "/proc/cpuinfo") -> frozenset[str]:
+    """The CPU's feature flags as the kernel lists them (``avx512f``, ``amx_bf16``, ...);
+    empty where it lists none (not Linux). Read once: they do not change while a process runs."""
+    try:
+        lines = Path(cpuinfo).read_text().splitlines()
+    except OSError:
+        return frozenset()
+    return frozenset(next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), []))

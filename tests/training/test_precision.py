@@ -1,4 +1,4 @@
-"""The precision and memory layout a run gets on a CPU: fp32, conv nets in channels_last.
+"""The precision and memory layout a run gets on a CPU: fp32 (bf16 where the CPU has AMX), conv nets in channels_last.
 
 The layout is a speed choice (benchmark 8), so what must hold is that nothing else changes:
 the weights a CPU run trains are plain fp32 tensors that load into a freshly built (NCHW)
@@ -14,15 +14,26 @@ from hpo import data
 from hpo.models import build_model
 from hpo.training import TrainConfig, train
 from hpo.training.loop import predict_logits
-from hpo.training.precision import CHOICES, choose
+from hpo.devices import cpu_flags
+from hpo.training.precision import CHOICES, choose, cpu_default
 
 CPU = torch.device("cpu")
 
 
-def test_the_cpu_default_is_fp32_with_conv_nets_in_channels_last() -> None:
+@pytest.mark.parametrize(("flags", "name"), [
+    (set(), "fp32"),  # none listed (not Linux)
+    ({"avx2", "avx512f", "avx512_bf16"}, "fp32"),  # bf16 dot products but no tiles (AMD Zen 4 and 5)
+    ({"avx512f", "avx512_bf16", "amx_tile", "amx_bf16"}, "bf16"),  # Intel AMX (benchmark 9)
+])
+def test_a_cpu_trains_in_bf16_by_default_only_where_it_has_amx(flags: set[str], name: str) -> None:
+    assert cpu_default(flags) == name
+
+
+def test_the_cpu_default_follows_this_cpus_flags_with_conv_nets_in_channels_last() -> None:
     precision = choose(CPU)
-    assert (precision.name, precision.dtype, precision.channels_last) == ("fp32", None, True)
-    assert precision.autocast().__class__.__name__ == "nullcontext" and precision.scaler() is None
+    assert precision.name == cpu_default(cpu_flags()) and precision.channels_last
+    fp32 = choose(CPU, "fp32")
+    assert fp32.dtype is None and fp32.autocast().__class__.__name__ == "nullcontext" and fp32.scaler() is None
 
 
 @pytest.mark.parametrize("name", CHOICES)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+import torch
 
 from hpo.config import StudyConfig
 from hpo import data
@@ -16,6 +17,7 @@ from hpo.export.retrain import trial_train_config
 from hpo.settings import Settings
 from hpo.studies.create import create
 from hpo.trials import TrialKeys, open_storage
+from hpo.training.precision import choose
 from hpo.worker.loop import WorkerOptions, run_worker
 
 
@@ -45,9 +47,11 @@ def test_the_precision_is_recorded_and_retrained_in(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("HPO_SLEEP_SECONDS", "0")
     url = f"sqlite:///{tmp_path / 'hpo.db'}"
     (chosen,) = _run(url, tmp_path, {})
-    assert chosen.user_attrs[TrialKeys.PRECISION] == "fp32"  # the CPU's default
+    default = choose(torch.device("cpu")).name  # fp32, or bf16 on a CPU with AMX
+    assert chosen.user_attrs[TrialKeys.PRECISION] == default
     assert chosen.user_attrs[TrialKeys.VAL_IMAGES] == validation_images(CONFIG)
     assert trial_train_config(chosen).precision is None  # a retrain chooses by its own device
-    (forced,) = _run(url, tmp_path, {"HPO_PRECISION": "bf16"})
-    assert forced.user_attrs[TrialKeys.PRECISION] == "bf16"
-    assert trial_train_config(forced).precision == "bf16"
+    other = "fp32" if default == "bf16" else "bf16"
+    (forced,) = _run(url, tmp_path, {"HPO_PRECISION": other})
+    assert forced.user_attrs[TrialKeys.PRECISION] == other
+    assert trial_train_config(forced).precision == other
