@@ -235,6 +235,14 @@ def test_arm_a_reruns_merge_with_b_and_e_into_the_documented_goals(arm_a: str, g
     assert final_run in text
 
 
+def test_the_subset_search_and_e_of_one_session_merge_into_the_documented_goals() -> None:
+    results = ROOT / "docs" / "benchmark-results"
+    text = "\n".join(merge([results / f"search_quality-{name}.json" for name in ("a-60min-subset", "e-60min-model167")]))
+    for goal in ("a = 0.9426 (goal >= 0.947: missed)", "a - e = +0.04 points (goal >= 0.3: missed)"):  # docs/benchmarks.md
+        assert f"GOAL test accuracy {goal}" in text
+    assert "final run: trial 72 (of trial 56), width 20 -> 48" in text
+
+
 def test_final_share_reaches_only_the_arms_with_a_final_phase() -> None:
     from benchmarks.search_quality import ARMS, create_command, parse_args
 
