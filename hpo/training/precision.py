@@ -1,4 +1,4 @@
-"""Numeric precision and memory layout of a training run: fast on CUDA, exact on CPU.
+"""Numeric precision and memory layout of a training run: fast on CUDA and on AMX CPUs, exact elsewhere.
 
 On CUDA, matmuls and convolutions run in bf16 under autocast (fp16 with a GradScaler on GPUs
 without bf16). On a CPU with Intel AMX (Xeon since Sapphire Rapids: flags ``amx_tile`` and
