@@ -67,11 +67,12 @@ def build_context(options: WorkerOptions, stop: StopFlag) -> WorkerContext:
     # Decode once; every trial of this worker reuses the tensors (on the GPU if there is one).
     loaded = data.load(config.dataset, download=options.download)
     splits = study_splits(config, loaded, device, final_run=False)
+    final_subset = config.train_subset_for(final_run=True)
     # What a final run's epoch trains on: its plan scales a subset search's pace up to it.
-    queue.final.images = train_images(len(loaded.train_y), config.val_fraction, config.train_subset_for(final_run=True))
+    queue.final.images = train_images(len(loaded.train_y), config.val_fraction, final_subset)
     # Kept only where a final run trains on other images than the search (it makes its splits
     # from them): otherwise the decoded set is garbage once the splits hold it, normalized.
-    other = bool(config.final_share) and config.train_subset_for(final_run=True) != config.train_subset
+    other = bool(config.final_share) and final_subset != config.train_subset
     return WorkerContext(queue, identity, settings, space, splits, device, store, stop,
                          CheckpointPolicy(settings.checkpoint_ratio), cores, images=loaded if other else None)
 
