@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from typing import Any
 
 from hpo.formatting import fmt
 from hpo.report.data import ReportData
@@ -39,17 +40,37 @@ def _answer(data: ReportData) -> str | None:
     return f"The space asks: {question} The best trials and the importances are this run's answer, within the caveats here."
 
 
+def _images(subset: int | None) -> str:
+    return f"{subset} training images" if subset else "the full training split"
+
+
+def _trials(cfg: dict[str, Any]) -> str:
+    """What bounded the search: a trial budget, a time budget, or both."""
+    budget, time_s = cfg.get("budget"), cfg.get("time_budget_s")
+    if budget and time_s:
+        return f"up to {budget} trials within {seconds(time_s)}"
+    return f"trials for {seconds(time_s)}" if time_s else f"{budget} trials"
+
+
+def _final_run(cfg: dict[str, Any]) -> str:
+    """The final run's own set-up: it trains on its own images (``StudyConfig.train_subset_for``)."""
+    if not (cfg.get("time_budget_s") and cfg.get("final_share")):
+        return ""
+    grown = ", grown along the space's size knobs," if cfg.get("final_grow") else ""
+    return (f" In the last {cfg['final_share']:.0%} of the time budget the best configuration{grown} trains "
+            f"as the final run on {_images(cfg.get('final_train_subset'))}.")
+
+
 def _setup(data: ReportData) -> str:
     cfg = data.config
     if not cfg.get("space"):
         return "This study was not created by hpo, so its training set-up is unknown."
-    train = f"{cfg['train_subset']} training images" if cfg.get("train_subset") else "the full training split"
     val = f"{cfg['val_subset']} held-out validation images" if cfg.get("val_subset") else "a held-out validation split"
-    return (f"Space `{cfg['space']}` on `{cfg.get('dataset')}`: {cfg.get('budget')} trials of at most "
-            f"{cfg.get('epochs')} epochs on {train}, scored on {val} (never on the test split), "
+    return (f"Space `{cfg['space']}` on `{cfg.get('dataset')}`: {_trials(cfg)} of at most "
+            f"{cfg.get('epochs')} epochs on {_images(cfg.get('train_subset'))}, scored on {val} (never on the test split), "
             f"sampler {cfg.get('sampler')}"
             + (f" with every cell over {cfg['seeds']} seeds" if (cfg.get("seeds") or 1) > 1 else "")
-            + f", pruner {cfg.get('pruner')}.")
+            + f", pruner {cfg.get('pruner')}." + _final_run(cfg))
 
 
 def _counts(data: ReportData) -> str:
