@@ -763,6 +763,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = build_parser()
     args = p.parse_args(argv)
     if args.merge:
+        missing = [str(path) for path in args.merge if not path.is_file()]
+        if missing:
+            p.error(f"--merge names {', '.join(missing)}, which is not a file; pass the JSONs a run wrote (--out)")
         return args
     check_args(p, args)
     import torch
