@@ -157,7 +157,11 @@ def reading(data: ReportData) -> str:
     if answer:
         paragraphs.append(answer)
     cfg = data.config
-    if cfg.get("train_subset") or (cfg.get("epochs") or 99) < 10:
+    if _final_run(cfg):
+        # The final run is the fully trained model; only the search's trials are short.
+        paragraphs.append("The search's trials are short, made to rank configurations cheaply: they say little "
+                          "about fully trained accuracy, which the final run's trial shows.")
+    elif cfg.get("train_subset") or (cfg.get("epochs") or 99) < 10:
         paragraphs.append("These are short runs on a subset, made to be rerun in minutes on a CPU: they rank "
                           "configurations under a small budget and say little about fully trained accuracy.")
     return "\n\n".join(paragraphs)

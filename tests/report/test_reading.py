@@ -7,11 +7,15 @@ from hpo.report.data import ReportData
 from hpo.report.reading import reading
 
 
-def _first_paragraph(config: StudyConfig) -> str:
+def _reading(config: StudyConfig) -> str:
     data = ReportData(study="s", study_id=1, config=config.to_user_attrs(), objectives=["accuracy"],
                       directions=["maximize"], metric="accuracy", counts={}, wall_time_s=None, trial_time_s=0.0,
                       trials=[])
-    return reading(data).split("\n\n")[0]
+    return reading(data)
+
+
+def _first_paragraph(config: StudyConfig) -> str:
+    return _reading(config).split("\n\n")[0]
 
 
 def test_a_trial_budget_study_names_its_trials_and_images() -> None:
@@ -37,3 +41,12 @@ def test_both_budgets_and_a_final_run_on_a_subset() -> None:
     text = _first_paragraph(config)
     assert "up to 40 trials within 10m00s of at most 9 epochs on the full training split" in text
     assert "the best configuration trains as the final run on 20000 training images" in text
+
+
+def test_the_short_runs_caveat_names_the_final_run_where_there_is_one() -> None:
+    searched = StudyConfig(space="auto", dataset="fashion-mnist", budget=None, epochs=9, train_subset=13500,
+                           time_budget_s=3600.0, final_share=0.5)
+    assert "which the final run's trial shows" in _reading(searched)
+    assert "These are short runs on a subset" not in _reading(searched)
+    small = StudyConfig(space="auto", dataset="fashion-mnist", budget=12, epochs=3, train_subset=4000)
+    assert "These are short runs on a subset" in _reading(small)
