@@ -224,7 +224,10 @@ def train(
             # Gradient norms are measured in the first epoch only: that is where vanishing
             # gradients show, and later epochs then pay nothing for it.
             meter = GradNormMeter(state.model) if state.epoch == 0 else None
-            train_loss = _train_epoch(state, config, splits.train, create_graph, meter, budget)
+            # oneDNN's CPU convolutions abort the interpreter in a double backward on some CPUs
+            # (torch 2.14.1, an AMD Zen 3: a resnet with Sophia); the native kernels do not.
+            with torch.backends.mkldnn.flags(enabled=not create_graph):
+                train_loss = _train_epoch(state, config, splits.train, create_graph, meter, budget)
             if meter is not None:
                 state.grad_norms = meter.result()
             val = evaluate(state.model, splits.val, state.precision)
