@@ -9,6 +9,8 @@ per-layer gradient norms and the train/validation loss curves.
 
 from __future__ import annotations
 
+import contextlib
+
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -226,7 +228,8 @@ def train(
             meter = GradNormMeter(state.model) if state.epoch == 0 else None
             # oneDNN's CPU convolutions abort the interpreter in a double backward on some CPUs
             # (torch 2.14.1, an AMD Zen 3: a resnet with Sophia); the native kernels do not.
-            with torch.backends.mkldnn.flags(enabled=not create_graph):
+            # Only then: flags() would otherwise overwrite the user's own oneDNN settings.
+            with torch.backends.mkldnn.flags(enabled=False) if create_graph else contextlib.nullcontext():
                 train_loss = _train_epoch(state, config, splits.train, create_graph, meter, budget)
             if meter is not None:
                 state.grad_norms = meter.result()
