@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -117,9 +118,30 @@ def report(results: dict[str, Any], ratios: list[tuple[str, float, str | None]],
         print(ratio_line(name, value, goal))
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"results": results, "ratios": {n: v for n, v, _g in ratios}, "argv": sys.argv}
+        payload = {"results": results, "ratios": {n: v for n, v, _g in ratios}, "argv": sys.argv,
+                   "git": git_state(json_path)}
         json_path.write_text(json.dumps(payload, indent=2, default=str))
     sys.stdout.flush()
+
+
+def git_state(*outputs: Path, root: Path = ROOT) -> dict[str, Any]:
+    """The commit measured and whether the tree had changes besides the run's own ``outputs``
+    (a JSON and its PNG, rewritten as it goes): a result is only as good as its code. Both are
+    None outside a git checkout."""
+    def git(*command: str) -> str | None:
+        try:
+            return subprocess.run(["git", *command], cwd=root, capture_output=True, text=True, check=True,
+                                  timeout=30).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+
+    base = root.resolve()
+    ours = {str(p.resolve().relative_to(base)) for path in outputs for p in (path, path.with_suffix(".png"))
+            if p.resolve().is_relative_to(base)}
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    changed = None if status is None else [line[3:] for line in status.splitlines() if line[3:] not in ours]
+    return {"commit": commit and commit.strip(), "dirty": None if changed is None else bool(changed)}
 
 
 def environment() -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """Benchmark 9: a training epoch on the CPU in bf16 autocast against fp32.
 
-hpo.training.precision trains in fp32 on a CPU: CPU autocast was slower than fp32 for these
-small models on the machines it was measured on. CPUs with AMX (Intel Xeon since Sapphire
-Rapids) multiply bf16 matrices in hardware, and oneDNN uses it for convolutions under autocast.
-This measures the choice on the machine at hand: one epoch of hpo's own epoch function
+hpo.training.precision trains in bf16 autocast on a CPU that computes bf16 in hardware (Intel
+AMX tiles, or AVX-512 BF16 dot products as on AMD Zen 4) and in fp32 elsewhere, where oneDNN
+would emulate bf16 (on a CPU with them, ONEDNN_MAX_CPU_ISA=AVX2 shows what one without would
+do). This measures the choice on the machine at hand: one epoch of hpo's own epoch function
 (augmentation, forward, backward, step) over real Fashion-MNIST, for the `auto` space's warm
 start at the sizes its final run grows through (width 24, 48 and 64, one block per stage).
 

@@ -35,7 +35,6 @@ import json
 import math
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Mapping
@@ -45,7 +44,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, environment  # noqa: E402
+from benchmarks.common import ROOT, environment, git_state  # noqa: E402
 from hpo.spaces.sizing import MIN_EPOCHS, SizeKnob, choose_size  # noqa: E402
 
 DATASET = "fashion-mnist"
@@ -258,20 +257,6 @@ def warm_up(images: Any, args: argparse.Namespace) -> None:
     seconds_per_epoch(auto.build(auto.defaults(auto.CPU), 1), splits)
 
 
-def git_state(out: Path) -> tuple[str | None, bool | None]:
-    """(HEAD's commit, whether the tree has changes besides this benchmark's own output)."""
-    def git(*argv: str) -> str:
-        return subprocess.run(["git", *argv], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-
-    try:
-        commit = git("rev-parse", "HEAD").strip()
-        ours = {str(p.resolve().relative_to(ROOT)) for p in (out, out.with_suffix(".png")) if p.resolve().is_relative_to(ROOT)}
-        changed = [line[3:] for line in git("status", "--porcelain").splitlines()]
-        return commit, any(path not in ours for path in changed)
-    except (OSError, subprocess.CalledProcessError):
-        return None, None
-
-
 # --- the grid, the JSON, the PNG ---------------------------------------------------------------
 
 def settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -385,7 +370,8 @@ def main(argv: list[str] | None = None) -> None:
     images = data.load(DATASET) if todo else None
     if todo:
         warm_up(images, args)
-    commit, dirty = git_state(args.out)
+    git = git_state(args.out)
+    commit, dirty = git["commit"], git["dirty"]
     for minutes, width, blocks in todo:
         cell = run_cell(Cell(minutes, width, blocks, commit=commit, dirty=dirty), images, args)
         print(f"  T = {minutes:g} min, W{width}x{blocks}: {cell.epochs} epochs (probe {cell.predicted_seconds_per_epoch:.1f} "

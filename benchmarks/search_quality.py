@@ -70,7 +70,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, TempDatabase, environment  # noqa: E402
+from benchmarks.common import ROOT, TempDatabase, environment, git_state  # noqa: E402
 from benchmarks.time_to_target import stop  # noqa: E402
 
 HPO = [sys.executable, "-m", "hpo"]
@@ -189,20 +189,6 @@ def hpo_cli(args: list[str], what: str) -> None:
     except SystemExit as exc:  # hpo's one-line errors exit with their code, the message already on stderr
         if exc.code:
             raise RuntimeError(f"{what} (`hpo {' '.join(args)}`) exited {exc.code}") from None
-
-
-def git_state() -> dict[str, Any]:
-    """The commit measured and whether the tree had changes: a result is only as good as its code."""
-    def git(*command: str) -> str | None:
-        try:
-            return subprocess.run(["git", *command], cwd=ROOT, capture_output=True, text=True, check=True,
-                                  timeout=30).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return None
-
-    commit = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain", "--untracked-files=no")
-    return {"commit": commit, "dirty": None if status is None else bool(status)}
 
 
 def sample(storage: Any, study_id: int, seconds: float) -> Sample:
@@ -776,7 +762,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     # The auto space sizes itself for HPO_DEVICE (search_spaces/auto.py): in every worker it
     # must be the device the arms train on.
     os.environ["HPO_DEVICE"] = args.device
-    args.git = git_state()
+    args.git = git_state(args.out)
     return args
 
 

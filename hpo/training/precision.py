@@ -1,13 +1,17 @@
-"""Numeric precision and memory layout of a training run: fast on CUDA and on AMX CPUs, exact elsewhere.
+"""Numeric precision and memory layout of a training run: fast on CUDA and on CPUs with bf16 hardware, exact elsewhere.
 
 On CUDA, matmuls and convolutions run in bf16 under autocast (fp16 with a GradScaler on GPUs
-without bf16). On a CPU with Intel AMX (Xeon since Sapphire Rapids: flags ``amx_tile`` and
-``amx_bf16``) they run in bf16 too: oneDNN multiplies bf16 tiles in hardware, and an epoch of
-the ``auto`` space's warm start took 0.51 of fp32's time at width 48, 0.53 at 64 and 0.73 at
-24, with the same validation accuracy after its epochs (benchmark 9,
-benchmarks/cpu_precision.py, 2026-12-06). Other CPUs stay in fp32, where autocast was slower
-than fp32 for these small models. A run's ``TrainConfig.precision`` (fp32 | bf16 | fp16; the worker's from HPO_PRECISION,
-read by hpo.settings) overrides the choice, which is how tests run the CUDA code paths on CPU.
+without bf16). On a CPU that computes bf16 in hardware they run in bf16 too, through oneDNN:
+Intel AMX (Xeon since Sapphire Rapids: flags ``amx_tile`` and ``amx_bf16``) multiplies bf16
+tiles, and AVX-512 BF16 (``avx512_bf16``: AMD Zen 4 and later, Intel Cooper Lake) bf16 dot
+products. An epoch of the ``auto`` space's warm start took 0.51 of fp32's time at width 48
+and 0.53 at 64 on an AMX Xeon, and 0.55-0.60 at 48 and 0.59 at 64 on a Zen 4 EPYC, with the
+same validation accuracy (after 9 epochs over all 54,000 images on the Zen 4: 92.98 % fp32,
+92.97 % bf16) (benchmark 9, benchmarks/cpu_precision.py, 2026-12-06). Other CPUs stay in fp32:
+without those instructions oneDNN emulates bf16, and on the same Zen 4 with oneDNN held to AVX2
+(``ONEDNN_MAX_CPU_ISA=AVX2``) a bf16 epoch took 9.5 times fp32's. A run's
+``TrainConfig.precision`` (fp32 | bf16 | fp16; the worker's from HPO_PRECISION, read by
+hpo.settings) overrides the choice, which is how tests run the CUDA code paths on CPU.
 
 Conv nets use channels_last on every device: on CUDA it is the layout tensor cores want, and
 on this project's CPU (torch 2.14, oneDNN) an epoch of the ``cnn`` space's CNN takes 0.60 of
@@ -31,8 +35,11 @@ from hpo.devices import cpu_flags
 from hpo.errors import UsageError
 
 CHOICES = ("fp32", "bf16", "fp16")
-# The CPU flags of Intel AMX with bf16 (Xeon since Sapphire Rapids): see :func:`cpu_default`.
+# The CPU flags of bf16 arithmetic in hardware, either of which oneDNN's convolutions use under
+# autocast: Intel AMX's bf16 tiles (Xeon since Sapphire Rapids), or AVX-512 BF16's dot products
+# (AMD Zen 4 and later, Intel Cooper Lake). See :func:`cpu_default`.
 AMX_BF16 = frozenset({"amx_tile", "amx_bf16"})
+AVX512_BF16 = "avx512_bf16"
 
 
 @dataclass(frozen=True)
@@ -64,8 +71,10 @@ class Precision:
 
 def cpu_default(flags: Collection[str]) -> str:
     """The precision a CPU with these feature flags trains in when none is requested: bf16 where
-    the CPU multiplies bf16 tiles (Intel AMX), which oneDNN's convolutions use under autocast."""
-    return "bf16" if AMX_BF16 <= set(flags) else "fp32"
+    it computes bf16 in hardware (AMX tiles or AVX-512 BF16), which oneDNN's convolutions use
+    under autocast; fp32 elsewhere."""
+    present = set(flags)
+    return "bf16" if AMX_BF16 <= present or AVX512_BF16 in present else "fp32"
 
 
 def choose(device: torch.device, requested: str | None = None) -> Precision:

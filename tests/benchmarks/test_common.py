@@ -1,11 +1,13 @@
-"""benchmarks/common.py: what a benchmark's JSON records about the machine under it."""
+"""benchmarks/common.py: what a benchmark's JSON records about the machine and the code under it."""
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from benchmarks.common import _cpu_model
+from benchmarks.common import _cpu_model, git_state, report
 
 X86 = """processor\t: 0
 vendor_id\t: AuthenticAMD
@@ -42,3 +44,41 @@ def test_cpu_model_of_this_machine() -> None:
         pytest.skip("no x86 /proc/cpuinfo here")
     model = _cpu_model()
     assert model and "cpu family" in model
+
+
+def _git(repo: Path, *argv: str) -> None:
+    subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *argv], cwd=repo, check=True,
+                   capture_output=True)
+
+
+def test_git_state_names_the_commit_and_ignores_the_runs_own_outputs(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "results").mkdir(parents=True)
+    out = repo / "results" / "run.json"
+    for path in (repo / "code.py", out, out.with_suffix(".png")):
+        path.write_text("0")
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "first")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+
+    out.write_text("1")  # the run rewrites its own JSON and PNG as it goes: still the clean commit
+    out.with_suffix(".png").write_text("1")
+    (repo / "notes.txt").write_text("untracked")
+    assert git_state(out, root=repo) == {"commit": head, "dirty": False}
+    assert git_state(root=repo)["dirty"] is True  # without naming them, they are changes
+
+    (repo / "code.py").write_text("1")
+    assert git_state(out, root=repo) == {"commit": head, "dirty": True}
+
+
+def test_git_state_outside_a_checkout_is_unknown(tmp_path: Path) -> None:
+    assert git_state(root=tmp_path) == {"commit": None, "dirty": None}
+
+
+def test_a_ratio_benchmarks_json_records_its_commit(tmp_path: Path) -> None:
+    out = tmp_path / "ratio.json"
+    report({"cores": 2}, [("epoch wall a/b", 0.5, "<= 0.8")], out)
+    saved = json.loads(out.read_text())
+    assert saved["ratios"] == {"epoch wall a/b": 0.5}
+    assert len(saved["git"]["commit"]) == 40 and isinstance(saved["git"]["dirty"], bool)

@@ -37,7 +37,7 @@ def test_grad_norms_are_per_layer_input_first_and_json(splits: data.Splits) -> N
 def test_grad_norm_of_a_one_step_epoch_is_that_steps_gradient_norm(splits: data.Splits) -> None:
     """One full batch per epoch: the mean over the epoch is the norm of that one gradient."""
     n = len(splits.train)
-    # fp32, as the reference below computes: a CPU with AMX would otherwise train in bf16.
+    # fp32, as the reference below computes: a CPU with bf16 hardware would otherwise train in bf16.
     config = TrainConfig(model={"arch": "cnn", "n_layers": 2, "channels": 4}, optimizer="sgd", lr=0.1, batch_size=n, epochs=1,
                          precision="fp32")
     norms = train(config, splits).diagnostics[GRAD_NORMS]

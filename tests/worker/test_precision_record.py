@@ -47,7 +47,7 @@ def test_the_precision_is_recorded_and_retrained_in(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("HPO_SLEEP_SECONDS", "0")
     url = f"sqlite:///{tmp_path / 'hpo.db'}"
     (chosen,) = _run(url, tmp_path, {})
-    default = choose(torch.device("cpu")).name  # fp32, or bf16 on a CPU with AMX
+    default = choose(torch.device("cpu")).name  # fp32, or bf16 on a CPU with bf16 hardware
     assert chosen.user_attrs[TrialKeys.PRECISION] == default
     assert chosen.user_attrs[TrialKeys.VAL_IMAGES] == validation_images(CONFIG)
     assert trial_train_config(chosen).precision is None  # a retrain chooses by its own device
