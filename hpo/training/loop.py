@@ -10,7 +10,6 @@ per-layer gradient norms and the train/validation loss curves.
 from __future__ import annotations
 
 import contextlib
-
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field

@@ -69,3 +69,32 @@ def test_non_finite_loss_is_reported(splits: data.Splits) -> None:
     config = CONFIG.replace(optimizer="sgd", lr=1e12, schedule="none")
     with pytest.raises(NonFiniteLoss, match="loss became"):
         train(config, splits)
+
+
+@pytest.mark.parametrize(("optimizer", "user_setting", "in_training"), [
+    ("sophia", True, False),  # a double backward trains without oneDNN (it aborted on a Zen 3)
+    ("sgd", True, True),  # other optimizers keep it
+    ("sgd", False, False),  # and a user's own setting is left as it is
+])
+def test_onednn_is_off_only_while_a_double_backward_trains(splits: data.Splits, optimizer: str, user_setting: bool,
+                                                          in_training: bool) -> None:
+    """What the training forwards see of torch.backends.mkldnn, read by a real global forward hook."""
+    seen: set[bool] = set()
+
+    def record(module: torch.nn.Module, args: object, output: object) -> None:
+        if module.training:
+            seen.add(bool(torch.backends.mkldnn.enabled))
+
+    config = TrainConfig(model={"arch": "cnn", "n_layers": 1, "channels": 4}, optimizer=optimizer, lr=None,
+                         batch_size=32, epochs=1)
+    before = bool(torch.backends.mkldnn.enabled)
+    torch.backends.mkldnn.enabled = user_setting
+    handle = torch.nn.modules.module.register_module_forward_hook(record)
+    try:
+        train(config, splits, "cpu")
+        after = bool(torch.backends.mkldnn.enabled)
+    finally:
+        handle.remove()
+        torch.backends.mkldnn.enabled = before
+    assert seen == {in_training}
+    assert after is user_setting  # restored when the epoch ends
