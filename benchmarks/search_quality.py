@@ -22,9 +22,12 @@ by the functions behind `hpo export` and `hpo evaluate --split test`, in this pr
   start (`--pruner none --epochs 3 --no-warm-start`);
 - e `grown`: the warm start grown by the final run's size rule and trained for W on every
   core, no search (`--final-share 1 --grow --pruner none`): it separates what the search adds
-  from what growing the network adds.
+  from what growing the network adds;
+- f `incumbent`: what `hpo study create --time-budget W` does with no other option (TPE + ASHA,
+  warm start, no final run; export picks the best trial): the default that arm a, made the
+  default, would replace.
 
-Search arms (a, c, d, e) run one worker per core, their threads from the host's worker
+Search arms (a, c, d, e, f) run one worker per core, their threads from the host's worker
 registry (a folder of their own per arm, so arms never count each other's workers), so the
 final run can take every core; HPO_NUM_THREADS is never pinned for them. Arms run `--parallel`
 at a time (default 1); with more, each arm's workers are bound (taskset) to a slice of the
@@ -106,6 +109,10 @@ ARMS: dict[str, Arm] = {arm.key: arm for arm in (
         ("--sampler", "tpe", "--pruner", "none", "--epochs", "3", "--no-warm-start")),
     Arm("e", "grown", "the warm start grown by the final run's size rule, trained for W on every core, no search",
         ("--final-share", "1", "--grow", "--pruner", "none"), searches=False),
+    # What `hpo study create --time-budget W` does with no other option: the incumbent that a
+    # final phase made the default would replace, so it is measured beside the candidates.
+    Arm("f", "incumbent", "the service's default for a time budget, no option given: TPE + ASHA, warm start, "
+        "no final run; export picks the best trial", ()),
 )}
 DEFAULT_ARMS = "a,b,e"  # the decisive three; c and d as `--arms c,d`
 # The arms arm a must lead by the goal's points.

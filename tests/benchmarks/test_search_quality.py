@@ -266,7 +266,7 @@ def test_final_share_reaches_only_the_arms_with_a_final_phase() -> None:
     args = parse_args(["--minutes", "60", "--final-share", "0.7", "--device", "cpu"])
     commands = {key: " ".join(create_command(arm, args, "x")) for key, arm in ARMS.items()}
     assert "--final-share 0.7" in commands["a"] and "--final-share 0.7" in commands["c"]
-    assert "--final-share 0.7" not in commands["b"] + commands["d"] + commands["e"]
+    assert "--final-share 0.7" not in commands["b"] + commands["d"] + commands["e"] + commands["f"]
     assert "--final-share" not in " ".join(create_command(ARMS["a"], parse_args(["--device", "cpu"]), "x"))
 
 
@@ -294,7 +294,31 @@ def test_search_subset_shrinks_only_the_search_and_train_subset_every_arm() -> N
     assert all("--train-subset 512" in command for command in commands.values())
     for key in ("a", "b", "c", "e"):  # the arms with a final run keep it as small as the search
         assert "--final-train-subset 512" in commands[key]
-    assert "--final-train-subset" not in commands["d"]  # no final run: `study create` would refuse the option
+    for key in ("d", "f"):  # no final run: `study create` would refuse the option
+        assert "--final-train-subset" not in commands[key]
+
+
+def test_arm_f_creates_the_study_that_a_bare_time_budget_creates(tmp_path: Path, data_dir: Path) -> None:
+    """Arm f measures the service's default for a time budget: its `study create`, run for
+    real on SQLite, stores the same config as the bare command a user types (the seed aside)."""
+    import optuna
+    from click.testing import CliRunner
+
+    from benchmarks.search_quality import ARMS, create_command, parse_args
+    from hpo.cli import main
+    from hpo.config import StudyConfig
+
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    env = {"HPO_DATA_DIR": str(data_dir)}
+    arm_f = create_command(ARMS["f"], parse_args(["--minutes", "60", "--device", "cpu"]), "arm-f")
+    bare = ["study", "create", "bare", "--space", "auto", "--dataset", "fashion-mnist", "--time-budget", "1h"]
+    configs = {}
+    for command in (arm_f, bare):
+        result = CliRunner().invoke(main, [*command, "--storage", url], env=env)
+        assert result.exit_code == 0, result.output
+        study = optuna.load_study(study_name=command[2], storage=url)
+        configs[command[2]] = {k: v for k, v in StudyConfig.of(study).to_user_attrs().items() if k != "seed"}
+    assert configs["arm-f"] == configs["bare"]
 
 
 def test_search_subset_and_train_subset_together_are_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
