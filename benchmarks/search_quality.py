@@ -117,6 +117,7 @@ ARMS: dict[str, Arm] = {arm.key: arm for arm in (
 DEFAULT_ARMS = "a,b,e"  # the decisive three; c and d as `--arms c,d`
 # The arms arm a must lead by the goal's points.
 RIVALS = ("b", "e")
+INCUMBENT = "f"  # the arm of the default a time budget had before arm a: a - f is what making a the default buys
 # The goals, per device kind, longest W first: (the W in minutes from which they
 # apply, the default's test accuracy floor, its lead over each rival arm in points or None
 # for no lead goal, whether it must beat every other arm).
@@ -539,6 +540,10 @@ def goal_lines(results: list[ArmResult], device_kind: str, minutes: float) -> li
         ok = diff >= lead if lead else diff > 0
         lines.append(f"GOAL test accuracy a - {key} = {diff:+.2f} points (goal {'>= ' + str(lead) if lead else '> 0'}: "
                      f"{'met' if ok else 'missed'})")
+    incumbent = by_key.get(INCUMBENT)
+    if incumbent is not None and incumbent.test_accuracy is not None:  # no goal: what the default change buys
+        lines.append(f"DEFAULT test accuracy a - {INCUMBENT} = {100 * (a.test_accuracy - incumbent.test_accuracy):+.2f} "
+                     "points (a against the default it would replace)")
     if beat_all:
         others = [r.test_accuracy for r in results if r.key != "a" and r.test_accuracy is not None]
         ok = all(a.test_accuracy > other for other in others)

@@ -144,6 +144,9 @@ def test_goals_are_judged_on_the_default_arm_against_b_and_e() -> None:
     gpu = goal_lines([arm("a", 0.956, []), arm("b", 0.95, []), arm("c", 0.957, [])], "cuda", 10)
     assert gpu[-1] == "GOAL a above every other arm: missed"
     assert goal_lines([arm("b", 0.9, [])], "cpu", 60) == []  # no default arm, no verdict
+    # The incumbent default (arm f) has no goal; a's lead over it is what making a the default buys.
+    assert goal_lines([arm("a", 0.945, []), arm("f", 0.93, [])], "cpu", 60)[-1] == (
+        "DEFAULT test accuracy a - f = +1.50 points (a against the default it would replace)")
 
 
 def test_a_final_run_is_on_time_in_the_last_two_percent_or_within_an_epoch_past() -> None:
