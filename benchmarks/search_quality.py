@@ -23,9 +23,9 @@ by the functions behind `hpo export` and `hpo evaluate --split test`, in this pr
 - e `grown`: the warm start grown by the final run's size rule and trained for W on every
   core, no search (`--final-share 1 --grow --pruner none`): it separates what the search adds
   from what growing the network adds;
-- f `incumbent`: what `hpo study create --time-budget W` does with no other option (TPE + ASHA,
-  warm start, no final run; export picks the best trial): the default that arm a, made the
-  default, would replace.
+- f `incumbent`: what `hpo study create --time-budget W` did with no other option until arm a,
+  measured beside it, became the default (TPE + ASHA, warm start, no final run; export picks
+  the best trial: `--pruner asha`).
 
 Search arms (a, c, d, e, f) run one worker per core, their threads from the host's worker
 registry (a folder of their own per arm, so arms never count each other's workers), so the
@@ -109,15 +109,15 @@ ARMS: dict[str, Arm] = {arm.key: arm for arm in (
         ("--sampler", "tpe", "--pruner", "none", "--epochs", "3", "--no-warm-start")),
     Arm("e", "grown", "the warm start grown by the final run's size rule, trained for W on every core, no search",
         ("--final-share", "1", "--grow", "--pruner", "none"), searches=False),
-    # What `hpo study create --time-budget W` does with no other option: the incumbent that a
-    # final phase made the default would replace, so it is measured beside the candidates.
-    Arm("f", "incumbent", "the service's default for a time budget, no option given: TPE + ASHA, warm start, "
-        "no final run; export picks the best trial", ()),
+    # What `hpo study create --time-budget W` did with no other option until the fifteenth
+    # session, when arm a, measured beside it, replaced it as the default.
+    Arm("f", "incumbent", "the default for a time budget until arm a replaced it: TPE + ASHA, warm start, "
+        "no final run; export picks the best trial", ("--pruner", "asha")),
 )}
 DEFAULT_ARMS = "a,b,e"  # the decisive three; c and d as `--arms c,d`
 # The arms arm a must lead by the goal's points.
 RIVALS = ("b", "e")
-INCUMBENT = "f"  # the arm of the default a time budget had before arm a: a - f is what making a the default buys
+INCUMBENT = "f"  # the default a time budget had before arm a: a - f is what making a the default bought
 # The goals, per device kind, longest W first: (the W in minutes from which they
 # apply, the default's test accuracy floor, its lead over each rival arm in points or None
 # for no lead goal, whether it must beat every other arm).
@@ -541,9 +541,9 @@ def goal_lines(results: list[ArmResult], device_kind: str, minutes: float) -> li
         lines.append(f"GOAL test accuracy a - {key} = {diff:+.2f} points (goal {'>= ' + str(lead) if lead else '> 0'}: "
                      f"{'met' if ok else 'missed'})")
     incumbent = by_key.get(INCUMBENT)
-    if incumbent is not None and incumbent.test_accuracy is not None:  # no goal: what the default change buys
+    if incumbent is not None and incumbent.test_accuracy is not None:  # no goal: what the default change bought
         lines.append(f"DEFAULT test accuracy a - {INCUMBENT} = {100 * (a.test_accuracy - incumbent.test_accuracy):+.2f} "
-                     "points (a against the default it would replace)")
+                     "points (a against the default it replaced)")
     if beat_all:
         others = [r.test_accuracy for r in results if r.key != "a" and r.test_accuracy is not None]
         ok = all(a.test_accuracy > other for other in others)

@@ -21,7 +21,7 @@ from hpo.studies.summary import summarize
 from hpo.studies.unfinished import is_unfinished
 from hpo.trials import (
     INTERACTIVE_WAIT_S, SCHEDULERS, Retrier, StorageMissing, TrialQueue, check_writable, final_share_default,
-    load_study, mask_url, open_storage,
+    load_study, mask_url, open_storage, pruner_default,
 )
 
 
@@ -74,7 +74,7 @@ class DurationType(click.ParamType):
 @click.option("--final-share", type=click.FloatRange(0, 1), default=None, metavar="SHARE",
               help="With --time-budget alone: when this share of the time is left, one worker trains the best "
                    "configuration so far for the time left on every core of its host (the final run); 0: none; "
-                   "1: no search, the space's warm start. Default: 0.5 with --pruner promote, else 0.")
+                   "1: no search, the space's warm start. Default: 0.5 with --pruner promote (the default here), else 0.")
 @click.option("--grow/--no-grow", default=None,
               help="Let the final run train the chosen configuration at a larger size (the space's size knobs, "
                    "e.g. width, then blocks), each grown while its measured pace fits 47 epochs in the time left. "
@@ -83,7 +83,9 @@ class DurationType(click.ParamType):
               help="Train the final run on this many training images. Default: all of them, even when the search "
                    "used --train-subset.")
 @click.option("--sampler", type=click.Choice(list(SAMPLERS)), default="tpe", show_default=True)
-@click.option("--pruner", type=click.Choice(list(SCHEDULERS)), default="asha", show_default=True)
+@click.option("--pruner", type=click.Choice(list(SCHEDULERS)), default=None,
+              help="Trial scheduler. Default: promote with --time-budget alone, one objective and a sampler "
+                   "other than grid (the study ends with a final run), else asha.")
 @click.option("--objectives", default="accuracy", show_default=True, help=f"Comma-separated, from: {', '.join(OBJECTIVES)}.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Fixes the validation split and each trial's training seed.")
 @click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True,
@@ -103,7 +105,7 @@ class DurationType(click.ParamType):
 @storage_option
 @artifacts_option
 def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_budget: float | None, epochs: int | None,
-               final_share: float | None, grow: bool | None, final_train_subset: int | None, sampler: str, pruner: str,
+               final_share: float | None, grow: bool | None, final_train_subset: int | None, sampler: str, pruner: str | None,
                objectives: str, seed: int, seeds: int, batch_size: int | None, train_subset: int | None, val_subset: int | None,
                val_fraction: float, heartbeat_interval: int, grace_period: int, warm_start: bool | None,
                if_exists: str, storage: str | None, artifacts: str | None) -> None:
@@ -119,6 +121,7 @@ def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_bud
     # Record where this study's checkpoints live, once: folders absolute (./artifacts when not
     # given), URLs (s3://) as given. Every later command finds them from any working folder.
     extra: dict[str, Any] = {"artifacts": location_to_record(artifacts)}
+    pruner = pruner or pruner_default(trials, time_budget, len(objective_names), sampler)
     share = final_share_default(pruner, trials, time_budget, len(objective_names)) if final_share is None else final_share
     config = StudyConfig(
         space=canonical_spec(space), dataset=dataset, budget=trials, epochs=epochs or resolved.default_epochs,

@@ -144,9 +144,9 @@ def test_goals_are_judged_on_the_default_arm_against_b_and_e() -> None:
     gpu = goal_lines([arm("a", 0.956, []), arm("b", 0.95, []), arm("c", 0.957, [])], "cuda", 10)
     assert gpu[-1] == "GOAL a above every other arm: missed"
     assert goal_lines([arm("b", 0.9, [])], "cpu", 60) == []  # no default arm, no verdict
-    # The incumbent default (arm f) has no goal; a's lead over it is what making a the default buys.
+    # The incumbent default (arm f) has no goal; a's lead over it is what making a the default bought.
     assert goal_lines([arm("a", 0.945, []), arm("f", 0.93, [])], "cpu", 60)[-1] == (
-        "DEFAULT test accuracy a - f = +1.50 points (a against the default it would replace)")
+        "DEFAULT test accuracy a - f = +1.50 points (a against the default it replaced)")
 
 
 def test_a_final_run_is_on_time_in_the_last_two_percent_or_within_an_epoch_past() -> None:
@@ -255,6 +255,14 @@ def test_a_and_e_of_one_session_merge_into_the_documented_goals(pair: tuple[str,
     assert final_run in text
 
 
+def test_a_and_the_old_default_of_one_session_merge_into_the_documented_change() -> None:
+    results = ROOT / "docs" / "benchmark-results"  # the fifteenth session: README's rationale, docs/benchmarks.md
+    text = "\n".join(merge([results / f"search_quality-{arm}-60min-bf16-zen5.json" for arm in ("a", "f")]))
+    assert "GOAL test accuracy a = 0.9454 (goal >= 0.947: missed)" in text
+    assert "DEFAULT test accuracy a - f = +2.44 points" in text
+    assert "final run: trial 66 (of trial 57), width 24 -> 48, blocks - -> 2" in text
+
+
 def test_merging_a_file_that_is_not_there_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from benchmarks.search_quality import parse_args
 
@@ -301,9 +309,9 @@ def test_search_subset_shrinks_only_the_search_and_train_subset_every_arm() -> N
         assert "--final-train-subset" not in commands[key]
 
 
-def test_arm_f_creates_the_study_that_a_bare_time_budget_creates(tmp_path: Path, data_dir: Path) -> None:
-    """Arm f measures the service's default for a time budget: its `study create`, run for
-    real on SQLite, stores the same config as the bare command a user types (the seed aside)."""
+def test_a_bare_time_budget_creates_arm_a_study_and_arm_f_the_one_it_replaced(tmp_path: Path, data_dir: Path) -> None:
+    """Arm a measures the service's default for a time budget and arm f the default before it:
+    their `study create`, run for real on SQLite, against the bare command a user types."""
     import optuna
     from click.testing import CliRunner
 
@@ -311,17 +319,19 @@ def test_arm_f_creates_the_study_that_a_bare_time_budget_creates(tmp_path: Path,
     from hpo.cli import main
     from hpo.config import StudyConfig
 
-    url = f"sqlite:///{tmp_path / 'f.db'}"
-    env = {"HPO_DATA_DIR": str(data_dir)}
-    arm_f = create_command(ARMS["f"], parse_args(["--minutes", "60", "--device", "cpu"]), "arm-f")
-    bare = ["study", "create", "bare", "--space", "auto", "--dataset", "fashion-mnist", "--time-budget", "1h"]
+    url = f"sqlite:///{tmp_path / 'arms.db'}"
+    args = parse_args(["--minutes", "60", "--device", "cpu"])
+    commands = {key: create_command(ARMS[key], args, f"arm-{key}") for key in ("a", "f")}
+    commands["bare"] = ["study", "create", "bare", "--space", "auto", "--dataset", "fashion-mnist", "--time-budget", "1h"]
     configs = {}
-    for command in (arm_f, bare):
-        result = CliRunner().invoke(main, [*command, "--storage", url], env=env)
+    for key, command in commands.items():
+        result = CliRunner().invoke(main, [*command, "--storage", url], env={"HPO_DATA_DIR": str(data_dir)})
         assert result.exit_code == 0, result.output
         study = optuna.load_study(study_name=command[2], storage=url)
-        configs[command[2]] = {k: v for k, v in StudyConfig.of(study).to_user_attrs().items() if k != "seed"}
-    assert configs["arm-f"] == configs["bare"]
+        configs[key] = {k: v for k, v in StudyConfig.of(study).to_user_attrs().items() if k != "seed"}
+    assert configs["a"] == configs["bare"]
+    replaced = {"pruner": "asha", "final_share": 0.0, "final_grow": False}
+    assert configs["f"] == configs["bare"] | replaced
 
 
 def test_search_subset_and_train_subset_together_are_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
