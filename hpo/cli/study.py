@@ -74,7 +74,7 @@ class DurationType(click.ParamType):
 @click.option("--final-share", type=click.FloatRange(0, 1), default=None, metavar="SHARE",
               help="With --time-budget alone: when this share of the time is left, one worker trains the best "
                    "configuration so far for the time left on every core of its host (the final run); 0: none; "
-                   "1: no search, the space's warm start. Default: 0.5 with --pruner promote (the default here), else 0.")
+                   "1: no search, the space's warm start. Default: 0.5 with --pruner promote (the default with --time-budget alone), else 0.")
 @click.option("--grow/--no-grow", default=None,
               help="Let the final run train the chosen configuration at a larger size (the space's size knobs, "
                    "e.g. width, then blocks), each grown while its measured pace fits 47 epochs in the time left. "

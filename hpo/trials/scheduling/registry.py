@@ -58,7 +58,8 @@ def pruner_default(budget: int | None, time_budget_s: float | None, objectives: 
     """The policy when ``--pruner`` is not given: on a time budget alone, with one objective, the
     promotion scheduler, whose study ends with a final run (the best configuration trained to the
     deadline); otherwise ASHA. Benchmark 6 (docs/benchmarks.md, arms a and f): at W = 60 min on
-    2 CPU cores ASHA alone hands export a 9-epoch trial, far below the final run's model. Grid
+    2 CPU cores ASHA alone handed export a 9-epoch trial (92.10 % test), the final run's model
+    tested 94.54 %. Grid
     search keeps ASHA: it enumerates cells to compare them (as it has no warm start by default),
     and a final run would spend half its time on one cell."""
     alone = time_budget_s is not None and budget is None
