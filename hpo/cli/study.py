@@ -21,7 +21,7 @@ from hpo.studies.summary import summarize
 from hpo.studies.unfinished import is_unfinished
 from hpo.trials import (
     INTERACTIVE_WAIT_S, SCHEDULERS, Retrier, StorageMissing, TrialQueue, check_writable, final_share_default,
-    load_study, mask_url, open_storage, pruner_default,
+    load_study, mask_url, open_storage,
 )
 
 
@@ -112,7 +112,7 @@ def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_bud
     """Create study NAME: a plain Optuna study holding everything workers need."""
     # Here, not at the top: they import torch, which `hpo study list` and usage errors skip.
     from hpo.spaces import canonical_spec, get_space
-    from hpo.studies.create import create, grow_default, warm_start_default
+    from hpo.studies.create import create, grow_default, pruner_default, warm_start_default
 
     objective_names = _objectives(objectives)
     resolved = get_space(space)

@@ -9,7 +9,7 @@ from optuna.trial import TrialState
 from hpo.config import MARKER, StudyConfig
 from hpo.errors import HpoError, UsageError
 from hpo.trials.storage import open_storage
-from hpo.studies.create import create
+from hpo.studies.create import create, pruner_default
 
 CONFIG = StudyConfig(space="cnn", dataset="synthetic", budget=7, epochs=2)
 
@@ -57,3 +57,16 @@ def test_invalid_config_creates_nothing(tmp_path, change: dict, message: str) ->
 def test_multi_objective_directions() -> None:
     config = StudyConfig(space="cnn", dataset="synthetic", budget=1, epochs=1, objectives=("accuracy", "params"))
     assert config.directions == ["maximize", "minimize"]
+
+
+@pytest.mark.parametrize(("budget", "time_budget_s", "objectives", "sampler", "pruner"), [
+    (None, 3600.0, 1, "tpe", "promote"),  # a time budget alone: the study ends with a final run
+    (None, 3600.0, 1, "random", "promote"),
+    (50, 3600.0, 1, "tpe", "asha"),  # a number of trials too: no final run, so nothing to end with
+    (None, 3600.0, 2, "tpe", "asha"),  # the promotion scheduler ranks by one objective
+    (None, 3600.0, 1, "grid", "asha"),  # a grid compares its cells: no final run by default
+    (50, None, 1, "tpe", "asha"),
+])
+def test_pruner_defaults(budget: int | None, time_budget_s: float | None, objectives: int, sampler: str,
+                         pruner: str) -> None:
+    assert pruner_default(budget, time_budget_s, objectives, sampler) == pruner

@@ -11,7 +11,7 @@ from hpo.trials import Idle, Progress, Source
 from hpo.trials.promotion import RungRecord, Rungs
 from hpo.trials.scheduling import (
     CONTINUE, FINAL_RUN_REASON, SCHEDULERS, STANDBY_REASON, STOP_REASON, EpochEnd, check, end, final_share_default, hand_back,
-    make_scheduler, pause, prune, pruner_default,
+    make_scheduler, pause, prune,
 )
 from hpo.trials.scheduling.none import NoScheduler
 from hpo.trials.scheduling.promote import Promotion
@@ -137,19 +137,6 @@ def test_when_idle(progress: Progress, promotable: bool, idle: Idle) -> None:
 def test_final_share_defaults(pruner: str, budget: int | None, time_budget_s: float | None, objectives: int,
                               share: float) -> None:
     assert final_share_default(pruner, budget, time_budget_s, objectives) == share
-
-
-@pytest.mark.parametrize(("budget", "time_budget_s", "objectives", "sampler", "pruner"), [
-    (None, 3600.0, 1, "tpe", "promote"),  # a time budget alone: the study ends with a final run
-    (None, 3600.0, 1, "random", "promote"),
-    (50, 3600.0, 1, "tpe", "asha"),  # a number of trials too: no final run, so nothing to end with
-    (None, 3600.0, 2, "tpe", "asha"),  # the promotion scheduler ranks by one objective
-    (None, 3600.0, 1, "grid", "asha"),  # a grid compares its cells: no final run by default
-    (50, None, 1, "tpe", "asha"),
-])
-def test_pruner_defaults(budget: int | None, time_budget_s: float | None, objectives: int, sampler: str,
-                         pruner: str) -> None:
-    assert pruner_default(budget, time_budget_s, objectives, sampler) == pruner
 
 
 def test_each_policy_checks_its_config() -> None:

@@ -13,11 +13,11 @@ from hpo.trials.scheduling.base import (
     end, hand_back, pause, prune,
 )
 from hpo.trials.scheduling.registry import (
-    SCHEDULERS, check, final_share_default, make_scheduler, pruner_default, register, scheduler_class,
+    SCHEDULERS, check, final_share_default, make_scheduler, register, scheduler_class,
 )
 
 __all__ = [
     "CONTINUE", "FINAL_RUN_REASON", "SCHEDULERS", "STANDBY_REASON", "STOP_REASON", "Action", "Decision", "EpochEnd", "Idle",
-    "Scheduler", "Source", "StudyView", "check", "end", "final_share_default", "hand_back", "make_scheduler", "pruner_default",
+    "Scheduler", "Source", "StudyView", "check", "end", "final_share_default", "hand_back", "make_scheduler",
     "pause", "prune", "register", "scheduler_class",
 ]

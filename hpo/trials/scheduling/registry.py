@@ -54,18 +54,6 @@ def check(config: StudyConfig) -> None:
     scheduler_class(config.pruner).check(config)
 
 
-def pruner_default(budget: int | None, time_budget_s: float | None, objectives: int, sampler: str) -> str:
-    """The policy when ``--pruner`` is not given: on a time budget alone, with one objective, the
-    promotion scheduler, whose study ends with a final run (the best configuration trained to the
-    deadline); otherwise ASHA. Benchmark 6 (docs/benchmarks.md, arms a and f): at W = 60 min on
-    2 CPU cores ASHA alone handed export a 9-epoch trial (92.10 % test), the final run's model
-    tested 94.54 %. Grid
-    search keeps ASHA: it enumerates cells to compare them (as it has no warm start by default),
-    and a final run would spend half its time on one cell."""
-    alone = time_budget_s is not None and budget is None
-    return PROMOTE if alone and objectives == 1 and sampler != "grid" else "asha"
-
-
 def final_share_default(pruner: str, budget: int | None, time_budget_s: float | None, objectives: int) -> float:
     """The final run by default on a time budget alone, for the policies whose trials are short
     (the promotion scheduler: benchmark 6); a final run trains the best trial of one objective."""
