@@ -28,8 +28,7 @@ from hpo.data.registry import canonical_name
 from hpo.models import build_model
 from hpo.config import MARKER, OBJECTIVES, StudyConfig
 from hpo.errors import HpoError, Interrupted, UsageError, first_line, unknown_name
-from hpo.trials.promotion import PROMOTE
-from hpo.trials import CLAIMS_MARKED, SCHEDULERS, TrialKeys, add_waiting_slots, check_scheduler, undo_study
+from hpo.trials import CLAIMS_MARKED, PROMOTE, SCHEDULERS, TrialKeys, add_waiting_slots, check_scheduler, undo_study
 from hpo.spaces import SearchSpace, get_space
 from hpo.studies import IF_EXISTS, unfinished
 from hpo.studies.limits import check_limits, check_name

@@ -36,6 +36,7 @@ from hpo.trials.scheduling import (
 )
 from hpo.trials.scheduling import check as check_scheduler
 from hpo.trials.scheduling import final_share_default
+from hpo.trials.promotion import PROMOTE
 from hpo.trials.slots import add_waiting_slots
 from hpo.trials.storage_errors import driver_reason, is_permanent
 from hpo.trials.storage import (
@@ -47,6 +48,6 @@ __all__ = [
     "HISTORIES", "METRIC_KEYS", "SCHEDULERS", "Action", "Decision", "EpochEnd", "HistoryPruner", "HistorySampler",
     "Idle", "Lease", "LeaseLost", "ModelMeta", "Progress", "Retrier", "Scheduler", "Source", "StorageHandle",
     "StorageMissing", "StudyDeleted", "StudyView", "TrialKeys", "TrialQueue", "TrialSetup", "WorkerIdentity", "add_waiting_slots",
-    "INTERACTIVE_WAIT_S", "check_scheduler", "check_writable", "driver_reason", "is_permanent", "final_share_default", "is_transient", "load_study", "logical_trials", "make_scheduler",
+    "INTERACTIVE_WAIT_S", "PROMOTE", "check_scheduler", "check_writable", "driver_reason", "is_permanent", "final_share_default", "is_transient", "load_study", "logical_trials", "make_scheduler",
     "mask_url", "open_storage", "register", "resolve_url", "study_database_id", "superseded_numbers", "undo_study",
 ]
