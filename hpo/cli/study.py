@@ -72,9 +72,10 @@ class DurationType(click.ParamType):
                    "trial. No trial starts after it; running ones stop at their next epoch and keep what they reached.")
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Epochs per trial. Default: the space's.")
 @click.option("--final-share", type=click.FloatRange(0, 1), default=None, metavar="SHARE",
-              help="With --time-budget alone: when this share of the time is left, one worker trains the best "
-                   "configuration so far for the time left on every core of its host (the final run); 0: none; "
-                   "1: no search, the space's warm start. Default: 0.5 with --pruner promote (the default with --time-budget alone), else 0.")
+              help="With --time-budget: when this share of the time is left (or, with --trials, once the search's "
+                   "trials have ended, if sooner), one worker trains the best configuration so far for the time left "
+                   "on every core of its host (the final run); 0: none; 1: no search, the space's warm start. "
+                   "Default: 0.5 with --pruner promote (the default with --time-budget), else 0.")
 @click.option("--grow/--no-grow", default=None,
               help="Let the final run train the chosen configuration at a larger size (the space's size knobs, "
                    "e.g. width, then blocks), each grown while its measured pace fits 47 epochs in the time left. "
@@ -84,8 +85,8 @@ class DurationType(click.ParamType):
                    "used --train-subset.")
 @click.option("--sampler", type=click.Choice(list(SAMPLERS)), default="tpe", show_default=True)
 @click.option("--pruner", type=click.Choice(list(SCHEDULERS)), default=None,
-              help="Trial scheduler. Default: promote with --time-budget alone, one objective and a sampler "
-                   "other than grid (the study ends with a final run), else asha.")
+              help="Trial scheduler. Default: promote with --time-budget (with --trials or without), one objective "
+                   "and a sampler other than grid (the study ends with a final run), else asha.")
 @click.option("--objectives", default="accuracy", show_default=True, help=f"Comma-separated, from: {', '.join(OBJECTIVES)}.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Fixes the validation split and each trial's training seed.")
 @click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True,
@@ -121,8 +122,8 @@ def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_bud
     # Record where this study's checkpoints live, once: folders absolute (./artifacts when not
     # given), URLs (s3://) as given. Every later command finds them from any working folder.
     extra: dict[str, Any] = {"artifacts": location_to_record(artifacts)}
-    pruner = pruner or pruner_default(trials, time_budget, len(objective_names), sampler)
-    share = final_share_default(pruner, trials, time_budget, len(objective_names)) if final_share is None else final_share
+    pruner = pruner or pruner_default(time_budget, len(objective_names), sampler)
+    share = final_share_default(pruner, time_budget, len(objective_names)) if final_share is None else final_share
     config = StudyConfig(
         space=canonical_spec(space), dataset=dataset, budget=trials, epochs=epochs or resolved.default_epochs,
         objectives=objective_names, sampler=sampler, pruner=pruner, seed=seed, batch_size=batch_size, train_subset=train_subset,

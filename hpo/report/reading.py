@@ -57,7 +57,8 @@ def _final_run(cfg: dict[str, Any]) -> str:
     if not (cfg.get("time_budget_s") and cfg.get("final_share")):
         return ""
     grown = ", grown along the space's size knobs," if cfg.get("final_grow") else ""
-    return (f" In the last {cfg['final_share']:.0%} of the time budget the best configuration{grown} trains "
+    sooner = f" (or once the {cfg['budget']} trials have ended, if sooner)" if cfg.get("budget") else ""
+    return (f" In the last {cfg['final_share']:.0%} of the time budget{sooner} the best configuration{grown} trains "
             f"as the final run on {_images(cfg.get('final_train_subset'))}.")
 
 

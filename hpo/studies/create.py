@@ -99,9 +99,12 @@ def validate(config: StudyConfig) -> SearchSpace:
     check_scheduler(config)  # what the policy itself needs, e.g. one objective to rank by
     if not 0 <= config.final_share <= 1:
         raise UsageError(f"--final-share is {config.final_share:g}, but must be between 0 and 1")
-    if config.final_share and (config.time_budget_s is None or config.budget is not None):
-        raise UsageError(f"--final-share {config.final_share:g} needs --time-budget without --trials "
-                         "(the final run is sized by the time left, and would not fit an exact trial budget)")
+    if config.final_share and config.time_budget_s is None:
+        raise UsageError(f"--final-share {config.final_share:g} needs --time-budget "
+                         "(the final run is sized by the time left, and trains until the deadline)")
+    if config.final_share >= 1 and config.budget is not None:
+        raise UsageError(f"--final-share {config.final_share:g} searches nothing, and --trials {config.budget} "
+                         "asks for a search: leave out --trials, or give a share below 1")
     if config.final_share and len(config.objectives) > 1:
         raise UsageError(f"--final-share {config.final_share:g} trains the best trial of one objective, and "
                          f"--objectives has {len(config.objectives)}; pass one objective or --final-share 0")
@@ -110,10 +113,10 @@ def validate(config: StudyConfig) -> SearchSpace:
                          f"{space.name!r} has none (or --no-warm-start was given); give a share below 1 to search first")
     if config.final_grow and not config.final_share:
         raise UsageError("--grow grows the final run's network, and this study has no final run: "
-                         "give --time-budget alone (with --pruner promote) or --final-share")
+                         "give --time-budget (with --pruner promote) or --final-share")
     if config.final_train_subset is not None and not config.final_share:
         raise UsageError(f"--final-train-subset {config.final_train_subset} sets the final run's training images, and "
-                         "this study has no final run: give --time-budget alone (with --pruner promote) or --final-share")
+                         "this study has no final run: give --time-budget (with --pruner promote) or --final-share")
     if config.final_grow and not space.size_knobs:
         raise UsageError(f"--grow needs size knobs (the parameters a final run may grow), and space {space.name!r} "
                          "declares none: pass size_knobs to its SearchSpace, or leave out --grow")
@@ -202,15 +205,16 @@ def grid_cells(space: SearchSpace, config: StudyConfig) -> list[dict[str, Any]]:
     return cells[: config.budget // config.seeds] if config.budget is not None else cells
 
 
-def pruner_default(budget: int | None, time_budget_s: float | None, objectives: int, sampler: str) -> str:
-    """The scheduler when ``--pruner`` is not given: on a time budget alone, with one objective,
-    the promotion scheduler, whose study ends with a final run (the best configuration trained to
-    the deadline); otherwise ASHA. Measured (benchmark 6, docs/benchmarks.md, arms a and f): at
-    W = 60 min on 2 CPU cores ASHA alone handed export a 9-epoch trial (92.10 % test), the final
-    run's model tested 94.54 %. Grid search keeps ASHA, as it has no warm start: it enumerates
+def pruner_default(time_budget_s: float | None, objectives: int, sampler: str) -> str:
+    """The scheduler when ``--pruner`` is not given: on a time budget (with ``--trials`` or
+    without), with one objective, the promotion scheduler, whose study ends with a final run (the
+    best configuration trained to the deadline); otherwise ASHA. Measured (benchmark 6,
+    docs/benchmarks.md, arms a and f): at W = 60 min on 2 CPU cores ASHA alone handed export a
+    9-epoch trial (92.10 % test), the final run's model tested 94.54 %. With ``--trials`` as well,
+    the run starts when the search's trials have ended, if that comes before its share of the
+    time (hpo.trials.final_phase). Grid search keeps ASHA, as it has no warm start: it enumerates
     cells to compare them, and a final run would spend half its time on one cell."""
-    alone = time_budget_s is not None and budget is None
-    return PROMOTE if alone and objectives == 1 and sampler != "grid" else "asha"
+    return PROMOTE if time_budget_s is not None and objectives == 1 and sampler != "grid" else "asha"
 
 
 def grow_default(space: SearchSpace, final_share: float) -> bool:

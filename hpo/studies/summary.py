@@ -84,6 +84,7 @@ def _time_line(queue: TrialQueue) -> str | None:
 def _why_ended(state: Progress, config: StudyConfig) -> str | None:
     if not state.done:
         return None
-    if state.time_up and (config.budget is None or state.waiting):
+    # A final run trains to the deadline: its study ends on the clock, whatever its trial budget.
+    if state.time_up and (config.budget is None or state.waiting or config.final_share):
         return f"the time budget ({format_duration(config.time_budget_s or 0)}) ran out"
     return f"all {state.finished} trials of the budget ended"

@@ -18,6 +18,12 @@ the run, and the small models searched here do not fill one device (docs/archite
   searching: their trials are handed back at the next epoch boundary, they claim nothing but
   the run's own retry (if its worker dies, one of them resumes it from its checkpoint), and
   its worker takes every core (hpo.worker.final_phase).
+
+With a trial budget as well (``--trials N --time-budget W``) the search may run out first: once
+none of its N trials runs or waits (paused at a rung, or a retry), the final phase is due with
+whatever time is left, rather than the study ending with that time unspent. A worker that finds
+nothing to claim learns it (:meth:`FinalPhase.start_after_search`, :meth:`FinalPhase.starting`):
+while a search trial trains, the search has not ended.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 import optuna
-from optuna.trial import FrozenTrial
+from optuna.trial import FrozenTrial, TrialState
 
 from hpo.config import StudyConfig
 from hpo.trials import _optuna, final_run
@@ -60,6 +66,9 @@ class FinalPhase:
         self.config, self.study, self._backend, self.retrier = config, study, backend, retrier
         self._maximize, self._deadline, self._live_trials, self._lease = maximize, deadline, live_trials, lease
         self._lanes_with_runs: set[str] = set()  # once seen, a lane keeps its run: no more reads for it
+        # A trial budget's search has ended (none of its trials runs or waits): the phase is due
+        # before its share of the time. Once true it stays: no search trial comes back.
+        self._search_over = False
         # The images a run's epoch trains on, set by the worker (it knows the data set): sizes
         # the run from trials that searched on a subset. None: as many as the trials'.
         self.images: int | None = None
@@ -91,7 +100,26 @@ class FinalPhase:
         if not share or budget_s is None or end is None:
             return None
         left = (end - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
-        return left if final_run.due(budget_s, left, share) else None
+        return left if final_run.due(budget_s, left, share) or (self._search_over and left > 0) else None
+
+    def _look_for_search_end(self) -> None:
+        """With a trial budget, before the phase's share of the time: note whether the search has
+        ended, none of its trials running or waiting (a final run's own trial is not search).
+
+        Asked by a worker that found nothing to claim (one read of the few trials still live):
+        while a search trial trains or waits, the search has not ended.
+        """
+        config = self.config
+        if self._search_over or not config.final_share or config.budget is None or self._due() is not None:
+            return  # known already, no final run, no trial budget, or due by the clock already
+
+        def searching() -> bool:
+            live = self._backend.get_all_trials(self._sid, deepcopy=False,
+                                                states=(TrialState.WAITING, TrialState.RUNNING))
+            return any(t.user_attrs.get(TrialKeys.FINAL_EPOCHS) is None for t in live)
+
+        if self._deadline() is not None and not self.retrier.call(searching, "look for search trials"):
+            self._search_over = True  # (no deadline: no claim yet, so nothing has searched)
 
     def _plan(self, left: float, runs: list[dict[str, Any]]) -> final_run.Plan | None:
         """The plan of the next lane's run: the best configuration none of ``runs`` trains."""
@@ -124,16 +152,22 @@ class FinalPhase:
         return final_run.Candidate(0, dict(fixed), {}, None) if fixed else None
 
     def starting(self, trials: list[FrozenTrial]) -> int:
-        """How many runs are started (their study attr written) but missing from ``trials``.
+        """How many runs are started (their study attr written) but missing from ``trials``, or
+        due and about to start.
 
         The worker that starts a run writes its attr, then adds its trial. A lane's other worker
         that finds nothing to claim in between must count the run as running: otherwise it
         would find the study done and exit, leaving nobody to resume the run if its worker dies.
+        Likewise when a trial budget's search has just ended and nobody has started the run yet:
+        the worker that counts it starts it at its next claim.
         """
-        if self._due() is None:
+        self._look_for_search_end()
+        if (left := self._due()) is None:
             return 0  # nobody starts a run before it is due: no read
-        lanes = {str(run.get("lane")) for run in self._runs()}
-        return len(lanes - {t.user_attrs.get(TrialKeys.FINAL_LANE) for t in trials})
+        runs = self._runs()
+        lanes = {str(run.get("lane")) for run in runs}
+        pending = self._search_over and not runs and self._plan(left, runs) is not None
+        return len(lanes - {t.user_attrs.get(TrialKeys.FINAL_LANE) for t in trials}) + int(pending)
 
     def waiting(self, lane: str) -> bool:
         """Whether ``lane``'s run is due, can be sized, and nobody has started it yet.
@@ -179,6 +213,12 @@ class FinalPhase:
                  identity.name, lease.number, f" {rank + 1} (of this study's lanes)" if rank else "", plan.source,
                  left, estimate)
         return lease
+
+    def start_after_search(self, identity: WorkerIdentity) -> Lease | None:
+        """For a worker that found nothing to claim: with a trial budget whose search has ended
+        before the phase's share of the time, this lane's run, with all the time left."""
+        self._look_for_search_end()
+        return self.start(identity) if self._search_over else None
 
     def _claim_untrained(self, plan: final_run.Plan, lane: str, identity: WorkerIdentity) -> Lease | None:
         """``plan``'s source slot itself, made the run; None if another worker claimed it first."""

@@ -139,7 +139,8 @@ class TrialQueue:
 
         Nothing once the time budget is spent; else the first trial found where the
         scheduler's sources say, in order: the study's final run (due, and nobody started it),
-        a paused trial to promote, the oldest fresh slot, a new slot (a time budget alone).
+        a paused trial to promote, the oldest fresh slot, a new slot (a time budget alone); with
+        a trial budget whose search has ended early, the final run.
         ``standby``: a final run holds this worker's lane; only the run's own retry is taken.
         """
         if self.time_up():
@@ -160,7 +161,9 @@ class TrialQueue:
             candidate = self._claim_slot()
             if candidate is not None:
                 return self._lease(candidate, identity)
-        return None
+        # A trial budget's search may end before the final phase's share of the time: the run
+        # then starts with all the time left, rather than the study ending with it unspent.
+        return self.final.start_after_search(identity)
 
     def _claim_from(self, source: Source, identity: WorkerIdentity) -> Lease | None:
         if source is Source.FINAL_RUN:

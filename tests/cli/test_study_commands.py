@@ -65,13 +65,15 @@ def test_a_final_run_grows_by_default_where_the_space_can_grow(tmp_path: Path) -
         assert optuna.load_study(study_name=name, storage=storage).user_attrs["final_grow"] is grows, name
 
 
-def test_a_time_budget_alone_ends_with_a_final_run_by_default(tmp_path: Path) -> None:
-    """No --pruner: a time budget alone gets the promotion scheduler and its final run, grown; a
-    number of trials, two objectives or a grid keep ASHA (benchmark 6's arms a and f decided it)."""
+def test_a_time_budget_ends_with_a_final_run_by_default(tmp_path: Path) -> None:
+    """No --pruner: a time budget, with --trials or without, gets the promotion scheduler and its
+    final run, grown; a number of trials alone, two objectives or a grid keep ASHA (benchmark 6's
+    arms a and f decided it)."""
     storage = f"sqlite:///{tmp_path / 'hpo.db'}"
     cases = {  # name: (options, (pruner, final share, grows))
         "budget": (("--time-budget", "1h"), ("promote", 0.5, True)),
-        "both": (("--time-budget", "1h", "--trials", "20"), ("asha", 0.0, False)),
+        "both": (("--time-budget", "1h", "--trials", "20"), ("promote", 0.5, True)),
+        "both-no-final-run": (("--time-budget", "1h", "--trials", "20", "--final-share", "0"), ("promote", 0.0, False)),
         "trials": (("--trials", "20"), ("asha", 0.0, False)),
         "two-objectives": (("--time-budget", "1h", "--objectives", "accuracy,params"), ("asha", 0.0, False)),
         "asha-asked": (("--time-budget", "1h", "--pruner", "asha"), ("asha", 0.0, False)),

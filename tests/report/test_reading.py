@@ -40,7 +40,8 @@ def test_both_budgets_and_a_final_run_on_a_subset() -> None:
                          final_share=0.5, final_train_subset=20000)
     text = _first_paragraph(config)
     assert "up to 40 trials within 10m00s of at most 9 epochs on the full training split" in text
-    assert "the best configuration trains as the final run on 20000 training images" in text
+    assert ("In the last 50% of the time budget (or once the 40 trials have ended, if sooner) the best "
+            "configuration trains as the final run on 20000 training images") in text
 
 
 def test_the_short_runs_caveat_names_the_final_run_where_there_is_one() -> None:

@@ -59,14 +59,12 @@ def test_multi_objective_directions() -> None:
     assert config.directions == ["maximize", "minimize"]
 
 
-@pytest.mark.parametrize(("budget", "time_budget_s", "objectives", "sampler", "pruner"), [
-    (None, 3600.0, 1, "tpe", "promote"),  # a time budget alone: the study ends with a final run
-    (None, 3600.0, 1, "random", "promote"),
-    (50, 3600.0, 1, "tpe", "asha"),  # a number of trials too: no final run, so nothing to end with
-    (None, 3600.0, 2, "tpe", "asha"),  # the promotion scheduler ranks by one objective
-    (None, 3600.0, 1, "grid", "asha"),  # a grid compares its cells: no final run by default
-    (50, None, 1, "tpe", "asha"),
+@pytest.mark.parametrize(("time_budget_s", "objectives", "sampler", "pruner"), [
+    (3600.0, 1, "tpe", "promote"),  # a time budget (with --trials or without): the study ends with a final run
+    (3600.0, 1, "random", "promote"),
+    (3600.0, 2, "tpe", "asha"),  # the promotion scheduler ranks by one objective
+    (3600.0, 1, "grid", "asha"),  # a grid compares its cells: no final run by default
+    (None, 1, "tpe", "asha"),  # --trials alone: no clock to end on
 ])
-def test_pruner_defaults(budget: int | None, time_budget_s: float | None, objectives: int, sampler: str,
-                         pruner: str) -> None:
-    assert pruner_default(budget, time_budget_s, objectives, sampler) == pruner
+def test_pruner_defaults(time_budget_s: float | None, objectives: int, sampler: str, pruner: str) -> None:
+    assert pruner_default(time_budget_s, objectives, sampler) == pruner

@@ -149,3 +149,43 @@ def test_the_warm_start_wins_a_lead_within_the_noise_of_the_validation_images(st
     assert first is not None and second is not None and first.is_final_run and second.is_final_run
     trials = queue.study.get_trials(deepcopy=False)
     assert [trials[t.number].user_attrs[TrialKeys.FINAL_OF] for t in (first, second)] == [0, 1]
+
+
+@pytest.mark.parametrize("share", [0.5, 0.0])
+def test_a_trial_budgets_search_that_ends_first_starts_the_run_with_all_the_time_left(
+        storage_url: str, share: float) -> None:
+    # --trials 3 --time-budget 10m: the run is due by the clock at 5 minutes left, but the three
+    # trials end within a second. Without a final run (share 0) the study is done then.
+    config = StudyConfig(space="sleep", dataset="synthetic", budget=3, epochs=3, pruner="none",
+                         time_budget_s=600, final_share=share)
+    create("t", config, open_storage(storage_url))
+    worker, mate = (TrialQueue.open("t", storage_url, Retrier(10)) for _ in range(2))
+    leases = [worker.claim(HOST_A) for _ in range(3)]
+    space = get_space("sleep")
+    for lease, value in zip(leases, (0.7, 0.9, 0.8)):
+        assert lease is not None and not lease.is_final_run
+        lease.suggest(space.suggest)
+        for epoch in (1, 2, 3):
+            lease.report(value - 0.1 * (3 - epoch), epoch)
+        lease.record({TrialKeys.SECONDS_PER_EPOCH: 1.0})
+        if lease is not leases[-1]:
+            lease.complete([value])
+    # One search trial still trains: nothing to start, and the study is not done.
+    assert mate.claim(A_MATE) is None
+    assert mate.scheduler.when_idle(mate.progress(), mate.promotable_now) is Idle.WAIT
+    leases[-1].complete([0.8])
+    counted = mate.progress()  # before anyone claims again: the run about to start counts
+    if not share:
+        assert counted.running == 0 and mate.scheduler.when_idle(counted, mate.promotable_now) is Idle.DONE
+        assert worker.claim(HOST_A) is None
+        return
+    assert counted.running == 1 and mate.scheduler.when_idle(counted, mate.promotable_now) is Idle.WAIT
+    run = worker.claim(HOST_A)
+    assert run is not None and run.is_final_run
+    trials = worker.study.get_trials(deepcopy=False)
+    attrs = trials[run.number].user_attrs
+    assert attrs[TrialKeys.FINAL_OF] == 1  # the best of the three (0.9)
+    assert attrs[TrialKeys.FINAL_EPOCHS] > 0.9 * 0.5 * 600  # sized to nearly all 600 s, not to its share
+    # Its lane's other worker stands by; the run counts once.
+    assert mate.claim(A_MATE) is None and mate.final_run_on_lane(A_MATE.lane)
+    assert mate.progress().running == 1

@@ -5,6 +5,7 @@
 - It trains on the clock and ends on the deadline: its last epoch ends inside the budget's last
   2 % (plus at most one epoch), never minutes before it.
 - A worker that dies in it loses nothing: the standing-by worker resumes it from its checkpoint.
+- With ``--trials`` as well, a search that ends early leaves the rest of the time to the run.
 - ``--final-share 1 --grow``: no search; the space's warm start, grown along its size knobs to
   what its measured pace fits, is what export turns into a model.
 """
@@ -52,18 +53,24 @@ def _final(study: optuna.Study, logs: str = "") -> FrozenTrial:
     return finals[0]
 
 
-def test_the_final_run_takes_the_hosts_cores_and_ends_on_the_deadline(pg_url: str, tmp_path: Path) -> None:
-    budget_s = 24
-    env = _env(pg_url, tmp_path)
-    created = run_hpo("study", "create", "fp", "--space", "sleep", "--dataset", "synthetic", "--time-budget",
-                      f"{budget_s}s", "--epochs", "9", "--pruner", "promote", env=env)  # final share 0.5
+def _create_and_run(name: str, options: tuple[str, ...], env: dict[str, str], tmp_path: Path) -> tuple[optuna.Study, str]:
+    """``hpo study create NAME`` on the sleep space with ``options``, then two workers on it to
+    the end (both exit 0, no traceback); the study and the workers' logs."""
+    created = run_hpo("study", "create", name, "--space", "sleep", "--dataset", "synthetic", *options, env=env)
     assert created.returncode == 0, created.stderr
-    workers = [start_hpo("worker", "fp", env=env, log=tmp_path / f"w{i}.log") for i in range(2)]
+    workers = [start_hpo("worker", name, env=env, log=tmp_path / f"w{i}.log") for i in range(2)]
     assert wait_all(workers, timeout=300) == [0, 0]
     logs = "".join((tmp_path / f"w{i}.log").read_text() for i in range(2))
     assert "Traceback" not in logs
+    return optuna.load_study(study_name=name, storage=env["HPO_STORAGE"]), logs
 
-    study = optuna.load_study(study_name="fp", storage=pg_url)
+
+def test_the_final_run_takes_the_hosts_cores_and_ends_on_the_deadline(pg_url: str, tmp_path: Path) -> None:
+    budget_s = 24
+    env = _env(pg_url, tmp_path)
+    # Final share 0.5 by default.
+    study, logs = _create_and_run("fp", ("--time-budget", f"{budget_s}s", "--epochs", "9", "--pruner", "promote"),
+                                  env, tmp_path)
     final, deadline = _final(study), _deadline(study)
     # Every core of the host by its end (the other worker's seat is taken once it stands by).
     assert final.user_attrs["final_run_threads"] == available_cores() == 2, final.user_attrs
@@ -80,6 +87,30 @@ def test_the_final_run_takes_the_hosts_cores_and_ends_on_the_deadline(pg_url: st
     assert deadline - datetime.timedelta(seconds=0.02 * budget_s + EPOCH_S) <= final.datetime_complete
     assert final.datetime_complete <= deadline + datetime.timedelta(seconds=EPOCH_S + 10)
     assert final.user_attrs["epochs_trained"] == max(final.intermediate_values) > 9
+
+
+def test_a_trial_budgets_search_that_ends_early_leaves_the_rest_of_the_time_to_the_final_run(tmp_path: Path) -> None:
+    # --trials 3 --time-budget 30s, no other option: the default scheduler (promote) and share
+    # (0.5, so due at 15 s left). Three trials of 3 short epochs end within seconds; the run
+    # starts then, not at 15 s left, and still ends on the deadline.
+    storage_url = f"sqlite:///{tmp_path}/fp.db"
+    budget_s = 30
+    env = _env(storage_url, tmp_path)
+    study, logs = _create_and_run("tb", ("--trials", "3", "--time-budget", f"{budget_s}s", "--epochs", "3"),
+                                  env, tmp_path)
+    assert study.user_attrs["pruner"] == "promote" and study.user_attrs["final_share"] == 0.5
+    final, deadline = _final(study, logs), _deadline(study)
+    search = [t for t in study.get_trials(deepcopy=False) if not t.user_attrs.get("final_run_epochs")]
+    assert len(search) == 3 and all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in search), logs
+    # It started once the search had ended, before its share of the time ...
+    assert max(t.datetime_complete for t in search) <= final.datetime_start
+    assert final.datetime_start < deadline - datetime.timedelta(seconds=0.5 * budget_s), logs
+    # ... on every core of the host, and trained on the clock to the deadline.
+    assert final.user_attrs["final_run_threads"] == available_cores() == 2, final.user_attrs
+    assert deadline - datetime.timedelta(seconds=0.02 * budget_s + EPOCH_S) <= final.datetime_complete
+    assert final.datetime_complete <= deadline + datetime.timedelta(seconds=EPOCH_S + 10)
+    shown = run_hpo("study", "show", "tb", env=env)
+    assert f"ended: the time budget ({budget_s}s) ran out" in shown.stdout, shown.stdout
 
 
 def test_a_final_run_whose_worker_dies_is_resumed_by_the_standing_by_worker(tmp_path: Path) -> None:

@@ -54,11 +54,12 @@ def check(config: StudyConfig) -> None:
     scheduler_class(config.pruner).check(config)
 
 
-def final_share_default(pruner: str, budget: int | None, time_budget_s: float | None, objectives: int) -> float:
-    """The final run by default on a time budget alone, for the policies whose trials are short
-    (the promotion scheduler: benchmark 6); a final run trains the best trial of one objective."""
-    alone = time_budget_s is not None and budget is None
-    return scheduler_class(pruner).default_final_share if alone and objectives == 1 else 0.0
+def final_share_default(pruner: str, time_budget_s: float | None, objectives: int) -> float:
+    """The final run by default on a time budget (with a trial budget or without), for the
+    policies whose trials are short (the promotion scheduler: benchmark 6); a final run trains
+    the best trial of one objective. A trial budget caps the search; if its trials end first, the
+    run starts then, with all the time left (hpo.trials.final_phase)."""
+    return scheduler_class(pruner).default_final_share if time_budget_s is not None and objectives == 1 else 0.0
 
 
 def _optuna_stop(name: str) -> SchedulerFactory:
