@@ -245,6 +245,10 @@ def test_arm_a_reruns_merge_with_b_and_e_into_the_documented_goals(arm_a: str, g
     # the same, ranked at 27 epochs: the tie rule chose the warm start (thirteenth session)
     (("a-60min-horizon27", "e-60min-zen3"), ("a = 0.9397 (goal >= 0.947: missed)", "a - e = -0.46 points"),
      "final run: trial 30 (of trial 0), width 24 -> 32"),
+    # the default in bf16 on a Zen 5: the search's own recipe (trial 6), grown (sixteenth session)
+    (("a-60min-bf16-zen5-paired", "e-60min-bf16-zen5"), ("a = 0.9457 (goal >= 0.947: missed)",
+                                                         "a - e = +0.13 points (goal >= 0.3: missed)"),
+     "final run: trial 61 (of trial 6), width 24 -> 48"),
 ])
 def test_a_and_e_of_one_session_merge_into_the_documented_goals(pair: tuple[str, str], goals: tuple[str, ...],
                                                                  final_run: str) -> None:
