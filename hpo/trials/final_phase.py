@@ -102,24 +102,27 @@ class FinalPhase:
         left = (end - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
         return left if final_run.due(budget_s, left, share) or (self._search_over and left > 0) else None
 
-    def _look_for_search_end(self) -> None:
+    def _look_for_search_end(self, trials: list[FrozenTrial] | None = None) -> None:
         """With a trial budget, before the phase's share of the time: note whether the search has
         ended, none of its trials running or waiting (a final run's own trial is not search).
 
-        Asked by a worker that found nothing to claim (one read of the few trials still live):
-        while a search trial trains or waits, the search has not ended.
+        Asked by a worker that found nothing to claim: while a search trial trains or waits, the
+        search has not ended. ``trials``: the study's trials, where the caller has just read them
+        (progress); else one read of the few trials still live.
         """
         config = self.config
         if self._search_over or not config.final_share or config.budget is None or self._due() is not None:
             return  # known already, no final run, no trial budget, or due by the clock already
+        if self._deadline() is None:
+            return  # no claim yet, so nothing has searched
 
-        def searching() -> bool:
-            live = self._backend.get_all_trials(self._sid, deepcopy=False,
-                                                states=(TrialState.WAITING, TrialState.RUNNING))
-            return any(t.user_attrs.get(TrialKeys.FINAL_EPOCHS) is None for t in live)
+        def live() -> list[FrozenTrial]:
+            if trials is not None:
+                return [t for t in trials if t.state in (TrialState.WAITING, TrialState.RUNNING)]
+            return self.retrier.call(lambda: self._backend.get_all_trials(
+                self._sid, deepcopy=False, states=(TrialState.WAITING, TrialState.RUNNING)), "look for search trials")
 
-        if self._deadline() is not None and not self.retrier.call(searching, "look for search trials"):
-            self._search_over = True  # (no deadline: no claim yet, so nothing has searched)
+        self._search_over = all(t.user_attrs.get(TrialKeys.FINAL_EPOCHS) is not None for t in live())
 
     def _plan(self, left: float, runs: list[dict[str, Any]]) -> final_run.Plan | None:
         """The plan of the next lane's run: the best configuration none of ``runs`` trains."""
@@ -161,7 +164,7 @@ class FinalPhase:
         Likewise when a trial budget's search has just ended and nobody has started the run yet:
         the worker that counts it starts it at its next claim.
         """
-        self._look_for_search_end()
+        self._look_for_search_end(trials)
         if (left := self._due()) is None:
             return 0  # nobody starts a run before it is due: no read
         runs = self._runs()
