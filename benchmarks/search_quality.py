@@ -512,7 +512,8 @@ def summary_lines(results: list[ArmResult], args: argparse.Namespace, layout: st
                      *(fmt(r.best_val_at(m)) for m in marks)])
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
-    lines.append("  (trials: complete / pruned or retired / started; epochs: trained over all trials)")
+    lines.append("  (trials: complete / pruned or retired / started; epochs: trained over all trials; val acc: the "
+                 "exported trial's validation accuracy at its last epoch; val@: the best any trial reported by then)")
     for target in TARGETS:
         lines.append(f"  time to {target:.0%} validation accuracy: "
                      + ", ".join(f"{r.key} {minutes(r.time_to(target))}" for r in results))
@@ -799,7 +800,8 @@ def run_all(args: argparse.Namespace, arms: list[Arm], cores: int, root: Path, l
             result = run_arm(prepared, args, cpus)
         with lock:
             log(f"  arm {arm.key} ({arm.name}) done: test accuracy {fmt(result.test_accuracy)}, "
-                f"best validation {fmt(result.val_accuracy)}, {result.wall_seconds / 60:.1f} min")
+                f"validation {fmt(result.val_accuracy)} (the exported trial's last epoch), "
+                f"{result.wall_seconds / 60:.1f} min")
             results[arm.key] = result
             # The JSON after every arm: a stopped run keeps the arms it finished.
             save_json(args.out, args, [results[a.key] for a in arms if a.key in results], layout, [])
