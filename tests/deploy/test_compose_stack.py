@@ -219,6 +219,39 @@ def running_mid_trial(stack: Stack, exclude: int | None = None) -> tuple[int, st
     return None
 
 
+def trial_state(stack: Stack, number: int) -> str | None:
+    rows = stack.sql(f"""
+        SELECT t.state FROM trials t JOIN studies s ON s.study_id = t.study_id
+        WHERE s.study_name = '{STUDY}' AND t.number = {number}""")
+    return rows[0][0] if rows else None
+
+
+def kill_mid_trial(stack: Stack, workers: list[dict[str, Any]]) -> tuple[int, str, int] | None:
+    """SIGKILL a worker process while it runs a trial past its first epoch: (trial, host, PID), or None.
+
+    A trial lasts seconds here, so the one seen RUNNING may end before a kill arrives (a CI run
+    killed a process between its trial's end and its next claim, and nothing was left to retry).
+    So the process is stopped first, its trial read again, and only then killed; if the trial
+    ended meanwhile, the process goes on and None makes the caller look again.
+    """
+    found = running_mid_trial(stack)
+    if found is None:
+        return None
+    number, host, pid = found
+    victim = next(c for c in workers if c["Id"].startswith(host))
+
+    def signal(name: str) -> None:
+        docker("exec", "--user", "0", victim["Id"], "sh", "-c", f"kill -{name} {pid}")
+
+    signal("STOP")
+    time.sleep(1)  # PostgreSQL finishes whatever statement the process had already sent
+    if trial_state(stack, number) == "RUNNING":
+        signal("KILL")
+        return found
+    signal("CONT")
+    return None
+
+
 def workers_done(stack: Stack) -> list[dict[str, Any]] | None:
     workers = stack.containers("cpu-worker")
     states = [c["State"] for c in workers]
@@ -278,10 +311,9 @@ def test_compose_up_runs_a_study_through_a_killed_worker_and_a_database_restart(
 
         # SIGKILL one worker process mid-trial, as the OOM killer would: its container exits 137
         # and compose restarts it (restart: on-failure). Its trial must be retried, not lost.
-        killed, host, pid = wait_until(lambda: running_mid_trial(stack), 600, "a trial past its first epoch")
+        killed, host, pid = wait_until(lambda: kill_mid_trial(stack, workers), 600, "a trial past its first epoch")
         timings["first epoch"] = time.monotonic() - started
         victim = next(c for c in workers if c["Id"].startswith(host))
-        docker("exec", "--user", "0", victim["Id"], "sh", "-c", f"kill -KILL {pid}")
 
         # Then restart PostgreSQL while another trial is running.
         wait_until(lambda: running_mid_trial(stack, exclude=killed), 300, "another trial mid-way")
@@ -305,11 +337,10 @@ def test_compose_up_runs_a_study_through_a_killed_worker_and_a_database_restart(
         superseded = [t["retry_history"][-1] for t in trials if t["retry_history"]]
         assert sorted(superseded) == sorted(set(superseded)), superseded
         assert {n for n, state in states.items() if state == "FAIL"} == set(superseded), states
-        # The trial the killed process was running is retried. It is the trial seen mid-way, or,
-        # when that one ended between the look and the kill, the next one the process claimed.
-        mine = [t["number"] for t in trials if re.fullmatch(rf"{host}:{pid}(?:/.*)?", t["worker"] or "")]
-        hit = [n for n in mine if states[n] == "FAIL"]
-        assert hit and set(hit) <= set(superseded) and hit[0] >= killed, (killed, host, pid, mine, states)
+        # The trial the killed process was running failed and was retried.
+        [attempt] = [t for t in trials if t["number"] == killed]
+        assert re.fullmatch(rf"{host}:{pid}(?:/.*)?", attempt["worker"] or ""), (host, pid, attempt)
+        assert states[killed] == "FAIL" and killed in superseded, (killed, host, pid, states)
         logical = [t for t in trials if t["number"] not in superseded]
         assert len(logical) == BUDGET and all(t["state"] in ("COMPLETE", "PRUNED") for t in logical), states
 
