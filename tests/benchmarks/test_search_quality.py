@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -352,3 +353,13 @@ def test_arm_a_at_two_hours_merges_into_the_documented_goal() -> None:
     assert "GOAL test accuracy a = 0.9496 (goal >= 0.952: missed)" in text
     assert "final run: trial 104 (of trial 80), width 24 -> 96" in text
     assert "ended 32.4 s before the deadline (in the last 2 %)" in text
+
+
+def test_arm_e_at_two_hours_merges_with_arm_a() -> None:
+    results = ROOT / "docs" / "benchmark-results"  # the eighteenth session: docs/benchmarks.md, README's rationale
+    text = "\n".join(merge([results / "search_quality-a-120min-bf16-zen5.json",
+                            results / "search_quality-e-120min-bf16-zen4.json"]))
+    assert re.search(r"^  e grown +0\.9467 +0\.9502 +1c/0p/1s +68 ", text, re.MULTILINE), text
+    assert "final run: trial 0 (of trial 0), width 24 -> 96" in text
+    assert "68 epochs (about 66 planned), ended 31.2 s before the deadline (in the last 2 %)" in text
+    assert "GOAL test accuracy a = 0.9496 (goal >= 0.952: missed)" in text
