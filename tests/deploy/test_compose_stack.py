@@ -337,9 +337,8 @@ def test_compose_up_runs_a_study_through_a_killed_worker_and_a_database_restart(
         superseded = [t["retry_history"][-1] for t in trials if t["retry_history"]]
         assert sorted(superseded) == sorted(set(superseded)), superseded
         assert {n for n, state in states.items() if state == "FAIL"} == set(superseded), states
-        # The trial the killed process was running failed and was retried.
-        [attempt] = [t for t in trials if t["number"] == killed]
-        assert re.fullmatch(rf"{host}:{pid}(?:/.*)?", attempt["worker"] or ""), (host, pid, attempt)
+        # The trial the killed process was running (kill_mid_trial saw it RUNNING in the stopped
+        # process) failed and was retried.
         assert states[killed] == "FAIL" and killed in superseded, (killed, host, pid, states)
         logical = [t for t in trials if t["number"] not in superseded]
         assert len(logical) == BUDGET and all(t["state"] in ("COMPLETE", "PRUNED") for t in logical), states
