@@ -363,3 +363,12 @@ def test_arm_e_at_two_hours_merges_with_arm_a() -> None:
     assert "final run: trial 0 (of trial 0), width 24 -> 96" in text
     assert "68 epochs (about 66 planned), ended 31.2 s before the deadline (in the last 2 %)" in text
     assert "GOAL test accuracy a = 0.9496 (goal >= 0.952: missed)" in text
+
+
+def test_arm_a_at_two_hours_on_an_amx_xeon_merges_into_its_goal_line() -> None:
+    results = ROOT / "docs" / "benchmark-results"  # the nineteenth session: docs/benchmarks.md, README's rationale
+    text = "\n".join(merge([results / "search_quality-a-120min-bf16-amx.json"]))
+    assert re.search(r"^  a default +0\.9456 +0\.9488 +34c/48p/84s +427 ", text, re.MULTILINE), text
+    assert "final run: trial 82 (of trial 66), width 24 -> 96" in text
+    assert "50 epochs (about 52 planned), ended 33.7 s before the deadline (in the last 2 %)" in text
+    assert "GOAL test accuracy a = 0.9456 (goal >= 0.952: missed)" in text
