@@ -111,7 +111,7 @@ def init_state(config: TrainConfig, splits: Splits, device: torch.device, resume
                budget: TimeBudget | None = None) -> TrainState:
     """A fresh state for ``config``, or the one saved in ``resume`` (see TrainState.state_dict)."""
     torch.manual_seed(config.seed)
-    precision = precisions.choose(device, config.precision)
+    precision = precisions.choose(device, config.precision, config.model.get("arch"))
     model = precision.prepare_model(build_model(config.model, splits.input_shape, splits.num_classes).to(device))
     steps = _steps_per_epoch(len(splits.train), config.batch_size)
     phase = resume["phase"] if resume else 0
@@ -154,7 +154,7 @@ def evaluate(model: nn.Module, split: Split, precision: Precision | None = None)
 def _train_epoch(state: TrainState, config: TrainConfig, train: Split, create_graph: bool,
                  meter: GradNormMeter | None = None, budget: TimeBudget | None = None) -> float:
     model, optimizer, scheduler, scaler = state.model, state.optimizer, state.scheduler, state.scaler
-    precision = state.precision or precisions.choose(train.x.device, config.precision)
+    precision = state.precision or precisions.choose(train.x.device, config.precision, config.model.get("arch"))
     augment = get_augment(config.augment)
     model.train()
     n = len(train)

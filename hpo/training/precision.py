@@ -9,7 +9,9 @@ and 0.53 at 64 on an AMX Xeon, and 0.55-0.60 at 48 and 0.59 at 64 on a Zen 4 EPY
 same validation accuracy (after 9 epochs over all 54,000 images on the Zen 4: 92.98 % fp32,
 92.97 % bf16) (benchmark 9, benchmarks/cpu_precision.py, 2026-12-06). Other CPUs stay in fp32:
 without those instructions oneDNN emulates bf16, and on the same Zen 4 with oneDNN held to AVX2
-(``ONEDNN_MAX_CPU_ISA=AVX2``) a bf16 epoch took 9.5 times fp32's. A run's
+(``ONEDNN_MAX_CPU_ISA=AVX2``) a bf16 epoch took 9.5 times fp32's. torchvision's zoo models stay
+in fp32 on a CPU (CPU_FP32_ARCHS): benchmark 9 did not measure them, and resnet50 diverged under
+bf16 on an AMX Xeon. A run's
 ``TrainConfig.precision`` (fp32 | bf16 | fp16; the worker's from HPO_PRECISION, read by
 hpo.settings) overrides the choice, which is how tests run the CUDA code paths on CPU.
 
@@ -40,6 +42,11 @@ CHOICES = ("fp32", "bf16", "fp16")
 # (AMD Zen 4 and later, Intel Cooper Lake). See :func:`cpu_default`.
 AMX_BF16 = frozenset({"amx_tile", "amx_bf16"})
 AVX512_BF16 = "avx512_bf16"
+# Model archs that stay in fp32 on a CPU unless bf16 is requested. Benchmark 9 measured bf16 on
+# hpo's own networks only; torchvision's zoo models (resnet50 in the resnet_optimizer space) went
+# to a nan loss in their first epoch under bf16 on an AMX Xeon (oneDNN's AMX kernels: with
+# ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16 the same trials trained, as they did in fp32), 2026-12-07.
+CPU_FP32_ARCHS = frozenset({"torchvision"})
 
 
 @dataclass(frozen=True)
@@ -69,16 +76,20 @@ class Precision:
         return x
 
 
-def cpu_default(flags: Collection[str]) -> str:
-    """The precision a CPU with these feature flags trains in when none is requested: bf16 where
-    it computes bf16 in hardware (AMX tiles or AVX-512 BF16), which oneDNN's convolutions use
-    under autocast; fp32 elsewhere."""
+def cpu_default(flags: Collection[str], arch: str | None = None) -> str:
+    """The precision a CPU with these feature flags trains a model of ``arch`` in when none is
+    requested: bf16 where it computes bf16 in hardware (AMX tiles or AVX-512 BF16), which
+    oneDNN's convolutions use under autocast, except for the archs of CPU_FP32_ARCHS; fp32
+    elsewhere."""
     present = set(flags)
+    if arch in CPU_FP32_ARCHS:
+        return "fp32"
     return "bf16" if AMX_BF16 <= present or AVX512_BF16 in present else "fp32"
 
 
-def choose(device: torch.device, requested: str | None = None) -> Precision:
-    """``requested``, else the fastest safe precision on ``device`` (see the module docstring)."""
+def choose(device: torch.device, requested: str | None = None, arch: str | None = None) -> Precision:
+    """``requested``, else the fastest safe precision on ``device`` for a model of ``arch`` (see
+    the module docstring)."""
     name = (requested or "").strip().lower()
     if name and name not in CHOICES:
         raise UsageError(f"precision is {requested!r}, but must be one of {', '.join(CHOICES)}")
@@ -86,6 +97,6 @@ def choose(device: torch.device, requested: str | None = None) -> Precision:
         if device.type == "cuda":
             name = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
         else:
-            name = cpu_default(cpu_flags())
+            name = cpu_default(cpu_flags(), arch)
     dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[name]
     return Precision(name, dtype, device.type, channels_last=True)

@@ -208,7 +208,7 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
         seed=config.seed, device=str(ctx.device), threads=torch.get_num_threads(), worker=ctx.name,
         sampler_seed=ctx.identity.sampler_seed(ctx.config.seed), versions=versions(),
         train_config=config.to_dict(), resumed_from_epoch=int(resume["epoch"]) if resume else None,
-        precision=choose_precision(ctx.device, config.precision).name, val_images=len(splits.val),
+        precision=choose_precision(ctx.device, config.precision, config.model.get("arch")).name, val_images=len(splits.val),
         train_images=len(splits.train),
     )
     if resume is not None:

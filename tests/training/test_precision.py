@@ -31,6 +31,15 @@ def test_a_cpu_trains_in_bf16_by_default_only_where_it_computes_bf16_in_hardware
     assert cpu_default(flags) == name
 
 
+@pytest.mark.parametrize("flags", [{"avx512f", "avx512_bf16", "amx_tile", "amx_bf16"}, {"avx512_bf16"}, set()])
+def test_torchvisions_zoo_models_stay_in_fp32_on_a_cpu_unless_bf16_is_requested(flags: set[str]) -> None:
+    # resnet50 went to a nan loss under bf16 on an AMX Xeon where fp32 trained it (CPU_FP32_ARCHS)
+    assert cpu_default(flags, "torchvision") == "fp32"
+    assert cpu_default(flags, "resnet") == cpu_default(flags)
+    assert choose(CPU, arch="torchvision").name == "fp32"
+    assert choose(CPU, "bf16", arch="torchvision").name == "bf16"
+
+
 def test_the_cpu_default_follows_this_cpus_flags_with_conv_nets_in_channels_last() -> None:
     precision = choose(CPU)
     assert precision.name == cpu_default(cpu_flags()) and precision.channels_last
