@@ -35,15 +35,19 @@ def test_time_budget_with_promotions_a_kill_and_a_hand_back(storage_url: str, tm
            "HPO_SLEEP_SECONDS": str(EPOCH_S * 9), "HPO_CHECKPOINT_RATIO": "0"}
     created = run_hpo("study", "create", "tb", "--space", "sleep", "--dataset", "synthetic", "--time-budget",
                       f"{BUDGET_S}s", "--epochs", "9", "--pruner", "promote", "--heartbeat-interval", "1",
-                      "--grace-period", "4", env=env)
+                      "--grace-period", "4", "--final-share", "0", env=env)
     assert created.returncode == 0, created.stderr
+    # No final run (the next test's subject): the search runs to the deadline. With the default
+    # share of 0.5, the run fell due at 12.5 s and stood worker 1 by, handing its trial back as
+    # a standby before the SIGTERM could land on a search epoch (CI, under load).
     # Worker 1 is the one stopped by SIGTERM: its slower epochs leave the signal a whole epoch
     # to land before a boundary where it would pause or finish instead of handing back.
     workers = [start_hpo("worker", "tb", env={**env, "HPO_SLEEP_SECONDS": str(epoch_s * 9)},
                          log=tmp_path / f"w{i}.log") for i, epoch_s in enumerate((EPOCH_S, SLOW_EPOCH_S, EPOCH_S))]
 
-    def running(checkpointed: bool = True) -> list[optuna.trial.FrozenTrial]:
-        trials = optuna.load_study(study_name="tb", storage=storage_url).get_trials(deepcopy=False)
+    def running(checkpointed: bool = True, study: optuna.Study | None = None) -> list[optuna.trial.FrozenTrial]:
+        study = study or optuna.load_study(study_name="tb", storage=storage_url)
+        trials = study.get_trials(deepcopy=False)
         return [t for t in trials if t.state == TrialState.RUNNING and (t.user_attrs.get("resume_epoch") or not checkpointed)]
 
     wait_for(lambda: len(running()) >= 1)
@@ -57,15 +61,21 @@ def test_time_budget_with_promotions_a_kill_and_a_hand_back(storage_url: str, tm
     # one, the fast one takes the promotions, and its own trials rarely run past epoch 1.
     seen: dict[tuple[int, int], float] = {}  # (trial, epochs done) -> when first seen running so
 
-    def stoppable() -> bool:
-        mine = [t for t in running(checkpointed=False) if f":{workers[1].pid}/" in t.user_attrs.get("worker", "")]
+    def stoppable() -> str | None:
+        study = optuna.load_study(study_name="tb", storage=storage_url)
+        mine = [t for t in running(False, study) if f":{workers[1].pid}/" in t.user_attrs.get("worker", "")]
         now, current = time.monotonic(), {(t.number, max(t.intermediate_values, default=0)) for t in mine}
+        deadline = datetime.datetime.fromisoformat(study.user_attrs["deadline_utc"])
+        left = (deadline.replace(tzinfo=deadline.tzinfo or datetime.timezone.utc)
+                - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+        if left < 3 * SLOW_EPOCH_S:  # the epoch the signal would end may be the deadline's last
+            return f"too late: {left:.1f} s left and no stoppable epoch yet (seen: {sorted(seen)})"
         for key in set(seen) - current:  # paused or ended since: a later claim starts afresh
             del seen[key]
-        return any(done + 1 not in (3, 9) and 0.5 <= now - seen.setdefault((number, done), now) <= SLOW_EPOCH_S - 0.6
-                   for number, done in current)
+        return "now" if any(done + 1 not in (3, 9) and 0.5 <= now - seen.setdefault((number, done), now) <= SLOW_EPOCH_S - 0.6
+                            for number, done in current) else None
 
-    wait_for(stoppable)
+    assert (found := wait_for(stoppable)) == "now", found
     os.killpg(workers[1].pid, signal.SIGTERM)
     assert workers[1].wait(timeout=60) == 0
     workers.append(start_hpo("worker", "tb", env=env, log=tmp_path / "w3.log"))
