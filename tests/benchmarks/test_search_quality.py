@@ -372,3 +372,14 @@ def test_arm_a_at_two_hours_on_an_amx_xeon_merges_into_its_goal_line() -> None:
     assert "final run: trial 82 (of trial 66), width 24 -> 96" in text
     assert "50 epochs (about 52 planned), ended 33.7 s before the deadline (in the last 2 %)" in text
     assert "GOAL test accuracy a = 0.9456 (goal >= 0.952: missed)" in text
+
+
+def test_arm_b_at_two_hours_merges_with_arms_a_and_e() -> None:
+    results = ROOT / "docs" / "benchmark-results"  # the twentieth session: docs/benchmarks.md, README's rationale
+    text = "\n".join(merge([results / f"search_quality-{arm}-120min-bf16-{cpu}.json"
+                            for arm, cpu in (("a", "zen5"), ("b", "zen4"), ("e", "zen4"))]))
+    assert re.search(r"^  b fixed +0\.9388 +0\.9440 +1c/0p/1s +365 ", text, re.MULTILINE), text
+    assert "final run: trial 0 (of trial 0), not grown, 2 thread(s) at its start, 18.2 s/epoch, 365 epochs" in text
+    assert "ended 35.0 s before the deadline (in the last 2 %)" in text
+    assert "time to 93% validation accuracy: a 76.1 min, b 89.3 min, e 78.9 min" in text
+    assert "GOAL test accuracy a = 0.9496 (goal >= 0.952: missed)" in text
