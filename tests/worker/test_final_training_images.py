@@ -38,7 +38,10 @@ def _run(config: StudyConfig, tmp_path: Path) -> optuna.Study:
     """Create the study and run one worker on it to the end, in this process."""
     url = f"sqlite:///{tmp_path / 'hpo.db'}"
     create("fti", config, open_storage(url))
-    settings = Settings.from_env({}).replace(storage=url, device="cpu", artifacts=str(tmp_path / "artifacts"))
+    # The test's own environment (tests/conftest.py): its own registry of the host's workers and
+    # one thread, as every worker of the suite; Settings.from_env({}) shared the default registry
+    # with whatever else ran on the machine.
+    settings = Settings.from_env().replace(storage=url, device="cpu", artifacts=str(tmp_path / "artifacts"))
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         run_worker(WorkerOptions("fti", settings))  # it installs signal handlers
@@ -63,7 +66,7 @@ def test_the_final_run_trains_on_every_training_image_and_a_retrain_repeats_it(t
     config = _final_run_study()
     study = _run(config, tmp_path)
     (final,) = study.get_trials(deepcopy=False)
-    assert final.state == optuna.trial.TrialState.COMPLETE and final.user_attrs.get(TrialKeys.FINAL_EPOCHS)
+    assert final.state == optuna.trial.TrialState.COMPLETE and final.user_attrs.get(TrialKeys.FINAL_EPOCHS), final.user_attrs
     everything = _splits(config, None)
     assert len(everything.train) > SEARCH_IMAGES
     assert final.user_attrs[TrialKeys.TRAIN_IMAGES] == len(everything.train)
