@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import ROOT, environment, git_state  # noqa: E402
 from hpo.spaces.sizing import MIN_EPOCHS, SizeKnob, choose_size  # noqa: E402
+from hpo.training.augment import AUGMENTATIONS  # noqa: E402
 
 DATASET = "fashion-mnist"
 VAL_FRACTION, SEED = 0.1, 0  # `hpo study create`'s defaults: the validation split every study sees
@@ -64,6 +65,10 @@ class Cell:
     epoch_seconds: list[float] = field(default_factory=list)  # each epoch with its validation pass
     val_accuracy: float | None = None
     test_accuracy: float | None = None
+    # The same model scored on each image and its mirror image (logits summed): flip test-time
+    # augmentation, measured beside the plain score since 2026-12-07; None before.
+    val_accuracy_flip: float | None = None
+    test_accuracy_flip: float | None = None
     wall_seconds: float = 0.0  # the training run, budget start to return
     # The conditions it ran in: cells of one grid come from different sessions.
     threads: int = 0
@@ -213,9 +218,18 @@ class EpochClock:
         self.marks.append(time.perf_counter())
 
 
+def flip_accuracy(model: Any, split: Any) -> float:
+    """Accuracy of the logits of each image plus those of its mirror image (flip test-time augmentation)."""
+    from hpo.training.loop import predict_logits
+
+    logits = predict_logits(model, split.x) + predict_logits(model, split.x.flip(3))
+    return float((logits.argmax(1) == split.y).float().mean())
+
+
 def run_cell(cell: Cell, images: Any, args: argparse.Namespace) -> Cell:
     """Train the warm start at the cell's size for its T on the clock, then test it once."""
     from hpo import data
+    from hpo.data.splits import test_split
     from hpo.export.retrain import Retrained, score_on_test
     from hpo.training import train
     from hpo.training.budget import TimeBudget
@@ -227,6 +241,8 @@ def run_cell(cell: Cell, images: Any, args: argparse.Namespace) -> Cell:
     splits = data.make_splits(images, val_fraction=VAL_FRACTION, seed=SEED, train_subset=args.train_subset,
                               val_subset=args.val_subset)
     params = {**auto.defaults(auto.CPU), "width": cell.width, "blocks": cell.blocks, "stem_pool": args.stem_pool}
+    if args.augment:
+        params["augment"] = args.augment
     seconds = cell.minutes * 60
     cell.predicted_seconds_per_epoch = seconds_per_epoch(auto.build(params, 1), splits)
     # As the worker does: the epochs only place a combination's optimizer phases; the clock ends the run.
@@ -240,6 +256,8 @@ def run_cell(cell: Cell, images: Any, args: argparse.Namespace) -> Cell:
     cell.measured_seconds_per_epoch = statistics.mean(full) if full else None
     cell.val_accuracy = result.metrics.get("val_accuracy")
     cell.test_accuracy = score_on_test(Retrained(config, splits, result, images))["accuracy"]
+    cell.val_accuracy_flip = flip_accuracy(result.model, splits.val)
+    cell.test_accuracy_flip = flip_accuracy(result.model, test_split(images, splits.normalization, splits.val.x.device))
     cell.load_end = list(os.getloadavg())
     cell.finished_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     return cell
@@ -263,7 +281,7 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
     """What makes cells comparable: a resumed grid must have the same."""
     return {"dataset": DATASET, "val_fraction": VAL_FRACTION, "seed": SEED, "train_subset": args.train_subset,
             "val_subset": args.val_subset, "recipe": "search_spaces/auto.py defaults(CPU), width and blocks set",
-            "stem_pool": args.stem_pool}
+            "stem_pool": args.stem_pool, **({"augment": args.augment} if args.augment else {})}
 
 
 def load_cells(path: Path, args: argparse.Namespace) -> list[Cell]:
@@ -331,6 +349,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     # issue's 94.66 % reference model keep 28x28, for about 4x the compute per epoch.
     p.add_argument("--stem-pool", type=int, choices=(1, 2), default=2,
                    help="2: halve the image after the stem (the CPU profile's warm start); 1: keep it (default 2)")
+    p.add_argument("--augment", default=None, choices=sorted(AUGMENTATIONS),
+                   help="train with this augmentation instead of the warm start's (one JSON per value)")
     p.add_argument("--only", default=None, help="just these cells, T:W or T:W:B, comma-separated (e.g. 60:48,60:64)")
     p.add_argument("--cells", type=int, default=None, help="run at most this many of the cells still to do")
     p.add_argument("--resume", action="store_true", help="add to --out, skipping the cells it has")
@@ -376,7 +396,8 @@ def main(argv: list[str] | None = None) -> None:
         cell = run_cell(Cell(minutes, width, blocks, commit=commit, dirty=dirty), images, args)
         print(f"  T = {minutes:g} min, W{width}x{blocks}: {cell.epochs} epochs (probe {cell.predicted_seconds_per_epoch:.1f} "
               f"s/epoch, measured {cell.measured_seconds_per_epoch or 0:.1f}), val {_fmt(cell.val_accuracy)}, "
-              f"test {_fmt(cell.test_accuracy)}, {cell.wall_seconds:.0f} s", flush=True)
+              f"test {_fmt(cell.test_accuracy)} (flip TTA: val {_fmt(cell.val_accuracy_flip)}, test "
+              f"{_fmt(cell.test_accuracy_flip)}), {cell.wall_seconds:.0f} s", flush=True)
         cells.append(cell)
         save(args.out, args, cells)  # after every cell: a stopped session keeps what it measured
     table = save(args.out, args, cells)

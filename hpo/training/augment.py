@@ -53,6 +53,9 @@ AUGMENTATIONS: dict[str, Augment] = {
     "crop": crop,
     "flip+crop": lambda x, gen: crop(flip(x, gen), gen),
     "erasing": erase,
+    # Random erasing on top of the warm start's flip + crop (Zhong et al., AAAI 2020): a
+    # regularizer for long runs, measured by benchmarks/final_size.py --augment.
+    "flip+crop+erasing": lambda x, gen: erase(crop(flip(x, gen), gen), gen),
 }
 
 
