@@ -15,7 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.final_size import Cell, consistent_range, main, min_epochs_range, rows, rule_climb, rule_pick
+from benchmarks.final_size import (
+    Cell,
+    consistent_range,
+    flip_accuracy,
+    main,
+    min_epochs_range,
+    parse_args,
+    rows,
+    rule_climb,
+    rule_pick,
+    settings,
+)
 from hpo.spaces.sizing import MIN_EPOCHS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,6 +90,35 @@ def test_an_existing_json_is_only_added_to_with_resume(tmp_path: Path) -> None:
         main(["--minutes", "1", "--widths", "16", "--out", str(out)])
 
 
+def test_another_augmentation_is_a_setting_of_its_own_json() -> None:
+    args = parse_args(["--only", "30:32", "--augment", "flip+crop+erasing"])
+    assert settings(args)["augment"] == "flip+crop+erasing"
+    assert settings(parse_args(["--only", "30:32"])) != settings(args)  # a resume across the two is refused
+
+
+def test_an_unknown_augmentation_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--augment", "mixup"])
+    assert exit_info.value.code == 2 and "invalid choice: 'mixup'" in capsys.readouterr().err
+
+
+def test_flip_accuracy_scores_each_image_with_its_mirror_image() -> None:
+    import torch
+    from torch import nn
+
+    from hpo.data.splits import Split
+
+    class LeftHalf(nn.Module):  # class 0 when the left half is brighter: a mirror image says the opposite
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            left, right = x[..., :2].sum((1, 2, 3)), x[..., 2:].sum((1, 2, 3))
+            return torch.stack([left - right, right - left + 0.1], 1)
+
+    x = torch.zeros(4, 1, 4, 4)
+    x[:2, ..., :2] = 1.0  # brighter on the left: class 0
+    y = torch.tensor([0, 0, 1, 1])
+    assert flip_accuracy(LeftHalf(), Split(x, y)) == 0.5  # the mirror cancels the cue: only the 0.1 bias is left
+
+
 @pytest.mark.slow
 def test_a_tiny_grid_in_two_sessions_writes_every_field(tmp_path: Path, data_dir: Path) -> None:
     out = tmp_path / "fs.json"
@@ -100,12 +140,14 @@ def test_a_tiny_grid_in_two_sessions_writes_every_field(tmp_path: Path, data_dir
         assert c["epochs"] >= 2 and len(c["epoch_seconds"]) == c["epochs"]
         assert c["predicted_seconds_per_epoch"] > 0 and c["measured_seconds_per_epoch"] > 0
         assert 0 <= c["val_accuracy"] <= 1 and 0 <= c["test_accuracy"] <= 1
+        assert 0 <= c["val_accuracy_flip"] <= 1 and 0 <= c["test_accuracy_flip"] <= 1
         assert 5 <= c["wall_seconds"] < 60  # 6 s of budget, at most one epoch past it
         assert c["threads"] == 1 and isinstance(c["nice"], int) and len(c["load_start"]) == len(c["load_end"]) == 3
         assert len(c["commit"]) == 40 and isinstance(c["dirty"], bool) and c["finished_at"]
         assert c["environment"]["torch"] and c["environment"]["torch_threads"] == 1
     assert saved["settings"]["train_subset"] == 256 and saved["settings"]["seed"] == 0 and saved["min_epochs"] == MIN_EPOCHS
     assert saved["settings"]["stem_pool"] == 2  # the CPU profile's, unless --stem-pool says otherwise
+    assert "augment" not in saved["settings"]  # the warm start's, as in the JSONs measured before --augment
     (row,) = saved["rows"]
     assert row["minutes"] == 0.1 and row["complete"] and row["best"] in ([16, 1], [24, 1])
     assert row["rule_pick"] in ([16, 1], [24, 1]) and row["rule_pick_probe"] in ([16, 1], [24, 1])

@@ -55,6 +55,14 @@ def test_erasing_zeros_one_box_in_some_samples() -> None:
     assert set(zeros.tolist()) <= {0, 2} and 10 < int((zeros > 0).sum()) < 54
 
 
+def test_flip_crop_erasing_is_the_warm_starts_flip_and_crop_then_erasing() -> None:
+    x = torch.randn(64, 1, 28, 28)
+    out = get_augment("flip+crop+erasing")(x, torch.Generator().manual_seed(0))
+    gen = torch.Generator().manual_seed(0)
+    assert torch.equal(out, erase(crop(flip(x, gen), gen), gen))
+    assert not torch.equal(out, get_augment("flip+crop")(x, torch.Generator().manual_seed(0)))
+
+
 def test_unknown_augmentation_lists_choices() -> None:
     with pytest.raises(UsageError, match="unknown augmentation 'mixup'; choose one of: crop, erasing, flip"):
         get_augment("mixup")
