@@ -160,6 +160,14 @@ class ArmResult:
     best_params: dict[str, Any] = field(default_factory=dict)
     best_epochs: int | None = None
     val_accuracy: float | None = None  # the exported trial's
+    # How the exported model runs at test time (hpo.models.test_time, chosen on validation by
+    # its worker) and its validation accuracy with the mirror view; None before 2026-12-07.
+    test_time_augment: str | None = None
+    val_accuracy_flip: float | None = None
+    # The bare network's test accuracy, when the model runs with a test-time view: what that
+    # view changed on the same weights and images (a measurement, not a choice: the choice was
+    # made on validation).
+    test_accuracy_bare: float | None = None
     test_accuracy: float | None = None
     test_metrics: dict[str, Any] = field(default_factory=dict)
     final_run: dict[str, Any] | None = None  # the study's final run, if it had one (final_run_info)
@@ -450,9 +458,27 @@ def export_and_test(name: str, url: str, folder: Path, result: ArmResult) -> Non
     result.best_params = dict(trial.params)
     result.best_epochs = len(meta.get("history") or []) or None
     result.val_accuracy = (meta.get("metrics") or {}).get("val_accuracy")
+    result.test_time_augment = meta.get("test_time_augment")
+    result.val_accuracy_flip = trial.user_attrs.get("val_accuracy_flip")
     tested = evaluate_checkpoint(str(model), None, "test")
     result.test_metrics = dict(tested.metrics)
     result.test_accuracy = tested.metrics["accuracy"]
+    if result.test_time_augment not in (None, "none"):
+        result.test_accuracy_bare = bare_test_accuracy(model)
+
+
+def bare_test_accuracy(path: Path) -> float | None:
+    """Test accuracy of the checkpoint's network without its test-time view."""
+    from hpo.checkpoint import load_checkpoint
+    from hpo.export.evaluate import normalize, split_for
+    from hpo.export.model_io import model_from_checkpoint
+    from hpo.training.loop import predict_logits
+    from hpo.training.metrics import classification_metrics
+
+    checkpoint = load_checkpoint(path)
+    _, test = split_for(checkpoint["meta"], None, "test")
+    logits = predict_logits(model_from_checkpoint(checkpoint, test_time=False), normalize(test.x, checkpoint["meta"]))
+    return classification_metrics(logits, test.y)["accuracy"]
 
 
 def checkpoints(args: argparse.Namespace) -> list[float]:
@@ -800,7 +826,9 @@ def run_all(args: argparse.Namespace, arms: list[Arm], cores: int, root: Path, l
             result = run_arm(prepared, args, cpus)
         with lock:
             log(f"  arm {arm.key} ({arm.name}) done: test accuracy {fmt(result.test_accuracy)}, "
-                f"validation {fmt(result.val_accuracy)} (the exported trial's last epoch), "
+                f"validation {fmt(result.val_accuracy)} (the exported trial's last epoch; with the mirror "
+                f"view {fmt(result.val_accuracy_flip)}, test-time view {result.test_time_augment}; bare network's "
+                f"test {fmt(result.test_accuracy_bare)}), "
                 f"{result.wall_seconds / 60:.1f} min")
             results[arm.key] = result
             # The JSON after every arm: a stopped run keeps the arms it finished.

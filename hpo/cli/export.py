@@ -16,9 +16,17 @@ from hpo.errors import UsageError
 from hpo.formatting import fmt, table
 from hpo.cli.options import artifacts_option, check_out, current_settings, storage_option
 from hpo.export.best import export_trial, pick_trial
-from hpo.trials import load_study, open_storage
+from hpo.trials import TrialKeys, load_study, open_storage
 
 METRICS = ("accuracy", "precision", "recall", "f1", "mcc", "roc_auc")
+
+
+def _say_test_time(trial: FrozenTrial) -> None:
+    """A model that runs with its mirror view takes two passes per image: say so, with why."""
+    if trial.user_attrs.get(TrialKeys.TEST_TIME) == "flip":
+        click.echo(f"  it runs each image with its mirror image and averages the two (test-time augmentation): "
+                   f"validation accuracy {fmt(trial.user_attrs.get(TrialKeys.VAL_ACCURACY_FLIP))} with it, "
+                   f"{fmt(trial.user_attrs.get('val_accuracy'))} without; every file below does the same")
 
 
 def _export_search_weights(study: optuna.Study, trial: FrozenTrial, out: str, artifacts: str | None) -> None:
@@ -26,6 +34,7 @@ def _export_search_weights(study: optuna.Study, trial: FrozenTrial, out: str, ar
     click.echo(f"exported trial {trial.number} of {study.study_name!r} to {out}")
     click.echo(f"  validation accuracy {fmt(meta['metrics'].get('val_accuracy'))}; model {meta['model']['arch']}; "
                f"sha256 {meta['sha256'][:16]}...")
+    _say_test_time(trial)
 
 
 def _export_retrained(study: optuna.Study, trial: FrozenTrial, out: str, device_spec: str) -> None:
@@ -43,6 +52,7 @@ def _export_retrained(study: optuna.Study, trial: FrozenTrial, out: str, device_
     sha = save_checkpoint(out, retrained.result.model.state_dict(), meta)
     click.echo(f"exported trial {trial.number}, retrained on train+val ({len(retrained.splits.train)} images, "
                f"{retrained.config.epochs} epochs), to {out}; sha256 {sha[:16]}...")
+    _say_test_time(trial)
     rows = [[m, meta["metrics"].get(f"val_{m}"), test.get(m)] for m in METRICS]
     click.echo(table(["metric", "validation (search)", "test (retrained, evaluated once)"], rows))
 

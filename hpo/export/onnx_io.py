@@ -42,7 +42,7 @@ PARITY_KEY = "hpo.parity"
 ONNX_META_FIELDS = (
     "dataset", "input_shape", "num_classes", "classes", "normalization", "model", "params",
     "train_config", "metrics", "study", "trial", "values", "weights", "test_metrics",
-    "study_config", "versions", "sha256", "input",
+    "study_config", "versions", "sha256", "input", "test_time_augment",
 )
 CLASSES_KEY, INPUT_KEY = "classes", "input"  # plain metadata for readers that do not know hpo
 

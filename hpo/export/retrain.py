@@ -21,6 +21,7 @@ from hpo.data.base import ImageData
 from hpo.data.splits import Splits, test_split
 from hpo.errors import HpoError
 from hpo.export.model_io import RETRAINED
+from hpo.models.test_time import NONE, with_test_time
 from hpo.training import TrainConfig, TrainResult, train
 from hpo.training.loop import predict_logits
 from hpo.training.metrics import classification_metrics
@@ -32,6 +33,9 @@ class Retrained:
     splits: Splits
     result: TrainResult
     images: ImageData  # the decoded data set, for a test evaluation without decoding it again
+    # hpo.models.test_time's mode the trial chose on validation: a retrain on train+val has no
+    # validation images left to choose it again.
+    test_time: str = NONE
 
 
 def trial_train_config(trial: FrozenTrial) -> TrainConfig:
@@ -63,7 +67,8 @@ def retrain(study: optuna.Study, trial: FrozenTrial, *, include_val: bool, devic
     images = data.load(StudyConfig.of(study).dataset)
     splits = trial_splits(study, trial, images, include_val=include_val, device=device)
     config = trial_train_config(trial)
-    return Retrained(config, splits, train(config, splits, device), images)
+    return Retrained(config, splits, train(config, splits, device), images,
+                     str(trial.user_attrs.get(TrialKeys.TEST_TIME, NONE)))
 
 
 def search_metrics(trial: FrozenTrial) -> dict[str, Any]:
@@ -74,7 +79,8 @@ def search_metrics(trial: FrozenTrial) -> dict[str, Any]:
 def score_on_test(retrained: Retrained) -> dict[str, float | None]:
     """The one evaluation on the test split, with the normalization the model was trained with."""
     test = test_split(retrained.images, retrained.splits.normalization, retrained.splits.train.x.device)
-    return classification_metrics(predict_logits(retrained.result.model, test.x), test.y)
+    model = with_test_time(retrained.result.model, retrained.test_time)
+    return classification_metrics(predict_logits(model, test.x), test.y)
 
 
 def retrained_meta(study: optuna.Study, trial: FrozenTrial, retrained: Retrained, test: dict[str, Any], device: torch.device) -> dict[str, Any]:
@@ -100,6 +106,7 @@ def retrained_meta(study: optuna.Study, trial: FrozenTrial, retrained: Retrained
         "trial": trial.number,
         "values": trial.values,
         "study_config": StudyConfig.of(study).to_user_attrs(),
+        "test_time_augment": retrained.test_time,
         "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
 

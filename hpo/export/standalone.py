@@ -64,6 +64,8 @@ def input_contract(meta: dict[str, Any]) -> dict[str, Any]:
         "normalized_in_graph": True,
         "normalization": meta["normalization"],
         "scale": INPUT_SCALE,
+        # "flip": the file averages each image's logits with its mirror image's (hpo.models.test_time).
+        "test_time_augment": meta.get("test_time_augment", "none"),
     }
 
 

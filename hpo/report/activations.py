@@ -83,7 +83,7 @@ def _models_with_learnable(study: optuna.Study, store: object) -> list[Learned]:
             continue
         path = artifacts.download_to_temp(store, trial.user_attrs[TrialKeys.MODEL])
         try:
-            model = model_from_checkpoint(load_checkpoint(str(path)))
+            model = model_from_checkpoint(load_checkpoint(str(path)), test_time=False)
         finally:
             path.unlink(missing_ok=True)
         for cls in classes:

@@ -58,6 +58,10 @@ class TrialKeys:
     # standing-by workers resume it if its worker dies (hpo.trials.final_phase).
     FINAL_LANE: Final = "final_run_lane"
     FINAL_PACE: Final = "final_run_seconds_per_epoch"  # the chosen size's measured pace
+    # How the trial's model is run at test time ("flip": averaged with the mirror view; "none"),
+    # chosen on validation (hpo.training.test_time), and the mirror view's validation accuracy.
+    TEST_TIME: Final = "test_time_augment"
+    VAL_ACCURACY_FLIP: Final = "val_accuracy_flip"
     FINAL_THREADS: Final = "final_run_threads"  # the threads it ended with (seats taken since it began)
     # On a slot of a seeded grid (`hpo study create --seeds N`): which of the N repeats of its
     # configuration it is. The k-th repeat of every cell trains with the same seed, so compared
@@ -115,6 +119,8 @@ class ModelMeta:
     study: str
     trial: int
     study_config: dict[str, Any]
+    # hpo.models.test_time's mode, applied by whoever loads the weights (hpo.export.model_io).
+    test_time_augment: str = "none"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -26,6 +26,7 @@ from hpo.lossplot import draw_loss_png
 from hpo.training import TrainConfig, TrainResult, TrainState, train
 from hpo.training.budget import TimeBudget
 from hpo.training.precision import choose as choose_precision
+from hpo.training.test_time import choose_test_time
 from hpo.trials import (
     Action, EpochEnd, Lease, ModelMeta, TrialKeys, TrialSetup, artifact_url, save_trial_note, trial_note,
     write_curves_file,
@@ -117,7 +118,7 @@ def build_config(ctx: WorkerContext, lease: Lease, params: dict[str, Any], epoch
 
 
 def store_model(ctx: WorkerContext, lease: Lease, config: TrainConfig, params: dict[str, Any], result: TrainResult,
-                splits: Splits) -> str:
+                splits: Splits, test_time: str) -> str:
     """Upload the final weights as a self-describing checkpoint (with the normalization of the
     ``splits`` it trained on); returns its artifact id."""
     meta = ModelMeta(
@@ -135,6 +136,7 @@ def store_model(ctx: WorkerContext, lease: Lease, config: TrainConfig, params: d
         study=ctx.queue.name,
         trial=lease.number,
         study_config=ctx.config.to_user_attrs(),
+        test_time_augment=test_time,
     )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"trial{lease.number}-model.pt"
@@ -204,11 +206,12 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
         config = config.replace(epochs=int(resume["epoch"]))
         log.info("[%s] trial %d ends at epoch %d: the study's time budget ran out", ctx.name, lease.number,
                  config.epochs)
+    precision = choose_precision(ctx.device, config.precision, config.model.get("arch"))
     setup = TrialSetup(
         seed=config.seed, device=str(ctx.device), threads=torch.get_num_threads(), worker=ctx.name,
         sampler_seed=ctx.identity.sampler_seed(ctx.config.seed), versions=versions(),
         train_config=config.to_dict(), resumed_from_epoch=int(resume["epoch"]) if resume else None,
-        precision=choose_precision(ctx.device, config.precision, config.model.get("arch")).name, val_images=len(splits.val),
+        precision=precision.name, val_images=len(splits.val),
         train_images=len(splits.train),
     )
     if resume is not None:
@@ -236,7 +239,13 @@ def run(ctx: WorkerContext, lease: Lease) -> list[float]:
         config = config.replace(epochs=max(1, len(result.history)))
         summary[TrialKeys.TRAIN_CONFIG] = config.to_dict()
         summary[TrialKeys.FINAL_THREADS] = torch.get_num_threads()  # with the seats taken since it began
-    summary[TrialKeys.MODEL] = store_model(ctx, lease, config, params, result, splits)
+    # Chosen on validation now that the weights are final; the trial's value stays the bare
+    # model's, so trials with and without it rank alike.
+    # A study that measures latency ranked the bare network's, which the mirror view would double.
+    offered = config.augment if "latency" not in ctx.config.objectives else "none"
+    tta = choose_test_time(result.model, splits.val, offered, result.metrics.get("val_accuracy"), precision)
+    summary.update(tta.to_attrs())
+    summary[TrialKeys.MODEL] = store_model(ctx, lease, config, params, result, splits, tta.name)
     # Gradient norms and loss curves go to files of the trial, not its user attrs (pages stay readable).
     summary.update(store_curves(ctx, lease, result.diagnostics))
     if ctx.device.type == "cuda":

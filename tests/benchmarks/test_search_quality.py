@@ -61,11 +61,19 @@ def test_each_arm_gets_the_whole_machine_one_after_another(run: dict) -> None:
         assert arm["trials_complete"] >= 1 and arm["samples"] and arm["started_utc"], arm["key"]
         assert arm["cores"] == cores and arm["cpus"] is None  # not bound: every core of the machine
         assert set(arm["best_val_every_interval"]) == {"0.15", "0.3"}
+        # The warm start's recipe trains on mirror images: its view at test time was chosen on
+        # validation, and a model that runs with it has its bare network's test beside it.
+        flip = arm["test_time_augment"] == "flip"
+        assert arm["test_time_augment"] in ("flip", "none"), arm["key"]
+        if arm["val_accuracy_flip"] is not None:  # offered: its recipe trains on mirror images
+            assert flip == (arm["val_accuracy_flip"] > arm["val_accuracy"]), arm["key"]
+        assert (arm["test_accuracy_bare"] is not None) == flip, arm["key"]
     # b: one worker with every core as threads, the warm start trained on the clock (no growth).
     b = arms["b"]
     assert (b["workers"], b["threads"]) == (1, cores)
     assert "--final-share 1 --pruner none --no-grow" in " ".join(b["create_command"])
     assert b["best_trial"] == 0 and b["final_run"]["of"] == 0 and b["final_run"]["size"] in (None, {})
+    assert b["val_accuracy_flip"] is not None  # the warm start's flip + crop: the mirror view is offered
     # a and e: one worker per core, threads from their own worker registry (never pinned).
     for key in "ae":
         assert (arms[key]["workers"], arms[key]["threads"]) == (cores, None), key

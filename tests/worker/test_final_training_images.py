@@ -78,6 +78,12 @@ def test_the_final_run_trains_on_every_training_image_and_a_retrain_repeats_it(t
     assert meta["normalization"] == everything.normalization.to_dict()
     assert meta["normalization"] != _splits(config, SEARCH_IMAGES).normalization.to_dict()
 
+    # The warm start trains on mirror images, so the mirror view was offered at test time, and
+    # chosen exactly when it scored higher on validation; the stored model says which.
+    flipped = final.user_attrs[TrialKeys.VAL_ACCURACY_FLIP]
+    assert final.user_attrs[TrialKeys.TEST_TIME] == ("flip" if flipped > final.value else "none")
+    assert meta["test_time_augment"] == final.user_attrs[TrialKeys.TEST_TIME]
+
     assert len(_retrained_on(study, final).train) == len(everything.train)
 
 
