@@ -58,11 +58,11 @@ class TrialKeys:
     # standing-by workers resume it if its worker dies (hpo.trials.final_phase).
     FINAL_LANE: Final = "final_run_lane"
     FINAL_PACE: Final = "final_run_seconds_per_epoch"  # the chosen size's measured pace
+    FINAL_THREADS: Final = "final_run_threads"  # the threads it ended with (seats taken since it began)
     # How the trial's model is run at test time ("flip": averaged with the mirror view; "none"),
     # chosen on validation (hpo.training.test_time), and the mirror view's validation accuracy.
     TEST_TIME: Final = "test_time_augment"
     VAL_ACCURACY_FLIP: Final = "val_accuracy_flip"
-    FINAL_THREADS: Final = "final_run_threads"  # the threads it ended with (seats taken since it began)
     # On a slot of a seeded grid (`hpo study create --seeds N`): which of the N repeats of its
     # configuration it is. The k-th repeat of every cell trains with the same seed, so compared
     # configurations are paired seed by seed (hpo.report.replicates).
