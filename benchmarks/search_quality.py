@@ -449,6 +449,7 @@ def export_and_test(name: str, url: str, folder: Path, result: ArmResult) -> Non
 
     from hpo.export.best import export_trial, pick_trial
     from hpo.export.evaluate import evaluate_checkpoint
+    from hpo.trials import TrialKeys
 
     study = optuna.load_study(study_name=name, storage=url)
     trial = pick_trial(study)
@@ -459,7 +460,7 @@ def export_and_test(name: str, url: str, folder: Path, result: ArmResult) -> Non
     result.best_epochs = len(meta.get("history") or []) or None
     result.val_accuracy = (meta.get("metrics") or {}).get("val_accuracy")
     result.test_time_augment = meta.get("test_time_augment")
-    result.val_accuracy_flip = trial.user_attrs.get("val_accuracy_flip")
+    result.val_accuracy_flip = trial.user_attrs.get(TrialKeys.VAL_ACCURACY_FLIP)
     tested = evaluate_checkpoint(str(model), None, "test")
     result.test_metrics = dict(tested.metrics)
     result.test_accuracy = tested.metrics["accuracy"]
@@ -470,15 +471,15 @@ def export_and_test(name: str, url: str, folder: Path, result: ArmResult) -> Non
 def bare_test_accuracy(path: Path) -> float | None:
     """Test accuracy of the checkpoint's network without its test-time view."""
     from hpo.checkpoint import load_checkpoint
-    from hpo.export.evaluate import normalize, split_for
+    from hpo.export.classifier import TorchClassifier
+    from hpo.export.evaluate import split_for
     from hpo.export.model_io import model_from_checkpoint
-    from hpo.training.loop import predict_logits
     from hpo.training.metrics import classification_metrics
 
     checkpoint = load_checkpoint(path)
-    _, test = split_for(checkpoint["meta"], None, "test")
-    logits = predict_logits(model_from_checkpoint(checkpoint, test_time=False), normalize(test.x, checkpoint["meta"]))
-    return classification_metrics(logits, test.y)["accuracy"]
+    bare = TorchClassifier(model_from_checkpoint(checkpoint, test_time=False), checkpoint["meta"])
+    _, test = split_for(bare.meta, None, "test")
+    return classification_metrics(bare.logits(test.x), test.y)["accuracy"]
 
 
 def checkpoints(args: argparse.Namespace) -> list[float]:
