@@ -32,6 +32,7 @@ CASES = {
                        "epoch CPU channels_last/contiguous [cnn 2x16 none]"]),
     "cpu_precision": (["--images", "256", "--repeats", "1"], ["epoch wall bf16/fp32 [auto width 24]"]),
     "host_share": (["--trials", "2", "--train-subset", "500"], ["host_share default/pinned", "host_share default/today"]),
+    "ensemble_gain": (["--max-size", "3"], ["ensemble/best val accuracy", "ensemble/best test accuracy"]),
 }
 
 
