@@ -60,7 +60,10 @@ def load_members(storage: str, study_name: str) -> tuple[list[Member], Any, Any]
     from hpo.export.model_io import model_from_checkpoint
     from hpo.trials.records import TrialKeys
 
-    study = optuna.load_study(study_name=study_name, storage=storage)
+    try:
+        study = optuna.load_study(study_name=study_name, storage=storage)
+    except KeyError:  # Optuna's "Record does not exist." names neither
+        raise SystemExit(f"no study {study_name!r} in {storage}; check --storage and --study") from None
     store = artifacts.open_store(artifacts.study_location(study.user_attrs), create=False)
     members, splits = [], None
     for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):

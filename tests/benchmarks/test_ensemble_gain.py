@@ -3,6 +3,10 @@ study is in test_benchmarks_run.py)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import torch
 
 from benchmarks.ensemble_gain import Member, accuracy, measure, select
@@ -38,3 +42,11 @@ def test_max_size_caps_the_ensemble() -> None:
     mender = member(1, [0.45, 0.45, 0.9, 0.9])
     assert select([member(0, BEST), mender], LABELS, max_size=1) == [0]
     assert select([member(0, BEST), mender], LABELS, max_size=2) == [0, 1]
+
+
+def test_a_missing_study_is_one_line(tmp_path: Path) -> None:
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "ensemble_gain.py"
+    proc = subprocess.run([sys.executable, str(script), "--storage", f"sqlite:///{tmp_path / 'none.db'}",
+                           "--study", "nope"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [f"no study 'nope' in sqlite:///{tmp_path / 'none.db'}; check --storage and --study"]
