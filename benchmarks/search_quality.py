@@ -283,6 +283,8 @@ def create_command(arm: Arm, args: argparse.Namespace, name: str) -> list[str]:
         command += ["--epochs", str(args.search_epochs)]
     if args.final_share is not None and arm.final_phase:
         command += ["--final-share", f"{args.final_share:g}"]
+    if args.final_patience and arm.final_phase:
+        command += ["--final-patience", f"{args.final_patience:g}"]
     return command
 
 
@@ -598,6 +600,7 @@ def settings_of(args: argparse.Namespace, layout: str) -> dict[str, Any]:
             "train_subset": args.train_subset or "all", "val_subset": args.val_subset or "all",
             "seed": args.seed, "search_epochs": args.search_epochs or "the space's", "storage": args.storage,
             "final_share": args.final_share or "the service's",
+            "final_patience": args.final_patience or "the service's",
             "search_subset": args.search_subset or "all",
             "layout": layout, "nice": os.nice(0) if hasattr(os, "nice") else None}
 
@@ -740,6 +743,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="epochs per trial for arms a and c (default: the auto space's own)")
     p.add_argument("--final-share", type=float, default=None, metavar="SHARE",
                    help="the share of W that arms a and c give their final run (default: the service's)")
+    p.add_argument("--final-patience", type=float, default=None, metavar="SHARE",
+                   help="arms a and c start their final run once their search has gone this share of W without a "
+                        "lead beyond the noise (hpo study create --final-patience; default: the service's)")
     p.add_argument("--device", default=None, help="auto, cpu or cuda (default auto: CUDA when present)")
     p.add_argument("--storage", choices=("sqlite", "postgresql"), default="sqlite",
                    help="one fresh database per arm (postgresql: from HPO_BENCH_PG_URL)")
@@ -765,6 +771,8 @@ def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.final_share is not None and not 0 < args.final_share < 1:
         p.error(f"--final-share is {args.final_share:g}, but must be between 0 and 1 (exclusive): "
                 "arms b and e are the final run alone, and arm d has none")
+    if args.final_patience is not None and not 0 <= args.final_patience < 1:
+        p.error(f"--final-patience is {args.final_patience:g}, but must be at least 0 and below 1")
     if args.search_subset is not None and args.train_subset is not None:
         p.error("--search-subset and --train-subset both set training images: give one (--train-subset shrinks "
                 "every arm, its final runs too, for smoke tests; --search-subset only the search of arms a and c)")

@@ -55,6 +55,9 @@ class StudyConfig:
     # Share of the time budget left when one worker starts the final run: the best
     # configuration so far, trained for the time left (hpo.trials.final_run); 0: none.
     final_share: float = 0.0
+    # Share of the time budget after which a search with no lead beyond the noise has stalled,
+    # and the final run starts sooner than final_share (hpo.trials.final_run.stalled); 0: never.
+    final_patience: float = 0.0
     # The final run may grow the chosen network along the space's size knobs, to the largest
     # size whose measured pace fits its minimum epochs in the time left (hpo.spaces.sizing).
     final_grow: bool = False
@@ -90,9 +93,11 @@ class StudyConfig:
         attrs["directions"] = self.directions
         attrs["metric"] = self.metric
         attrs[MARKER] = CONFIG_VERSION
-        if self.seeds == 1:
-            # Left out, so a study made before --seeds existed reads the same (``--if-exists skip``).
-            del attrs["seeds"]
+        # Left out at their defaults, so a study made before the option existed reads the same
+        # (``--if-exists skip``).
+        for key, default in (("seeds", 1), ("final_patience", 0.0)):
+            if attrs[key] == default:
+                del attrs[key]
         return attrs
 
     @classmethod

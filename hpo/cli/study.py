@@ -76,6 +76,10 @@ class DurationType(click.ParamType):
                    "trials have ended, if sooner), one worker trains the best configuration so far for the time left "
                    "on every core of its host (the final run); 0: none; 1: no search, the space's warm start. "
                    "Default: 0.5 with --pruner promote (the default with --time-budget), else 0.")
+@click.option("--final-patience", type=click.FloatRange(0, 1), default=0.0, metavar="SHARE",
+              help="With a final run: start it sooner, once the search has gone this share of the time budget "
+                   "without a trial that leads the best before it by more than the noise of the validation "
+                   "accuracy. Default: 0 (the final run waits for --final-share).")
 @click.option("--grow/--no-grow", default=None,
               help="Let the final run train the chosen configuration at a larger size (the space's size knobs, "
                    "e.g. width, then blocks), each grown while its measured pace fits 47 epochs in the time left. "
@@ -106,7 +110,7 @@ class DurationType(click.ParamType):
 @storage_option
 @artifacts_option
 def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_budget: float | None, epochs: int | None,
-               final_share: float | None, grow: bool | None, final_train_subset: int | None, sampler: str, pruner: str | None,
+               final_share: float | None, final_patience: float, grow: bool | None, final_train_subset: int | None, sampler: str, pruner: str | None,
                objectives: str, seed: int, seeds: int, batch_size: int | None, train_subset: int | None, val_subset: int | None,
                val_fraction: float, heartbeat_interval: int, grace_period: int, warm_start: bool | None,
                if_exists: str, storage: str | None, artifacts: str | None) -> None:
@@ -130,7 +134,7 @@ def create_cmd(name: str, space: str, dataset: str, trials: int | None, time_bud
         val_subset=val_subset, val_fraction=val_fraction, heartbeat_interval=heartbeat_interval,
         grace_period=grace_period, extra=extra, time_budget_s=time_budget,
         warm_start=warm_start_default(resolved, sampler) if warm_start is None else warm_start,
-        final_share=share, final_grow=grow_default(resolved, share) if grow is None else grow,
+        final_share=share, final_patience=final_patience, final_grow=grow_default(resolved, share) if grow is None else grow,
         final_train_subset=final_train_subset,
         seeds=seeds,
     )

@@ -58,6 +58,9 @@ def _final_run(cfg: dict[str, Any]) -> str:
         return ""
     grown = ", grown along the space's size knobs," if cfg.get("final_grow") else ""
     sooner = f" (or once the {cfg['budget']} trials have ended, if sooner)" if cfg.get("budget") else ""
+    if cfg.get("final_patience"):
+        sooner += (f" (or once no trial has led the best by more than the noise for {cfg['final_patience']:.0%} of it,"
+                   " if sooner)")
     return (f" In the last {cfg['final_share']:.0%} of the time budget{sooner} the best configuration{grown} trains "
             f"as the final run on {_images(cfg.get('final_train_subset'))}.")
 

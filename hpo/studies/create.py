@@ -111,6 +111,10 @@ def validate(config: StudyConfig) -> SearchSpace:
     if config.final_share >= 1 and not (config.warm_start and space.defaults):
         raise UsageError(f"--final-share 1 trains the space's warm start for the whole budget, and space "
                          f"{space.name!r} has none (or --no-warm-start was given); give a share below 1 to search first")
+    if config.final_patience and not 0 < config.final_share < 1:
+        raise UsageError(f"--final-patience {config.final_patience:g} starts the final run sooner when the search "
+                         f"stalls, and this study {'searches nothing' if config.final_share else 'has no final run'}"
+                         ": give --time-budget (with --pruner promote) or --final-share below 1, or leave it out")
     if config.final_grow and not config.final_share:
         raise UsageError("--grow grows the final run's network, and this study has no final run: "
                          "give --time-budget (with --pruner promote) or --final-share")

@@ -19,6 +19,10 @@ the run, and the small models searched here do not fill one device (docs/archite
   the run's own retry (if its worker dies, one of them resumes it from its checkpoint), and
   its worker takes every core (hpo.worker.final_phase).
 
+With ``--final-patience P`` the phase is due sooner once the search has gone ``P`` of the time
+budget without a lead beyond the noise (hpo.trials.final_run.stalled): every worker reads it
+from the trials, at most every ``STALL_CHECK_S``.
+
 With a trial budget as well (``--trials N --time-budget W``) the search may run out first: once
 none of its N trials runs or waits (paused at a rung, or a retry), the final phase is due with
 whatever time is left, rather than the study ending with that time unspent. A worker that finds
@@ -31,6 +35,7 @@ from __future__ import annotations
 import datetime
 import functools
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -48,6 +53,9 @@ from hpo.trials.slots import add_final_run_slot, final_run_attrs
 log = logging.getLogger("hpo.trials")
 
 CANDIDATES = 8  # final-run retries are one at a time; a few ids cover racing claims
+# Seconds between two reads of the trials for --final-patience: the phase is asked at every
+# epoch boundary and claim, and a stall measured in minutes needs no finer clock.
+STALL_CHECK_S = 15.0
 
 
 def run_key(rank: int) -> str:
@@ -69,6 +77,10 @@ class FinalPhase:
         # A trial budget's search has ended (none of its trials runs or waits): the phase is due
         # before its share of the time. Once true it stays: no search trial comes back.
         self._search_over = False
+        # --final-patience: the search has stalled (hpo.trials.final_run.stalled), so the phase
+        # is due before its share of the time. Once true it stays, as for _search_over.
+        self._stalled = False
+        self._stall_checked = -STALL_CHECK_S  # time.monotonic() of the last read
         # The images a run's epoch trains on, set by the worker (it knows the data set): sizes
         # the run from trials that searched on a subset. None: as many as the trials'.
         self.images: int | None = None
@@ -100,7 +112,32 @@ class FinalPhase:
         if not share or budget_s is None or end is None:
             return None
         left = (end - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
-        return left if final_run.due(budget_s, left, share) or (self._search_over and left > 0) else None
+        sooner = self._search_over or self._search_stalled(budget_s)
+        return left if final_run.due(budget_s, left, share) or (sooner and left > 0) else None
+
+    def _search_stalled(self, budget_s: float) -> bool:
+        """With ``--final-patience``: whether the search has gone that share of the time budget
+        without a lead beyond the noise (hpo.trials.final_run.stalled). Reads the trials at most
+        every ``STALL_CHECK_S``; once true, never again."""
+        patience = self.config.final_patience
+        if self._stalled or not patience or self.config.final_share >= 1:
+            return self._stalled
+        if time.monotonic() - self._stall_checked < STALL_CHECK_S:
+            return False
+        self._stall_checked = time.monotonic()
+        epochs, proportion = self.config.epochs, self.config.metric == "val_accuracy"
+        # Optuna writes datetime_complete as the worker's naive local time: .timestamp() reads it
+        # back as this host's, the same zone where the workers share one (a compose stack, UTC).
+        results = [final_run.Result(t.datetime_complete.timestamp(), t.intermediate_values[epochs],
+                                    t.user_attrs.get(TrialKeys.VAL_IMAGES) if proportion else None)
+                   for t in self._live_trials()
+                   if t.state == TrialState.COMPLETE and t.datetime_complete is not None
+                   and epochs in t.intermediate_values and t.user_attrs.get(TrialKeys.FINAL_EPOCHS) is None]
+        self._stalled = final_run.stalled(results, self._maximize, time.time(), patience * budget_s)
+        if self._stalled:
+            log.info("the search has not led its best by more than the noise for %.0f s (--final-patience "
+                     "%g): the final phase starts now", patience * budget_s, patience)
+        return self._stalled
 
     def _look_for_search_end(self, trials: list[FrozenTrial] | None = None) -> None:
         """With a trial budget, before the phase's share of the time: note whether the search has

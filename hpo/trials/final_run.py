@@ -21,6 +21,12 @@ The final phase (issue 25) builds on it:
 - With ``--grow`` the worker that starts it trains the chosen configuration at the largest
   size (the space's size knobs) whose measured pace fits ``MIN_EPOCHS`` (hpo.spaces.sizing) in the
   time left.
+- With ``--final-patience P`` it starts sooner when the search has stalled: once no search
+  trial has led the best before it by more than the noise (:func:`noise`) for ``P`` of the
+  time budget (:func:`stalled`). In benchmark 6's runs at W = 60 min on 2 CPU cores, the best
+  configuration the search would train was found in its first 5-10 minutes, and every later
+  lead was within the noise, while the final run's time buys accuracy (docs/benchmarks.md,
+  "Final-run size"): the rest of the half hour of search bought nothing the final run could use.
 - ``--final-share 1`` searches nothing: the run starts at the first claim, from the space's
   warm start (the study's first enqueued trial).
 - A tie goes to the warm start: when the search's best leads it, at the same epochs, by no more
@@ -78,6 +84,46 @@ class Candidate:
 def due(time_budget_s: float, seconds_left: float, share: float) -> bool:
     """Whether the final run should start now."""
     return share > 0 and 0 < seconds_left <= share * time_budget_s
+
+
+@dataclass(frozen=True)
+class Result:
+    """A search trial's value at the search's full length (the study's epochs), and when its
+    worker reported it (Unix seconds)."""
+
+    at: float
+    value: float
+    val_images: int | None = None  # as Candidate.val_images
+
+
+def last_lead(results: Iterable[Result], maximize: bool) -> float | None:
+    """When the search last led its own best so far by more than the noise (Unix seconds); the
+    first result leads. None: no result yet.
+
+    A lead within the noise does not count: the validation set cannot tell it from luck, and
+    the tie rule (:func:`ranked`) would not train it over the warm start either. The bar is the
+    best value so far, so small steps that add up do not count as one lead each.
+    """
+    sign = 1 if maximize else -1
+    best: Result | None = None
+    last: float | None = None
+    for r in sorted(results, key=lambda r: r.at):
+        if best is None:
+            last, best = r.at, r
+            continue
+        images = min((x.val_images for x in (r, best) if x.val_images), default=0)
+        if sign * (r.value - best.value) > noise((r.value + best.value) / 2, images):
+            last = r.at
+        if sign * (r.value - best.value) > 0:
+            best = r
+    return last
+
+
+def stalled(results: Iterable[Result], maximize: bool, now: float, patience_s: float) -> bool:
+    """Whether the search has gone ``patience_s`` seconds without a lead beyond the noise
+    (:func:`last_lead`): then the final run starts, rather than wait for its share of the time."""
+    last = last_lead(results, maximize)
+    return patience_s > 0 and last is not None and now - last >= patience_s
 
 
 def noise(p: float, n: int) -> float:

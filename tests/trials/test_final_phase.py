@@ -189,3 +189,39 @@ def test_a_trial_budgets_search_that_ends_first_starts_the_run_with_all_the_time
     # Its lane's other worker stands by; the run counts once.
     assert mate.claim(A_MATE) is None and mate.final_run_on_lane(A_MATE.lane)
     assert mate.progress().running == 1
+
+
+@pytest.mark.parametrize("patience", [0.0005, 0.0])
+def test_a_search_that_has_stalled_starts_the_run_before_its_share_of_the_time(storage_url: str, patience: float) -> None:
+    # --time-budget 10m --final-patience: the run is due by the clock at 5 minutes left, but no
+    # trial has led the best by more than the noise for 0.3 s (0.0005 of 600 s); the second
+    # trial's lead (0.2 points on 6,000 images) is within it. Without patience it waits.
+    config = StudyConfig(space="sleep", dataset="synthetic", budget=None, epochs=3, pruner="none",
+                         time_budget_s=600, final_share=0.5, final_patience=patience)
+    create("p", config, open_storage(storage_url))
+    queue = TrialQueue.open("p", storage_url, Retrier(10))
+    leases = [queue.claim(HOST_A) for _ in range(3)]
+    space = get_space("sleep")
+    for lease, value in zip(leases, (0.900, 0.902, 0.5)):
+        assert lease is not None and not lease.is_final_run
+        lease.suggest(space.suggest)
+        for epoch in (1, 2, 3):
+            lease.report(value - 0.1 * (3 - epoch), epoch)
+        lease.record({TrialKeys.SECONDS_PER_EPOCH: 1.0, TrialKeys.VAL_IMAGES: 6000})
+        if lease is not leases[-1]:
+            lease.complete([value])
+    time.sleep(0.5)
+    worker = TrialQueue.open("p", storage_url, Retrier(10))  # a fresh reader: no stale cache
+    if not patience:
+        assert not worker.final_run_waiting(HOST_B.lane)
+        lease = worker.claim(HOST_B)
+        assert lease is not None and not lease.is_final_run  # it searches on
+        return
+    # Trial 2 (at epoch 3, not complete) is still searching: its result is not the search's yet.
+    assert worker.final_run_waiting(HOST_B.lane)
+    run = worker.claim(HOST_B)
+    assert run is not None and run.is_final_run
+    attrs = worker.study.get_trials(deepcopy=False)[run.number].user_attrs
+    assert attrs[TrialKeys.FINAL_OF] == 1  # the best (0.902)
+    assert attrs[TrialKeys.FINAL_EPOCHS] > 0.9 * 0.99 * 600  # sized to the time left, not to its share
+    assert worker.study.user_attrs["final_patience"] == patience

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from hpo.trials.final_run import (
-    END_MARGIN_SHARE, SAFETY, Candidate, choose, due, ends_at, epochs_for, noise, plan, ranked,
+    END_MARGIN_SHARE, SAFETY, Candidate, Result, choose, due, ends_at, epochs_for, last_lead, noise, plan, ranked,
+    stalled,
 )
 
 
@@ -138,3 +139,28 @@ def test_a_loss_ties_only_when_equal() -> None:
     warm, lower = _acc(0, {9: 0.30}, images=None), _acc(3, {9: 0.29}, images=None)
     assert ranked([warm, lower], maximize=False, prior=prior)[0].number == 3
     assert ranked([warm, _acc(3, {9: 0.30}, images=None)], maximize=False, prior=prior)[0].number == 0
+
+
+def test_the_search_last_led_when_a_result_beat_the_best_before_it_by_more_than_the_noise() -> None:
+    # Benchmark 6's shape: the warm start at minute 3, the best at minute 7, then steps within
+    # the noise of 6,000 validation images (about 0.47 points near 0.927).
+    run = [Result(180, 0.9225, 6000), Result(420, 0.9286, 6000), Result(900, 0.9290, 6000),
+           Result(1200, 0.9310, 6000), Result(1500, 0.9100, 6000)]
+    assert last_lead(run, maximize=True) == 420
+    assert last_lead(run[:1], maximize=True) == 180  # the first result leads
+    assert last_lead([], maximize=True) is None
+    # The bar is the best so far: two steps within the noise that add up to more do not count.
+    creeping = [Result(0, 0.920, 6000), Result(10, 0.924, 6000), Result(20, 0.928, 6000)]
+    assert last_lead(creeping, maximize=True) == 0
+    # Any lead counts where the noise is unknown (no validation images: not a proportion).
+    assert last_lead([Result(0, 0.5), Result(5, 0.4), Result(9, 0.49)], maximize=False) == 5
+    # Order is by time, whatever order the results come in.
+    assert last_lead(list(reversed(run)), maximize=True) == 420
+
+
+def test_stalled_once_the_patience_has_passed_since_the_last_lead() -> None:
+    run = [Result(100, 0.90, 6000), Result(200, 0.95, 6000)]
+    assert not stalled(run, True, now=799, patience_s=600)
+    assert stalled(run, True, now=800, patience_s=600)
+    assert not stalled([], True, now=10_000, patience_s=600)  # nothing to compare: the search has not begun
+    assert not stalled(run, True, now=10_000, patience_s=0)  # off
