@@ -112,8 +112,10 @@ class FinalPhase:
         if not share or budget_s is None or end is None:
             return None
         left = (end - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
-        sooner = self._search_over or self._search_stalled(budget_s)
-        return left if final_run.due(budget_s, left, share) or (sooner and left > 0) else None
+        if left <= 0:
+            return None
+        # The clock first: a due phase needs no read of the trials.
+        return left if final_run.due(budget_s, left, share) or self._search_over or self._search_stalled(budget_s) else None
 
     def _search_stalled(self, budget_s: float) -> bool:
         """With ``--final-patience``: whether the search has gone that share of the time budget
