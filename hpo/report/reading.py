@@ -57,10 +57,10 @@ def _final_run(cfg: dict[str, Any]) -> str:
     if not (cfg.get("time_budget_s") and cfg.get("final_share")):
         return ""
     grown = ", grown along the space's size knobs," if cfg.get("final_grow") else ""
-    sooner = f" (or once the {cfg['budget']} trials have ended, if sooner)" if cfg.get("budget") else ""
+    ends = [f"once the {cfg['budget']} trials have ended"] if cfg.get("budget") else []
     if cfg.get("final_patience"):
-        sooner += (f" (or once no trial has led the best by more than the noise for {cfg['final_patience']:.0%} of it,"
-                   " if sooner)")
+        ends.append(f"once no trial has led the best by more than the noise for {cfg['final_patience']:.0%} of it")
+    sooner = f" (or {', or '.join(ends)}, if sooner)" if ends else ""
     return (f" In the last {cfg['final_share']:.0%} of the time budget{sooner} the best configuration{grown} trains "
             f"as the final run on {_images(cfg.get('final_train_subset'))}.")
 

@@ -44,6 +44,17 @@ def test_both_budgets_and_a_final_run_on_a_subset() -> None:
             "configuration trains as the final run on 20000 training images") in text
 
 
+def test_a_final_run_that_starts_when_the_search_stalls_says_so() -> None:
+    config = StudyConfig(space="auto", dataset="fashion-mnist", budget=None, epochs=9, time_budget_s=3600.0,
+                         final_share=0.5, final_patience=0.15)
+    assert ("In the last 50% of the time budget (or once no trial has led the best by more than the noise for 15% "
+            "of it, if sooner) the best configuration trains") in _first_paragraph(config)
+    both = StudyConfig(space="auto", dataset="fashion-mnist", budget=40, epochs=9, time_budget_s=600.0,
+                       final_share=0.5, final_patience=0.2)
+    assert ("(or once the 40 trials have ended, or once no trial has led the best by more than the noise for 20% "
+            "of it, if sooner)") in _first_paragraph(both)
+
+
 def test_the_short_runs_caveat_names_the_final_run_where_there_is_one() -> None:
     searched = StudyConfig(space="auto", dataset="fashion-mnist", budget=None, epochs=9, train_subset=13500,
                            time_budget_s=3600.0, final_share=0.5)
