@@ -17,11 +17,26 @@ from hpo.config import StudyConfig
 from hpo.spaces import get_space
 from hpo.studies.create import create
 from hpo.trials import Idle, Retrier, TrialKeys, TrialQueue, WorkerIdentity, final_phase
+from hpo.trials.lease import Lease
 from hpo.trials.storage import open_storage
 
 HOST_A, HOST_B = WorkerIdentity("a", 1, "000a", host="boot-a"), WorkerIdentity("b", 1, "000b", host="boot-b")
 A_MATE = WorkerIdentity("a", 2, "00aa", host="boot-a")  # another worker on host a
 GPU_1 = WorkerIdentity("a", 3, "0a01", host="boot-a", device="cuda:1")  # a GPU of host a: a lane of its own
+
+
+def _train(leases: list[Lease | None], values: tuple[float, ...], attrs: dict[str, Any], complete_last: bool = True) -> None:
+    """Each lease trains a sleep-space configuration 3 epochs to its value, records ``attrs``
+    and completes (the last one only with ``complete_last``: it stays a running search trial)."""
+    space = get_space("sleep")
+    for lease, value in zip(leases, values):
+        assert lease is not None and not lease.is_final_run
+        lease.suggest(space.suggest)
+        for epoch in (1, 2, 3):
+            lease.report(value - 0.1 * (3 - epoch), epoch)
+        lease.record(attrs)
+        if complete_last or lease is not leases[-1]:
+            lease.complete([value])
 
 
 def _until_due(queue: TrialQueue) -> None:
@@ -41,14 +56,8 @@ def _searched(url: str) -> TrialQueue:
     queue = TrialQueue.open("s", url, Retrier(10))
     leases = [queue.claim(identity) for identity in (HOST_A, HOST_A, HOST_A, A_MATE)]
     assert all(lease is not None and not lease.is_final_run for lease in leases)  # no measured pace yet
-    space = get_space("sleep")
-    for lease, value in zip(leases[:3], (0.7, 0.9, 0.8)):
-        assert lease is not None
-        lease.suggest(space.suggest)  # three configurations, which the runs must tell apart
-        for epoch in (1, 2, 3):
-            lease.report(value - 0.1 * (3 - epoch), epoch)
-        lease.record({TrialKeys.SECONDS_PER_EPOCH: 1.0})
-        lease.complete([value])
+    # Three configurations, which the runs must tell apart.
+    _train(leases[:3], (0.7, 0.9, 0.8), {TrialKeys.SECONDS_PER_EPOCH: 1.0})
     queue.searching = leases[3]  # type: ignore[attr-defined]
     _until_due(queue)
     return queue
@@ -161,15 +170,7 @@ def test_a_trial_budgets_search_that_ends_first_starts_the_run_with_all_the_time
     create("t", config, open_storage(storage_url))
     worker, mate = (TrialQueue.open("t", storage_url, Retrier(10)) for _ in range(2))
     leases = [worker.claim(HOST_A) for _ in range(3)]
-    space = get_space("sleep")
-    for lease, value in zip(leases, (0.7, 0.9, 0.8)):
-        assert lease is not None and not lease.is_final_run
-        lease.suggest(space.suggest)
-        for epoch in (1, 2, 3):
-            lease.report(value - 0.1 * (3 - epoch), epoch)
-        lease.record({TrialKeys.SECONDS_PER_EPOCH: 1.0})
-        if lease is not leases[-1]:
-            lease.complete([value])
+    _train(leases, (0.7, 0.9, 0.8), {TrialKeys.SECONDS_PER_EPOCH: 1.0}, complete_last=False)
     # One search trial still trains: nothing to start, and the study is not done.
     assert mate.claim(A_MATE) is None
     assert mate.scheduler.when_idle(mate.progress(), mate.promotable_now) is Idle.WAIT
@@ -201,15 +202,8 @@ def test_a_search_that_has_stalled_starts_the_run_before_its_share_of_the_time(s
     create("p", config, open_storage(storage_url))
     queue = TrialQueue.open("p", storage_url, Retrier(10))
     leases = [queue.claim(HOST_A) for _ in range(3)]
-    space = get_space("sleep")
-    for lease, value in zip(leases, (0.900, 0.902, 0.5)):
-        assert lease is not None and not lease.is_final_run
-        lease.suggest(space.suggest)
-        for epoch in (1, 2, 3):
-            lease.report(value - 0.1 * (3 - epoch), epoch)
-        lease.record({TrialKeys.SECONDS_PER_EPOCH: 1.0, TrialKeys.VAL_IMAGES: 6000})
-        if lease is not leases[-1]:
-            lease.complete([value])
+    _train(leases, (0.900, 0.902, 0.5), {TrialKeys.SECONDS_PER_EPOCH: 1.0, TrialKeys.VAL_IMAGES: 6000},
+           complete_last=False)
     time.sleep(0.5)
     worker = TrialQueue.open("p", storage_url, Retrier(10))  # a fresh reader: no stale cache
     if not patience:
