@@ -23,10 +23,10 @@ The final phase (issue 25) builds on it:
   time left.
 - With ``--final-patience P`` it starts sooner when the search has stalled: once no search
   trial has led the best before it by more than the noise (:func:`noise`) for ``P`` of the
-  time budget (:func:`stalled`). In benchmark 6's runs at W = 60 min on 2 CPU cores, the best
-  configuration the search would train was found in its first 5-10 minutes, and every later
-  lead was within the noise, while the final run's time buys accuracy (docs/benchmarks.md,
-  "Final-run size"): the rest of the half hour of search bought nothing the final run could use.
+  time budget (:func:`stalled`). In benchmark 6's runs at W = 60 min on 2 CPU cores the
+  search's best mostly stopped moving after its first 10-15 minutes (the ``val @`` columns in
+  docs/benchmarks.md), while the final run's time buys accuracy ("Final-run size"). Measured
+  once, it did not make a better model (docs/benchmarks.md), so it is off by default.
 - ``--final-share 1`` searches nothing: the run starts at the first claim, from the space's
   warm start (the study's first enqueued trial).
 - A tie goes to the warm start: when the search's best leads it, at the same epochs, by no more
@@ -111,8 +111,7 @@ def last_lead(results: Iterable[Result], maximize: bool) -> float | None:
         if best is None:
             last, best = r.at, r
             continue
-        images = min((x.val_images for x in (r, best) if x.val_images), default=0)
-        if sign * (r.value - best.value) > noise((r.value + best.value) / 2, images):
+        if _beyond_noise(r.value, best.value, (r.val_images, best.val_images), maximize):
             last = r.at
         if sign * (r.value - best.value) > 0:
             best = r
@@ -139,9 +138,14 @@ def _within_noise(best: Candidate, prior: Candidate, maximize: bool) -> bool:
     epoch = best.epochs
     if epoch not in prior.values:
         return False  # the prior stopped at a lower rung: no comparison at equal length
-    lead = (best.values[epoch] - prior.values[epoch]) * (1 if maximize else -1)
-    images = min((c.val_images for c in (best, prior) if c.val_images), default=0)
-    return lead <= noise((best.values[epoch] + prior.values[epoch]) / 2, images)
+    return not _beyond_noise(best.values[epoch], prior.values[epoch], (best.val_images, prior.val_images), maximize)
+
+
+def _beyond_noise(value: float, bar: float, images: Iterable[int | None], maximize: bool) -> bool:
+    """Whether ``value`` leads ``bar`` by more than :func:`noise` on the fewer of ``images``
+    (unknown counts: any lead counts)."""
+    lead = (value - bar) * (1 if maximize else -1)
+    return lead > noise((value + bar) / 2, min((n for n in images if n), default=0))
 
 
 def ranked(candidates: Iterable[Candidate], maximize: bool,
