@@ -73,7 +73,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, TempDatabase, environment, git_state  # noqa: E402
+from benchmarks.common import ROOT, TempDatabase, correct_string, environment, git_state, paired  # noqa: E402
 from benchmarks.time_to_target import stop  # noqa: E402
 
 HPO = [sys.executable, "-m", "hpo"]
@@ -170,6 +170,11 @@ class ArmResult:
     test_accuracy_bare: float | None = None
     test_accuracy: float | None = None
     test_metrics: dict[str, Any] = field(default_factory=dict)
+    # Which test images the exported model got right, in the test split's order
+    # (benchmarks.common.correct_string): arms measured in different sessions then compare
+    # image by image (GOAL lines' PAIRED), which separates differences one test cannot.
+    # None before 2026-12-08.
+    test_correct: str | None = None
     final_run: dict[str, Any] | None = None  # the study's final run, if it had one (final_run_info)
     stood_by: int = 0  # workers whose log says they stood by for the final run
     error: str | None = None
@@ -466,6 +471,7 @@ def export_and_test(name: str, url: str, folder: Path, result: ArmResult) -> Non
     tested = evaluate_checkpoint(str(model), None, "test")
     result.test_metrics = dict(tested.metrics)
     result.test_accuracy = tested.metrics["accuracy"]
+    result.test_correct = correct_string(tested.correct)
     if result.test_time_augment not in (None, "none"):
         result.test_accuracy_bare = bare_test_accuracy(model)
 
@@ -570,6 +576,8 @@ def goal_lines(results: list[ArmResult], device_kind: str, minutes: float) -> li
         ok = diff >= lead if lead else diff > 0
         lines.append(f"GOAL test accuracy a - {key} = {diff:+.2f} points (goal {'>= ' + str(lead) if lead else '> 0'}: "
                      f"{'met' if ok else 'missed'})")
+        if line := paired_line(rival, a):
+            lines.append(line)
     incumbent = by_key.get(INCUMBENT)
     if incumbent is not None and incumbent.test_accuracy is not None:  # no goal: what the default change bought
         lines.append(f"DEFAULT test accuracy a - {INCUMBENT} = {100 * (a.test_accuracy - incumbent.test_accuracy):+.2f} "
@@ -579,6 +587,17 @@ def goal_lines(results: list[ArmResult], device_kind: str, minutes: float) -> li
         ok = all(a.test_accuracy > other for other in others)
         lines.append(f"GOAL a above every other arm: {'met' if ok else 'missed'}")
     return lines
+
+
+def paired_line(first: ArmResult, second: ArmResult) -> str | None:
+    """``second - first`` image by image on the test split, where both arms recorded which
+    images they got right (None otherwise: JSONs before 2026-12-08)."""
+    if not first.test_correct or not second.test_correct or len(first.test_correct) != len(second.test_correct):
+        return None
+    v = paired(first.test_correct, second.test_correct)
+    return (f"PAIRED test accuracy {second.key} - {first.key} = {100 * v['difference']:+.2f} points on the same "
+            f"{len(first.test_correct)} images ({v['only_second']} only {second.key} got right, {v['only_first']} only "
+            f"{first.key}; McNemar p = {v['p_value']:.3g})")
 
 
 SAMPLE_FIELDS = ["seconds", "best_val", "best_complete", "started", "complete", "pruned"]

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import math
 import os
 import subprocess
 import sys
@@ -43,7 +42,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, environment, git_state  # noqa: E402
+from benchmarks.common import ROOT, correct_string, environment, git_state, paired  # noqa: E402
 from benchmarks.final_size import SEED, VAL_FRACTION, EpochClock  # noqa: E402
 
 DATASET = "fashion-mnist"
@@ -74,27 +73,6 @@ class Arm:
     load_end: list[float] = field(default_factory=list)
 
 
-# --- statistics (pure) ---------------------------------------------------------------------------
-
-def mcnemar(only_first: int, only_second: int) -> float:
-    """Two-sided exact McNemar p-value: of the images exactly one of two models gets right,
-    ``only_first`` went to the first and ``only_second`` to the second; under "equally
-    accurate" each is a fair coin."""
-    n = only_first + only_second
-    if n == 0:
-        return 1.0
-    tail = sum(math.comb(n, i) for i in range(min(only_first, only_second) + 1)) / 2**n
-    return min(1.0, 2 * tail)
-
-
-def paired(first: Any, second: Any, labels: Any) -> dict[str, Any]:
-    """The paired comparison of two models' predictions (class indices) on the same images."""
-    right_1, right_2 = first == labels, second == labels
-    only_first, only_second = int((right_1 & ~right_2).sum()), int((right_2 & ~right_1).sum())
-    return {"only_first": only_first, "only_second": only_second,
-            "difference": (only_second - only_first) / len(labels), "p_value": mcnemar(only_first, only_second)}
-
-
 # --- one member, in its own process ---------------------------------------------------------------
 
 def run_member(seed: int, threads: int, args: argparse.Namespace, out: Path) -> None:
@@ -122,6 +100,9 @@ def run_member(seed: int, threads: int, args: argparse.Namespace, out: Path) -> 
     choice = choose_size(auto.defaults(auto.CPU), auto.SIZE_KNOBS, lambda p: seconds_per_epoch(auto.build(p, 1), splits),
                          lambda: ends - time.time(), MIN_EPOCHS)
     left = max(1.0, ends - time.time())
+    print(f"  seed {seed}, {threads} thread(s): width {choice.params['width']} x {choice.params.get('blocks', 1)} "
+          f"block(s), {choice.seconds_per_epoch:.1f} s per epoch probed, about {int(left // choice.seconds_per_epoch)} "
+          f"epochs in {left:.0f} s", flush=True)
     config = auto.build(choice.params, max(1, int(left // choice.seconds_per_epoch))).replace(seed=seed)
     clock = EpochClock()
     result = train(config, splits, budget=TimeBudget.lasting(left), callbacks=[clock])
@@ -206,9 +187,13 @@ def main(argv: list[str] | None = None) -> None:
         one, one_pred = run_arm("one", [0], args.threads, args, workdir)
         print(f"  one: test {one.test_accuracy:.4f}", flush=True)
         split, split_pred = run_arm("split", list(range(args.members)), 1, args, workdir)
-    verdict = {"val": paired(one_pred["val"], split_pred["val"], one_pred["val_y"]),
-               "test": paired(one_pred["test"], split_pred["test"], one_pred["test_y"]),
-               "test_member0": paired(one_pred["test"], split_pred["members_test"][0], one_pred["test_y"])}
+    def right(predicted: Any, labels: Any) -> str:
+        return correct_string(predicted == labels)
+
+    verdict = {"val": paired(right(one_pred["val"], one_pred["val_y"]), right(split_pred["val"], one_pred["val_y"])),
+               "test": paired(right(one_pred["test"], one_pred["test_y"]), right(split_pred["test"], one_pred["test_y"])),
+               "test_member0": paired(right(one_pred["test"], one_pred["test_y"]),
+                                      right(split_pred["members_test"][0], one_pred["test_y"]))}
     lines = summary([one, split], verdict)
     payload = {"benchmark": "split_final", "settings": {"dataset": DATASET, "val_fraction": VAL_FRACTION, "seed": SEED,
                                                         "minutes": args.minutes, "members": args.members,

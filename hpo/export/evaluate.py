@@ -24,6 +24,9 @@ class Evaluation:
     metrics: dict[str, float | None]
     confusion: np.ndarray
     classes: list[str]
+    # Whether each image was classified right, in the split's order: two models scored on the
+    # same images compare image by image (a paired test), finer than their accuracies do.
+    correct: np.ndarray
 
 
 def normalization_of(meta: dict[str, Any]) -> Normalization:
@@ -69,4 +72,5 @@ def evaluate_checkpoint(path: str, dataset: str | None = None, split: str = "tes
     model = load_classifier(path)
     name, part = split_for(model.meta, dataset, split)
     logits = model.logits(part.x)
-    return Evaluation(name, split, len(part), classification_metrics(logits, part.y), confusion_matrix(logits, part.y), list(model.meta["classes"]))
+    return Evaluation(name, split, len(part), classification_metrics(logits, part.y), confusion_matrix(logits, part.y),
+                      list(model.meta["classes"]), (logits.argmax(1) == part.y).cpu().numpy())

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.common import _cpu_model, git_state, report
+from benchmarks.common import _cpu_model, correct_string, git_state, mcnemar, paired, report
 
 X86 = """processor\t: 0
 vendor_id\t: AuthenticAMD
@@ -82,3 +82,24 @@ def test_a_ratio_benchmarks_json_records_its_commit(tmp_path: Path) -> None:
     saved = json.loads(out.read_text())
     assert saved["ratios"] == {"epoch wall a/b": 0.5}
     assert len(saved["git"]["commit"]) == 40 and isinstance(saved["git"]["dirty"], bool)
+
+
+def test_mcnemar_is_the_exact_two_sided_binomial_test() -> None:
+    assert mcnemar(0, 0) == 1.0  # the models agree on every image: nothing to tell apart
+    assert mcnemar(5, 5) == 1.0
+    assert mcnemar(0, 5) == pytest.approx(2 / 32)  # 5 fair coins all one way, either way
+    assert mcnemar(3, 4) == mcnemar(4, 3)
+    assert 0.0005 < mcnemar(60, 100) < 0.005  # the normal approximation's p is about 0.0016
+    assert mcnemar(1, 40) < 1e-9
+
+
+def test_paired_counts_the_images_only_one_model_gets_right() -> None:
+    labels = [0, 1, 2, 3, 4, 5]
+    first = correct_string(p == y for p, y in zip([0, 1, 2, 0, 0, 5], labels))  # wrong on images 3 and 4
+    second = correct_string(p == y for p, y in zip([0, 0, 2, 3, 4, 5], labels))  # wrong on image 1
+    assert (first, second) == ("111001", "101111")
+    verdict = paired(first, second)
+    assert verdict["only_first"] == 1 and verdict["only_second"] == 2
+    assert verdict["difference"] == pytest.approx(1 / 6) and verdict["p_value"] == mcnemar(1, 2)
+    with pytest.raises(ValueError, match="not the same images"):
+        paired(first, second[:-1])

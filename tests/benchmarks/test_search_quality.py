@@ -58,6 +58,9 @@ def test_each_arm_gets_the_whole_machine_one_after_another(run: dict) -> None:
     for arm in arms.values():
         assert arm["error"] is None, arm["key"]
         assert 0.0 <= arm["test_accuracy"] <= 1.0 and arm["test_metrics"]["accuracy"] == arm["test_accuracy"]
+        # Image by image, for paired verdicts across sessions: the whole test split, as accurate.
+        right = arm["test_correct"]
+        assert len(right) == 10_000 and set(right) <= {"0", "1"} and right.count("1") / 10_000 == arm["test_accuracy"]
         assert arm["trials_complete"] >= 1 and arm["samples"] and arm["started_utc"], arm["key"]
         assert arm["cores"] == cores and arm["cpus"] is None  # not bound: every core of the machine
         assert set(arm["best_val_every_interval"]) == {"0.15", "0.3"}
@@ -118,6 +121,7 @@ def test_arms_saved_apart_merge_into_one_table(run: dict, tmp_path: Path) -> Non
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "merged: b from sq-b.json at " in proc.stdout and "GOAL test accuracy a - e = " in proc.stdout
+    assert "PAIRED test accuracy a - e = " in proc.stdout and " on the same 10000 images (" in proc.stdout
 
 
 def arm(key: str, test: float | None, readings: list[tuple[float, float | None]]) -> ArmResult:
@@ -195,6 +199,18 @@ def test_merge_puts_arms_of_different_sessions_side_by_side(tmp_path: Path) -> N
     assert "GOAL test accuracy a - b = +1.00 points (goal >= 0.3: met)" in text
     assert "GOAL test accuracy a - e = +0.50 points (goal >= 0.3: met)" in text
     assert "time to 92% validation accuracy: a 1.7 min, b 3.3 min, e not reached" in text
+
+
+def test_arms_that_recorded_their_test_images_are_also_compared_image_by_image(tmp_path: Path) -> None:
+    a, e = arm("a", 0.75, []), arm("e", 0.5, [])
+    a.test_correct, e.test_correct = "1101", "0101"  # only a got image 0 right
+    first = saved_run(tmp_path / "a.json", [a])
+    second = saved_run(tmp_path / "e.json", [e, arm("b", 0.5, [])])  # b from before 2026-12-08: no images
+    lines = merge([first, second])
+    paired = [line for line in lines if line.startswith("PAIRED")]
+    assert paired == ["PAIRED test accuracy a - e = +25.00 points on the same 4 images (1 only a got right, 0 only e; "
+                      "McNemar p = 1)"]
+    assert lines.index(paired[0]) == lines.index("GOAL test accuracy a - e = +25.00 points (goal >= 0.3: met)") + 1
 
 
 def test_merge_refuses_runs_that_are_not_comparable(tmp_path: Path) -> None:

@@ -41,7 +41,10 @@ def test_a_flip_checkpoint_runs_with_the_mirror_view_everywhere(exported: Export
     assert not isinstance(model_from_checkpoint(load_checkpoint(flip_pt), test_time=False), FlipAveraged)
 
     accuracy = classification_metrics(expected, test.y)["accuracy"]
-    assert evaluate_checkpoint(str(flip_pt), None, "test").metrics["accuracy"] == accuracy  # `hpo evaluate`
+    evaluated = evaluate_checkpoint(str(flip_pt), None, "test")  # `hpo evaluate`
+    assert evaluated.metrics["accuracy"] == accuracy
+    # Image by image, in the split's order (paired comparisons, benchmarks/common.paired).
+    assert evaluated.correct.tolist() == (expected.argmax(1) == test.y).tolist()
 
     onnx_path = tmp_path / "flip.onnx"
     parity, _session = export_verified_onnx(model, meta, onnx_path)  # verified on the whole test split
