@@ -138,7 +138,7 @@ def mcnemar(only_first: int, only_second: int) -> float:
 
 def correct_string(correct: Any) -> str:
     """Which images a model got right, in the split's order, as one '0'/'1' character each: a
-    JSON keeps it in 10 kB for 10,000 test images, and :func:`paired_line` compares two runs
+    JSON keeps it in 10 kB for 10,000 test images, and :func:`paired` compares two runs
     from it, whenever and wherever each was measured."""
     return "".join("1" if bool(c) else "0" for c in correct)
 

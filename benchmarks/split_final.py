@@ -22,7 +22,7 @@ Each run trains on Fashion-MNIST's training split less `hpo study create`'s vali
 the same test images (McNemar's exact test): single tests of 10,000 images cannot separate
 differences of 0.3 points, paired ones often can.
 
-    nice -n 10 python benchmarks/split_final.py --minutes 30 --out docs/benchmark-results/split_final-30min.json
+    nice -n 10 python benchmarks/split_final.py --minutes 30 --workdir DIR --out docs/benchmark-results/split_final-30min.json
     python benchmarks/split_final.py --minutes 0.1 --train-subset 600 --val-subset 200 --out /tmp/sf.json  # smoke
 """
 
@@ -118,8 +118,9 @@ def run_member(seed: int, threads: int, args: argparse.Namespace, out: Path) -> 
 
 # --- the arms -------------------------------------------------------------------------------------
 
-def run_arm(name: str, seeds: list[int], threads: int, args: argparse.Namespace, workdir: Path) -> tuple[Arm, dict[str, Any]]:
-    """Run the arm's members side by side, each in its own process, and average their outputs."""
+def run_arm(name: str, seeds: list[int], threads: int, args: argparse.Namespace, workdir: Path) -> tuple[Arm, dict[str, str]]:
+    """Run the arm's members side by side, each in its own process, and average their outputs;
+    with the arm, which validation and test images its model (and its first member) got right."""
     import torch
 
     arm = Arm(name, load_start=list(os.getloadavg()))
@@ -137,8 +138,10 @@ def run_arm(name: str, seeds: list[int], threads: int, args: argparse.Namespace,
     arm.val_accuracy = float((val.argmax(1) == saved[0]["val_y"]).float().mean())
     arm.test_accuracy = float((test.argmax(1) == saved[0]["test_y"]).float().mean())
     arm.load_end = list(os.getloadavg())
-    return arm, {"val": val.argmax(1), "test": test.argmax(1), "val_y": saved[0]["val_y"], "test_y": saved[0]["test_y"],
-                 "members_test": [s["test"].argmax(1) for s in saved]}
+    # Which images the arm's model got right, for the paired verdict (benchmarks.common.paired).
+    val_y, test_y = saved[0]["val_y"], saved[0]["test_y"]
+    return arm, {"val": correct_string(val.argmax(1) == val_y), "test": correct_string(test.argmax(1) == test_y),
+                 "member0_test": correct_string(saved[0]["test"].argmax(1) == test_y)}
 
 
 def summary(arms: list[Arm], verdict: dict[str, Any]) -> list[str]:
@@ -184,16 +187,11 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        one, one_pred = run_arm("one", [0], args.threads, args, workdir)
+        one, one_right = run_arm("one", [0], args.threads, args, workdir)
         print(f"  one: test {one.test_accuracy:.4f}", flush=True)
-        split, split_pred = run_arm("split", list(range(args.members)), 1, args, workdir)
-    def right(predicted: Any, labels: Any) -> str:
-        return correct_string(predicted == labels)
-
-    verdict = {"val": paired(right(one_pred["val"], one_pred["val_y"]), right(split_pred["val"], one_pred["val_y"])),
-               "test": paired(right(one_pred["test"], one_pred["test_y"]), right(split_pred["test"], one_pred["test_y"])),
-               "test_member0": paired(right(one_pred["test"], one_pred["test_y"]),
-                                      right(split_pred["members_test"][0], one_pred["test_y"]))}
+        split, split_right = run_arm("split", list(range(args.members)), 1, args, workdir)
+    verdict = {"val": paired(one_right["val"], split_right["val"]), "test": paired(one_right["test"], split_right["test"]),
+               "test_member0": paired(one_right["test"], split_right["member0_test"])}
     lines = summary([one, split], verdict)
     payload = {"benchmark": "split_final", "settings": {"dataset": DATASET, "val_fraction": VAL_FRACTION, "seed": SEED,
                                                         "minutes": args.minutes, "members": args.members,
