@@ -407,3 +407,14 @@ def test_arm_b_at_two_hours_merges_with_arms_a_and_e() -> None:
     assert "ended 35.0 s before the deadline (in the last 2 %)" in text
     assert "time to 93% validation accuracy: a 76.1 min, b 89.3 min, e 78.9 min" in text
     assert "GOAL test accuracy a = 0.9496 (goal >= 0.952: missed)" in text
+
+
+def test_the_first_arm_with_its_test_images_reads_as_documented() -> None:
+    # The twenty-fourth session's arm a on an AMX Xeon: docs/benchmarks.md; the first JSON a
+    # later arm pairs with, image by image.
+    path = ROOT / "docs" / "benchmark-results" / "search_quality-a-60min-xeon-amx.json"
+    text = "\n".join(merge([path]))
+    assert "GOAL test accuracy a = 0.9435 (goal >= 0.947: missed)" in text
+    assert "final run: trial 52 (of trial 0), width 24 -> 48" in text
+    (a,) = json.loads(path.read_text())["arms"]
+    assert len(a["test_correct"]) == 10_000 and a["test_correct"].count("1") == 9435
